@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds and runs every test: the release build's test suite, the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and a short run of every parser fuzzer.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/install-deps.sh"
+
+echo "== release build and tests" >&2
+scripts/build.sh build
+ctest --test-dir build --output-on-failure -j"$(nproc)"
+
+echo "== AddressSanitizer + UBSan build and tests" >&2
+scripts/build.sh build-asan -DSENTINEL_SANITIZE=ON -DSENTINEL_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+
+echo "== fuzzers (${SENTINEL_FUZZ_SECONDS:-20} s each)" >&2
+scripts/fuzz.sh "${SENTINEL_FUZZ_SECONDS:-20}"

@@ -1,0 +1,91 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <sstream>
+
+#include "app/identify_command.h"
+
+#ifndef SENTINEL_VERSION
+#define SENTINEL_VERSION "0.0.0"
+#endif
+
+namespace sentinel::app {
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"Sentinel: early warning and intelligence sharing for synthetic drug threats"};
+  app.set_version_flag("--version", std::string("sentinel ") + SENTINEL_VERSION);
+  app.require_subcommand(1);
+
+  IdentifyCommandOptions identify;
+  std::string rank_by = "composite";
+  auto* id_cmd = app.add_subcommand(
+      "identify",
+      "Identify substances from EI mass spectra (MSP, JCAMP-DX, or two-column text) by library "
+      "search; name the nearest library compounds when none matches");
+  id_cmd->add_option("inputs", identify.inputs, "Spectrum files; '-' or none reads stdin");
+  id_cmd->add_option("-l,--library", identify.libraries,
+                     "Reference library (spectrum file or .sidx index); repeatable; replaces the "
+                     "default; 'default' names the shipped SWGDRUG 3.4");
+  id_cmd->add_option("-f,--format", identify.format, "Output: table or json (one object a line)")
+      ->check(CLI::IsMember({"table", "json"}));
+  id_cmd->add_option("-n,--top", identify.search.top, "Hits and analogues to report")
+      ->check(CLI::Range(1, 1000));
+  id_cmd->add_option("-k,--presearch", identify.search.presearch_k,
+                     "Stage-1 candidates per library re-scored in stage 2")
+      ->check(CLI::Range(1, 100000));
+  id_cmd->add_option("--rank-by", rank_by,
+                     "Score that ranks hits and decides the verdict: composite, match_factor, "
+                     "reverse_match_factor, entropy_similarity")
+      ->check(CLI::IsMember({"composite", "match_factor", "reverse_match_factor",
+                             "entropy_similarity"}));
+  id_cmd->add_option("--identified-threshold", identify.search.identified_threshold,
+                     "Best hit's score (0-999) at or above which the verdict is 'identified'")
+      ->check(CLI::Range(0.0, 999.0));
+  id_cmd->add_option("--analogue-threshold", identify.search.analogue_threshold,
+                     "Best hybrid score (0-999) at or above which the verdict is 'analogue'")
+      ->check(CLI::Range(0.0, 999.0));
+  id_cmd->add_option("--max-mass-shift", identify.search.max_mass_shift,
+                     "Largest |query - library| mass difference the analogue search considers")
+      ->check(CLI::Range(0, 1000));
+  id_cmd->add_option("-x,--exclude", identify.excluded,
+                     "Search as if no library held this compound (name, synonym or InChIKey); "
+                     "repeatable");
+  id_cmd->add_flag("--include-labelled", identify.search.include_labelled,
+                   "Let isotope-labelled internal standards appear as hits");
+  id_cmd->add_option("-j,--threads", identify.threads, "Worker threads (0: all cores)");
+  bool no_progress = false;
+  id_cmd->add_flag("--no-progress", no_progress, "Do not report progress on stderr");
+
+  auto* lib_cmd = app.add_subcommand("library", "Compile and inspect reference libraries");
+  lib_cmd->require_subcommand(1);
+  LibraryBuildOptions build;
+  auto* build_cmd = lib_cmd->add_subcommand(
+      "build", "Compile spectrum libraries into checksummed binary indexes that load in ms");
+  build_cmd->add_option("sources", build.sources, "Library files; none: the shipped default");
+  build_cmd->add_option("-o,--output", build.output, "Index file (default: the cache)");
+  std::string info_path;
+  auto* info_cmd = lib_cmd->add_subcommand("info", "Verify an index and describe it");
+  info_cmd->add_option("index", info_path, "Index file (.sidx)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream o, eo;
+    const int code = app.exit(e, o, eo);
+    out << o.str();
+    err << eo.str();
+    return code == 0 ? 0 : 2;
+  }
+
+  if (id_cmd->parsed()) {
+    identify.progress = !no_progress;
+    identify.search.rank_by = *spectra::ParseRankScore(rank_by);
+    return RunIdentify(identify, out, err);
+  }
+  if (build_cmd->parsed()) return RunLibraryBuild(build, out, err);
+  if (info_cmd->parsed()) return RunLibraryInfo(info_path, out, err);
+  return 2;
+}
+
+}  // namespace sentinel::app

@@ -1,0 +1,229 @@
+// End-to-end tests of the `sentinel` binary: real processes, real files, the JSON contract.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sentinel-cli-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Run Sentinel(const std::string& args) {
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    const std::string cmd = "SENTINEL_CACHE_DIR='" + (dir_ / "cache").string() + "' '" +
+                            SENTINEL_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
+                            err.string() + "' </dev/null";
+    const int status = std::system(cmd.c_str());
+    Run r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadFile(out);
+    r.err = ReadFile(err);
+    return r;
+  }
+
+  static std::vector<json> JsonLines(const std::string& text) {
+    std::vector<json> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) out.push_back(json::parse(line));
+    return out;
+  }
+
+  // The record of SWGDRUG whose Name: line is `name`, as MSP text.
+  static std::string SwgdrugRecord(const std::string& name) {
+    const std::string lib = ReadFile(fs::path(SENTINEL_DATA_DIR) / "spectra" / "swgdrug-3.4.msp");
+    const std::size_t start = lib.find("Name: " + name + "\n");
+    EXPECT_NE(start, std::string::npos) << name;
+    std::size_t end = lib.find("\n\n", start);
+    if (end == std::string::npos) end = lib.size();
+    return lib.substr(start, end - start) + "\n";
+  }
+
+  fs::path dir_;
+};
+
+void ExpectContract(const json& j) {
+  ASSERT_TRUE(j.contains("query"));
+  EXPECT_TRUE(j["query"]["name"].is_string());
+  EXPECT_TRUE(j["query"]["index"].is_number_integer());
+  ASSERT_TRUE(j["verdict"].is_string());
+  const std::string v = j["verdict"];
+  EXPECT_TRUE(v == "identified" || v == "analogue" || v == "unknown") << v;
+  ASSERT_TRUE(j["hits"].is_array());
+  int rank = 1;
+  for (const json& h : j["hits"]) {
+    EXPECT_EQ(h["rank"], rank++);
+    EXPECT_TRUE(h["name"].is_string());
+    EXPECT_TRUE(h["inchikey"].is_string() || h["inchikey"].is_null());
+    EXPECT_TRUE(h["library"].is_string());
+    EXPECT_TRUE(h["id"].is_string());
+    EXPECT_GE(h["match_factor"].get<int>(), 0);
+    EXPECT_LE(h["match_factor"].get<int>(), 999);
+    EXPECT_GE(h["reverse_match_factor"].get<int>(), 0);
+    EXPECT_LE(h["reverse_match_factor"].get<int>(), 999);
+    EXPECT_GE(h["entropy_similarity"].get<double>(), 0.0);
+    EXPECT_LE(h["entropy_similarity"].get<double>(), 1.0);
+  }
+  ASSERT_TRUE(j["analogues"].is_array());
+  for (const json& a : j["analogues"]) {
+    EXPECT_TRUE(a["name"].is_string());
+    EXPECT_TRUE(a["inchikey"].is_string() || a["inchikey"].is_null());
+    EXPECT_TRUE(a["mass_difference"].is_number_integer());
+    EXPECT_TRUE(a["hybrid_match_factor"].is_number());
+  }
+  EXPECT_TRUE(j["class"].is_string() || j["class"].is_null());
+}
+
+TEST_F(CliTest, IdentifiesMspQueriesAndMeetsJsonContract) {
+  WriteFile(dir_ / "q.msp", SwgdrugRecord("N-Ethylpentylone") + "\n" + SwgdrugRecord("Eutylone"));
+  const Run r = Sentinel("identify --format json --top 3 '" + (dir_ / "q.msp").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const json& j : lines) ExpectContract(j);
+  EXPECT_EQ(lines[0]["query"]["index"], 0);
+  EXPECT_EQ(lines[1]["query"]["index"], 1);
+  EXPECT_EQ(lines[0]["verdict"], "identified");
+  EXPECT_EQ(lines[0]["hits"][0]["name"], "N-Ethylpentylone");
+  EXPECT_EQ(lines[0]["hits"][0]["match_factor"], 999);
+  EXPECT_EQ(lines[0]["hits"][0]["library"], "swgdrug-3.4");
+  EXPECT_LE(lines[0]["hits"].size(), 3u);
+  EXPECT_EQ(lines[0]["class"], "synthetic cathinone");
+  EXPECT_EQ(lines[1]["hits"][0]["name"], "Eutylone");
+}
+
+TEST_F(CliTest, ReadsJcampAndPlainText) {
+  WriteFile(dir_ / "q.jdx",
+            "##TITLE=unknown powder\n##JCAMP-DX=5.01\n##DATA TYPE=MASS SPECTRUM\n"
+            "##NPOINTS=5\n##PEAK TABLE=(XY..XY)\n58,999 44,120 91,80 42,60 119,30\n##END=\n");
+  WriteFile(dir_ / "q.txt", "# name: tablet 7\nm/z,intensity\n58,999\n44,120\n91,80\n42,60\n");
+  const Run r = Sentinel("identify --format json '" + (dir_ / "q.jdx").string() + "' '" +
+                         (dir_ / "q.txt").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const json& j : lines) ExpectContract(j);
+  EXPECT_EQ(lines[0]["query"]["name"], "unknown powder");
+  EXPECT_EQ(lines[1]["query"]["name"], "tablet 7");
+  EXPECT_FALSE(lines[0]["hits"].empty());
+}
+
+TEST_F(CliTest, BadRecordIsReportedAndOthersStillRun) {
+  WriteFile(dir_ / "q.msp", SwgdrugRecord("Eutylone") +
+                                "\nName: broken\nNum Peaks: 2\n41 100\n43 abc\n\n" +
+                                SwgdrugRecord("N-Ethylpentylone"));
+  const Run r = Sentinel("identify --format json '" + (dir_ / "q.msp").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(JsonLines(r.out).size(), 2u);
+  EXPECT_NE(r.err.find("record 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("broken"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, UnreadableInputExitsNonZero) {
+  const Run r = Sentinel("identify '" + (dir_ / "missing.msp").string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.msp"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, HeldOutAnalogueGetsNeighboursAndClass) {
+  WriteFile(dir_ / "q.msp", SwgdrugRecord("Butyryl fentanyl"));
+  const Run r = Sentinel("identify --format json --exclude 'Butyryl fentanyl' '" +
+                         (dir_ / "q.msp").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  ExpectContract(lines[0]);
+  for (const json& h : lines[0]["hits"]) EXPECT_NE(h["name"], "Butyryl fentanyl");
+  ASSERT_FALSE(lines[0]["analogues"].empty());
+  EXPECT_EQ(lines[0]["class"], "fentanyl-related") << lines[0].dump(1);
+}
+
+TEST_F(CliTest, LibraryIndexBuildLoadStaleAndCorrupt) {
+  WriteFile(dir_ / "lib.msp", SwgdrugRecord("Eutylone") + "\n" + SwgdrugRecord("N-Ethylpentylone"));
+  const std::string index = (dir_ / "lib.sidx").string();
+  Run r = Sentinel("library build -o '" + index + "' '" + (dir_ / "lib.msp").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 spectra"), std::string::npos) << r.out;
+
+  WriteFile(dir_ / "q.msp", SwgdrugRecord("Eutylone"));
+  const std::string query = "'" + (dir_ / "q.msp").string() + "'";
+  r = Sentinel("identify --format json --library '" + index + "' " + query);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(JsonLines(r.out)[0]["hits"][0]["library"], "lib");
+
+  // Source changed after the build: detected and rebuilt, with a note.
+  WriteFile(dir_ / "lib.msp", SwgdrugRecord("Eutylone"));
+  r = Sentinel("identify --format json --library '" + index + "' " + query);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stale"), std::string::npos) << r.err;
+  r = Sentinel("library info '" + index + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("spectra:   1"), std::string::npos) << r.out;
+
+  // One flipped byte in the middle: rejected with a clear message, no crash.
+  std::string bytes = ReadFile(index);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+  WriteFile(index, bytes);
+  r = Sentinel("identify --library '" + index + "' " + query);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
+  // Truncated.
+  WriteFile(index, bytes.substr(0, bytes.size() / 3));
+  r = Sentinel("library info '" + index + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, DefaultLibraryIsCachedAndReused) {
+  WriteFile(dir_ / "q.msp", SwgdrugRecord("Eutylone"));
+  const std::string query = "'" + (dir_ / "q.msp").string() + "'";
+  Run r = Sentinel("identify --library default " + query);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(dir_ / "cache"));
+  std::size_t cached = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "cache")) cached += e.path().extension() == ".sidx";
+  EXPECT_EQ(cached, 1u);
+  // A damaged cache is rebuilt, not trusted and not fatal.
+  for (const auto& e : fs::directory_iterator(dir_ / "cache")) WriteFile(e.path(), "garbage");
+  r = Sentinel("identify " + query);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("rebuilding"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("Eutylone"), std::string::npos);
+}
+
+}  // namespace
