@@ -18,7 +18,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   app.require_subcommand(1);
 
   IdentifyCommandOptions identify;
-  std::string rank_by = "composite";
+  std::string rank_by = "match_factor";
   auto* id_cmd = app.add_subcommand(
       "identify",
       "Identify substances from EI mass spectra (MSP, JCAMP-DX, or two-column text) by library "
@@ -26,7 +26,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   id_cmd->add_option("inputs", identify.inputs, "Spectrum files; '-' or none reads stdin");
   id_cmd->add_option("-l,--library", identify.libraries,
                      "Reference library (spectrum file or .sidx index); repeatable; replaces the "
-                     "default; 'default' names the shipped SWGDRUG 3.4");
+                     "default; 'default' names the shipped SWGDRUG 3.4")
+      ->allow_extra_args(false);
   id_cmd->add_option("-f,--format", identify.format, "Output: table or json (one object a line)")
       ->check(CLI::IsMember({"table", "json"}));
   id_cmd->add_option("-n,--top", identify.search.top, "Hits and analogues to report")
@@ -50,7 +51,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::Range(0, 1000));
   id_cmd->add_option("-x,--exclude", identify.excluded,
                      "Search as if no library held this compound (name, synonym or InChIKey); "
-                     "repeatable");
+                     "repeatable")
+      ->allow_extra_args(false);
   id_cmd->add_flag("--include-labelled", identify.search.include_labelled,
                    "Let isotope-labelled internal standards appear as hits");
   id_cmd->add_option("-j,--threads", identify.threads, "Worker threads (0: all cores)");

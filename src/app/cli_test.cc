@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Run {
+struct ProcessResult {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -43,13 +43,13 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Run Sentinel(const std::string& args) {
+  ProcessResult Sentinel(const std::string& args) {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     const std::string cmd = "SENTINEL_CACHE_DIR='" + (dir_ / "cache").string() + "' '" +
                             SENTINEL_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
                             err.string() + "' </dev/null";
     const int status = std::system(cmd.c_str());
-    Run r;
+    ProcessResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = ReadFile(out);
     r.err = ReadFile(err);
@@ -66,7 +66,8 @@ class CliTest : public ::testing::Test {
 
   // The record of SWGDRUG whose Name: line is `name`, as MSP text.
   static std::string SwgdrugRecord(const std::string& name) {
-    const std::string lib = ReadFile(fs::path(SENTINEL_DATA_DIR) / "spectra" / "swgdrug-3.4.msp");
+    std::string lib = ReadFile(fs::path(SENTINEL_DATA_DIR) / "spectra" / "swgdrug-3.4.msp");
+    std::erase(lib, '\r');  // the shipped file mixes CRLF and LF line ends
     const std::size_t start = lib.find("Name: " + name + "\n");
     EXPECT_NE(start, std::string::npos) << name;
     std::size_t end = lib.find("\n\n", start);
@@ -111,7 +112,7 @@ void ExpectContract(const json& j) {
 
 TEST_F(CliTest, IdentifiesMspQueriesAndMeetsJsonContract) {
   WriteFile(dir_ / "q.msp", SwgdrugRecord("N-Ethylpentylone") + "\n" + SwgdrugRecord("Eutylone"));
-  const Run r = Sentinel("identify --format json --top 3 '" + (dir_ / "q.msp").string() + "'");
+  const ProcessResult r = Sentinel("identify --format json --top 3 '" + (dir_ / "q.msp").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -132,7 +133,7 @@ TEST_F(CliTest, ReadsJcampAndPlainText) {
             "##TITLE=unknown powder\n##JCAMP-DX=5.01\n##DATA TYPE=MASS SPECTRUM\n"
             "##NPOINTS=5\n##PEAK TABLE=(XY..XY)\n58,999 44,120 91,80 42,60 119,30\n##END=\n");
   WriteFile(dir_ / "q.txt", "# name: tablet 7\nm/z,intensity\n58,999\n44,120\n91,80\n42,60\n");
-  const Run r = Sentinel("identify --format json '" + (dir_ / "q.jdx").string() + "' '" +
+  const ProcessResult r = Sentinel("identify --format json '" + (dir_ / "q.jdx").string() + "' '" +
                          (dir_ / "q.txt").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = JsonLines(r.out);
@@ -147,7 +148,7 @@ TEST_F(CliTest, BadRecordIsReportedAndOthersStillRun) {
   WriteFile(dir_ / "q.msp", SwgdrugRecord("Eutylone") +
                                 "\nName: broken\nNum Peaks: 2\n41 100\n43 abc\n\n" +
                                 SwgdrugRecord("N-Ethylpentylone"));
-  const Run r = Sentinel("identify --format json '" + (dir_ / "q.msp").string() + "'");
+  const ProcessResult r = Sentinel("identify --format json '" + (dir_ / "q.msp").string() + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(JsonLines(r.out).size(), 2u);
   EXPECT_NE(r.err.find("record 2"), std::string::npos) << r.err;
@@ -155,28 +156,33 @@ TEST_F(CliTest, BadRecordIsReportedAndOthersStillRun) {
 }
 
 TEST_F(CliTest, UnreadableInputExitsNonZero) {
-  const Run r = Sentinel("identify '" + (dir_ / "missing.msp").string() + "'");
+  const ProcessResult r = Sentinel("identify '" + (dir_ / "missing.msp").string() + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("missing.msp"), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, HeldOutAnalogueGetsNeighboursAndClass) {
-  WriteFile(dir_ / "q.msp", SwgdrugRecord("Butyryl fentanyl"));
-  const Run r = Sentinel("identify --format json --exclude 'Butyryl fentanyl' '" +
-                         (dir_ / "q.msp").string() + "'");
+  // Carfentanil searched as if no library held it: lofentanil, its methyl ester homologue
+  // 14 Da heavier, is the nearest compound.
+  WriteFile(dir_ / "q.msp", SwgdrugRecord("Carfentanil"));
+  const ProcessResult r = Sentinel("identify --format json --exclude Carfentanil '" +
+                                   (dir_ / "q.msp").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 1u);
   ExpectContract(lines[0]);
-  for (const json& h : lines[0]["hits"]) EXPECT_NE(h["name"], "Butyryl fentanyl");
+  for (const json& h : lines[0]["hits"]) EXPECT_NE(h["name"], "Carfentanil");
+  EXPECT_EQ(lines[0]["verdict"], "analogue");
   ASSERT_FALSE(lines[0]["analogues"].empty());
+  EXPECT_EQ(lines[0]["analogues"][0]["name"], "Lofentanil");
+  EXPECT_EQ(lines[0]["analogues"][0]["mass_difference"], -14);
   EXPECT_EQ(lines[0]["class"], "fentanyl-related") << lines[0].dump(1);
 }
 
 TEST_F(CliTest, LibraryIndexBuildLoadStaleAndCorrupt) {
   WriteFile(dir_ / "lib.msp", SwgdrugRecord("Eutylone") + "\n" + SwgdrugRecord("N-Ethylpentylone"));
   const std::string index = (dir_ / "lib.sidx").string();
-  Run r = Sentinel("library build -o '" + index + "' '" + (dir_ / "lib.msp").string() + "'");
+  ProcessResult r = Sentinel("library build -o '" + index + "' '" + (dir_ / "lib.msp").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("2 spectra"), std::string::npos) << r.out;
 
@@ -212,7 +218,7 @@ TEST_F(CliTest, LibraryIndexBuildLoadStaleAndCorrupt) {
 TEST_F(CliTest, DefaultLibraryIsCachedAndReused) {
   WriteFile(dir_ / "q.msp", SwgdrugRecord("Eutylone"));
   const std::string query = "'" + (dir_ / "q.msp").string() + "'";
-  Run r = Sentinel("identify --library default " + query);
+  ProcessResult r = Sentinel("identify --library default " + query);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::exists(dir_ / "cache"));
   std::size_t cached = 0;

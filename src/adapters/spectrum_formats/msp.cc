@@ -2,9 +2,10 @@
 //
 // The file is read line by line with one record in progress. A record ends at a blank line,
 // at the end of the text, or at a "Name:" line once the record already has a name or peaks
-// (producers that forget the blank line). A line whose first character can start a number is
-// a peak line; any other line must be "Field: value". After a record's first problem the
-// rest of it is skipped, so one mistake yields one error.
+// (producers that forget the blank line). A line whose first character can start a number,
+// or any line without a colon after "Num Peaks:", is a peak line; any other line must be
+// "Field: value". After a record's first problem the rest of it is skipped, so one mistake
+// yields one error.
 
 #include <optional>
 #include <string>
@@ -34,7 +35,7 @@ bool StartsNumber(char c) { return internal::IsDigit(c) || c == '.' || c == '+' 
 
 class MspParser {
  public:
-  MspParser(std::string_view text, std::string_view source) : text_(text), out_(source) {}
+  MspParser(std::string_view text, std::string_view source) : text_(text), out_(source, text) {}
 
   ParseOutcome Run() && {
     internal::LineReader reader(text_);
@@ -56,7 +57,12 @@ class MspParser {
       EndRecord();
       return;
     }
-    if (StartsNumber(line.front())) {
+    const std::size_t colon = line.find(':');
+    // After "Num Peaks:" a line without a colon is a peak line even if it does not start like
+    // a number, so "inf 10" is reported as a bad peak rather than as a strange field.
+    const bool in_peak_list =
+        current_ && current_->declared_peaks.has_value() && colon == std::string_view::npos;
+    if (StartsNumber(line.front()) || in_peak_list) {
       if (!current_) StartRecord(line_no);
       if (current_->failed) return;
       const std::string problem =
@@ -64,7 +70,6 @@ class MspParser {
       if (!problem.empty()) Fail(line_no, "peak line '" + Excerpt(line) + "': " + problem);
       return;
     }
-    const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
       if (!current_) StartRecord(line_no);
       Fail(line_no, "line '" + Excerpt(line) + "' is neither 'Field: value' nor peaks");
@@ -121,6 +126,7 @@ class MspParser {
         s.comment += comment;
       }
     } else if (key == "numpeaks") {
+      if (current_->declared_peaks) return Fail(line_no, "second Num Peaks: in one record");
       std::size_t n = 0;
       if (!internal::ParseCount(value, kMaxPeaksPerRecord, &n)) {
         return Fail(line_no, "'" + Excerpt(line) + "': expected a peak count from 0 to " +
@@ -128,6 +134,9 @@ class MspParser {
       }
       current_->declared_peaks = n;
       current_->declared_line = line_no;
+      // Bounded by kMaxPeaksPerRecord above; a record that does not fill it fails and frees
+      // it, and a second count is refused, so no kept record holds unused capacity.
+      s.peaks.reserve(n);
     }
     // Other fields (Ion_mode, Precursor_type, Spectrum_type, ...) carry nothing Sentinel
     // uses for EI identification.
@@ -138,7 +147,8 @@ class MspParser {
     double v = 0;
     const NumberStatus status = internal::ParseNumber(value, &v);
     if (status != NumberStatus::kOk) {
-      return Fail(line_no, std::string(label) + " " + internal::DescribeNumberProblem(status, value));
+      return Fail(line_no,
+                  std::string(label) + " " + internal::DescribeNumberProblem(status, value));
     }
     if (v < 0) return Fail(line_no, std::string(label) + " '" + Excerpt(value) + "' is negative");
     *field = v;

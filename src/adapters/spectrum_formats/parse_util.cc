@@ -28,7 +28,9 @@ namespace {
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 constexpr std::size_t kExcerptBytes = 60;
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
@@ -62,6 +64,7 @@ std::size_t ValidSequenceLength(std::string_view s, std::size_t i) {
   return len;
 }
 
+// REQUIRES: cp < 0x10000 (callers append Latin-1 characters and U+FFFD only).
 void AppendCodePoint(std::uint32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
@@ -73,10 +76,6 @@ void AppendCodePoint(std::uint32_t cp, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
-}
-
-bool IsSeparator(char c, std::string_view separators) {
-  return separators.find(c) != std::string_view::npos;
 }
 
 }  // namespace
@@ -193,6 +192,24 @@ NumberStatus ParseNumber(std::string_view token, double* value) {
     token.remove_prefix(1);
   }
   if (token.empty()) return NumberStatus::kNotNumber;
+  // Library peaks are almost all small integers; reading those by hand skips the general
+  // from_chars path, the largest cost of a whole-library parse. Up to 15 digits a double holds
+  // the value exactly, so both paths agree.
+  if (token.size() <= 15) {
+    std::uint64_t n = 0;
+    bool all_digits = true;
+    for (char c : token) {
+      if (!IsDigit(c)) {
+        all_digits = false;
+        break;
+      }
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (all_digits) {
+      *value = static_cast<double>(n);
+      return NumberStatus::kOk;
+    }
+  }
   const char* first = token.data();
   const char* last = token.data() + token.size();
   double v = 0;
@@ -217,10 +234,14 @@ bool ParseCount(std::string_view token, std::size_t max, std::size_t* value) {
 std::string DescribeNumberProblem(NumberStatus status, std::string_view token) {
   const std::string quoted = "'" + Excerpt(token) + "'";
   switch (status) {
-    case NumberStatus::kOk: break;
-    case NumberStatus::kNotNumber: return quoted + " is not a number";
-    case NumberStatus::kNotFinite: return quoted + " is not a finite number";
-    case NumberStatus::kOutOfRange: return quoted + " is out of range";
+    case NumberStatus::kOk:
+      break;
+    case NumberStatus::kNotNumber:
+      return quoted + " is not a number";
+    case NumberStatus::kNotFinite:
+      return quoted + " is not a finite number";
+    case NumberStatus::kOutOfRange:
+      return quoted + " is out of range";
   }
   return quoted + " is fine";
 }
@@ -237,12 +258,12 @@ std::string CheckPeak(const spectra::Peak& peak) {
 std::string ParsePeakLine(std::string_view line, const PeakLineSyntax& syntax,
                           std::vector<spectra::Peak>* peaks) {
   std::size_t pos = 0;
-  bool have_mz = false;          // an m/z waits for its intensity
-  bool may_annotate = false;     // just read an intensity, a quoted note may follow
+  bool have_mz = false;       // an m/z waits for its intensity
+  bool may_annotate = false;  // just read an intensity, a quoted note may follow
   spectra::Peak peak;
   std::string_view mz_token;
   while (true) {
-    while (pos < line.size() && IsSeparator(line[pos], syntax.separators)) ++pos;
+    while (pos < line.size() && syntax.separators.Contains(line[pos])) ++pos;
     if (pos >= line.size()) break;
     if (line[pos] == '"') {
       if (!syntax.quoted_annotations || !may_annotate) {
@@ -255,7 +276,7 @@ std::string ParsePeakLine(std::string_view line, const PeakLineSyntax& syntax,
       continue;
     }
     const std::size_t start = pos;
-    while (pos < line.size() && !IsSeparator(line[pos], syntax.separators) && line[pos] != '"') {
+    while (pos < line.size() && !syntax.separators.Contains(line[pos]) && line[pos] != '"') {
       ++pos;
     }
     const std::string_view token = line.substr(start, pos - start);
@@ -295,17 +316,18 @@ void OutcomeBuilder::AddError(std::size_t record, std::size_t line, std::string_
     ++suppressed_errors_;
     return;
   }
-  outcome_.errors.push_back(ParseError{source_, record, line, std::string(name), std::move(message)});
+  outcome_.errors.push_back(
+      ParseError{source_, record, line, std::string(name), std::move(message)});
 }
 
 ParseOutcome OutcomeBuilder::Finish() && {
   if (suppressed_errors_ > 0) {
     outcome_.errors.push_back(ParseError{
-        source_, 0, 0, {},
-        std::to_string(suppressed_errors_) + " further errors not shown"});
+        source_, 0, 0, {}, std::to_string(suppressed_errors_) + " further errors not shown"});
   }
   if (outcome_.spectra.empty() && outcome_.errors.empty()) {
-    outcome_.errors.push_back(ParseError{source_, 0, 0, {}, "no spectrum found in input"});
+    outcome_.errors.push_back(ParseError{
+        source_, 0, 0, {}, input_blank_ ? "input is empty" : "no spectrum found in input"});
   }
   return std::move(outcome_);
 }

@@ -4,6 +4,7 @@
 // Nothing here throws on bad input; problems come back as values for the caller to report.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -57,7 +58,8 @@ std::string Excerpt(std::string_view raw);
 enum class NumberStatus { kOk, kNotNumber, kNotFinite, kOutOfRange };
 
 // Parses a whole token as a decimal floating-point number ("12", "-0.5", "+1e3"); anything
-// left over makes it kNotNumber. NaN and infinities are kNotFinite.
+// left over makes it kNotNumber. NaN and infinities are kNotFinite, values a double cannot
+// hold (1e400) kOutOfRange.
 NumberStatus ParseNumber(std::string_view token, double* value);
 
 // Parses a whole token as a non-negative integer no larger than `max`.
@@ -66,12 +68,27 @@ bool ParseCount(std::string_view token, std::size_t max, std::size_t* value);
 // Message fragment for a failed ParseNumber: "'x' is not a number" and so on.
 std::string DescribeNumberProblem(NumberStatus status, std::string_view token);
 
-struct PeakLineSyntax {
-  std::string_view separators;  // characters that divide numbers
-  bool quoted_annotations;      // a "..." may follow an intensity and is skipped
+// A set of bytes with constant-time lookup; the peak scanner tests every byte of a library
+// against one, where a memchr per byte measurably slowed whole-library reads.
+class CharSet {
+ public:
+  constexpr explicit CharSet(std::string_view chars) {
+    for (char c : chars) bits_[static_cast<unsigned char>(c)] = true;
+  }
+  constexpr bool Contains(char c) const { return bits_[static_cast<unsigned char>(c)]; }
+
+ private:
+  std::array<bool, 256> bits_{};
 };
-inline constexpr PeakLineSyntax kMspPeakSyntax{" \t;,:", true};
-inline constexpr PeakLineSyntax kJcampPeakSyntax{" \t;,", false};
+
+struct PeakLineSyntax {
+  CharSet separators;       // bytes that divide numbers
+  bool quoted_annotations;  // a "..." may follow an intensity and is skipped
+};
+
+// "(41 100) (43 999)" is how AMDIS writes pairs; the parentheses only separate.
+inline constexpr PeakLineSyntax kMspPeakSyntax{CharSet(" \t;,:()"), true};
+inline constexpr PeakLineSyntax kJcampPeakSyntax{CharSet(" \t;,"), false};
 
 // Appends the m/z-intensity pairs held by one line to *peaks, checking every value (finite,
 // m/z > 0, intensity >= 0) and that *peaks never exceeds kMaxPeaksPerRecord. Returns an
@@ -86,17 +103,19 @@ std::string CheckPeak(const spectra::Peak& peak);
 // rule of spectrum_formats.h.
 class OutcomeBuilder {
  public:
-  explicit OutcomeBuilder(std::string_view source) : source_(source) {}
+  // `text` is the whole input, consulted only to word the "nothing found" error.
+  OutcomeBuilder(std::string_view source, std::string_view text)
+      : source_(source), input_blank_(IsBlank(StripBom(text))) {}
 
   const std::string& source() const { return source_; }
   void AddSpectrum(spectra::SpectrumRecord spectrum);
-  void AddError(std::size_t record, std::size_t line, std::string_view name,
-                std::string message);
+  void AddError(std::size_t record, std::size_t line, std::string_view name, std::string message);
   ParseOutcome Finish() &&;
 
  private:
   std::string source_;
   ParseOutcome outcome_;
+  bool input_blank_;
   std::size_t suppressed_errors_ = 0;
 };
 

@@ -39,11 +39,11 @@ inline constexpr std::size_t kMaxErrors = 1'000;
 inline constexpr std::uint64_t kMaxInputBytes = std::uint64_t{2} << 30;  // 2 GiB
 
 struct ParseError {
-  std::string source;       // as passed to the parser
-  std::size_t record = 0;   // 1-based record (MSP) or block (JCAMP); 0 = the input as a whole
-  std::size_t line = 0;     // 1-based line of the problem; 0 = no particular line
-  std::string name;         // the record's name when known, else empty
-  std::string message;      // what is wrong, quoting the offending text (shortened)
+  std::string source;      // as passed to the parser
+  std::size_t record = 0;  // 1-based record (MSP) or block (JCAMP); 0 = the input as a whole
+  std::size_t line = 0;    // 1-based line of the problem; 0 = no particular line
+  std::string name;        // the record's name when known, else empty
+  std::string message;     // what is wrong, quoting the offending text (shortened)
 
   // "query.msp:12: record 3 (Fentanyl): peak line '45 x': intensity is not a number";
   // parts that are unknown (line 0, record 0, empty name) are left out.

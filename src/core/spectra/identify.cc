@@ -43,9 +43,8 @@ double RankValue(const Hit& hit, RankScore score) {
     case RankScore::kReverseMatchFactor: return hit.reverse_match_factor;
     case RankScore::kEntropy: return hit.entropy_similarity * 999.0;
     case RankScore::kComposite:
-      // The identity match factor and the entropy similarity err on different spectra
-      // (the first weighs heavy ions, the second low-abundance peaks); their mean ranks the
-      // right compound first more often than either alone (docs/identification.md).
+      // Mean of the identity match factor (weighs heavy ions) and the entropy similarity
+      // (weighs low-abundance peaks); measured beside the others in docs/identification.md.
       return 0.5 * hit.match_factor + 0.5 * hit.entropy_similarity * 999.0;
   }
   return hit.match_factor;
@@ -64,6 +63,13 @@ std::vector<Item> BestPerCompound(std::vector<Item> items, KeyOf key_of, Better 
     if (inserted) kept.push_back(std::move(item));
   }
   return kept;
+}
+
+// Connectivity of a compound: the InChIKey's first block, which stereoisomers share and which
+// EI spectra cannot tell apart; the compound key when there is no InChIKey.
+std::string_view Skeleton(const LibraryEntry& e) {
+  if (e.inchikey.size() >= 14) return std::string_view(e.inchikey).substr(0, 14);
+  return e.compound_key;
 }
 
 bool HitBetter(const Hit& a, const Hit& b) {
@@ -90,6 +96,7 @@ std::vector<Hit> ScoreCandidates(std::span<const Library* const> libraries, cons
       const LibraryEntry& e = lib->entry(c.id);
       if (e.isotope_labelled && !options.include_labelled) continue;
       if (c.cosine <= 0 || options.excluded_compounds.contains(e.compound_key)) continue;
+      if (options.exclude_entry && options.exclude_entry(*lib, c.id)) continue;
       const NominalSpectrum reference = lib->store().Get(c.id);
       Hit h;
       h.library = lib;
@@ -133,6 +140,7 @@ std::vector<AnalogueHit> FindAnalogues(std::span<const Library* const> libraries
       const LibraryEntry& e = lib->entry(id);
       if (!e.nominal_mass || e.isotope_labelled) continue;
       if (options.excluded_compounds.contains(e.compound_key)) continue;
+      if (options.exclude_entry && options.exclude_entry(*lib, id)) continue;
       const int shift = query_mass - *e.nominal_mass;
       if (std::abs(shift) > options.max_mass_shift) continue;
       const NominalSpectrum reference = lib->store().Get(id);
@@ -173,7 +181,18 @@ Identification Identify(std::span<const Library* const> libraries, const Query& 
   if (query.spectrum.empty()) return result;
   std::vector<Hit> hits = ScoreCandidates(libraries, query, options);
 
-  if (!hits.empty() && hits.front().rank_score >= options.identified_threshold) {
+  if (!hits.empty()) {
+    const std::string_view top = Skeleton(hits.front().library->entry(hits.front().entry));
+    result.margin = 999;
+    for (const Hit& h : hits) {
+      if (Skeleton(h.library->entry(h.entry)) != top) {
+        result.margin = hits.front().rank_score - h.rank_score;
+        break;
+      }
+    }
+  }
+  if (!hits.empty() && hits.front().rank_score >= options.identified_threshold &&
+      result.margin >= options.identified_margin) {
     result.verdict = Verdict::kIdentified;
     const std::string& cls = hits.front().library->entry(hits.front().entry).compound_class;
     if (!cls.empty()) result.compound_class = cls;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,11 +37,15 @@ std::string_view RankScoreName(RankScore s);
 struct IdentifyOptions {
   std::size_t top = 10;            // hits and analogues reported
   std::size_t presearch_k = 100;   // stage-1 candidates per library
-  RankScore rank_by = RankScore::kComposite;
+  RankScore rank_by = RankScore::kMatchFactor;
   // Verdict thresholds on the 0..999 scale; defaults calibrated in bench/accuracy_bench
   // (docs/identification.md).
-  double identified_threshold = 700;
-  double analogue_threshold = 600;
+  double identified_threshold = 875;
+  // ... and the best hit must lead the best hit of a different skeleton (InChIKey first
+  // block) by this much: when an isomer or homologue scores as well, EI alone cannot tell
+  // them apart and the verdict falls to the analogue search.
+  double identified_margin = 75;
+  double analogue_threshold = 500;
   // Analogue search: largest |query mass - library mass| considered, and how many of the best
   // analogue neighbours must agree on a class before it is reported.
   int max_mass_shift = 200;
@@ -51,6 +56,8 @@ struct IdentifyOptions {
   // them: for leave-one-out validation and for asking "what would this look like if new?".
   // Stage 1 still draws presearch_k candidates, so excluded ones reduce what stage 2 sees.
   std::unordered_set<std::string> excluded_compounds;
+  // Single spectra left out (e.g. the query's own entry in a leave-one-out benchmark).
+  std::function<bool(const Library&, std::uint32_t)> exclude_entry;
   MatchFactorOptions match_factor;
 };
 
@@ -74,6 +81,8 @@ struct AnalogueHit {
 
 struct Identification {
   Verdict verdict = Verdict::kUnknown;
+  // Lead of the best hit over the best hit of another skeleton (999 when there is none).
+  double margin = 0;
   std::vector<Hit> hits;
   std::vector<AnalogueHit> analogues;
   std::optional<std::string> compound_class;

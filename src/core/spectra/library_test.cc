@@ -6,13 +6,13 @@ namespace sentinel::spectra {
 namespace {
 
 TEST(NominalMassOfFormula, ReadsDrugFormulas) {
-  EXPECT_EQ(NominalMassOfFormula("C22H28N2O"), 336);     // fentanyl
-  EXPECT_EQ(NominalMassOfFormula("C22H23D5N2O"), 341);   // fentanyl-d5
-  EXPECT_EQ(NominalMassOfFormula("C13H17NO3"), 235);     // methylone
-  EXPECT_EQ(NominalMassOfFormula("C21H29FN2O3"), 376);   // 5F-MDMB-PICA
-  EXPECT_EQ(NominalMassOfFormula("C16H13ClN2O"), 284);   // diazepam
-  EXPECT_EQ(NominalMassOfFormula("C11H16BrNO2"), 273);   // 2C-B
-  EXPECT_EQ(NominalMassOfFormula("C18H22INO3"), 427);    // 25I-NBOMe
+  EXPECT_EQ(NominalMassOfFormula("C22H28N2O"), 336);    // fentanyl
+  EXPECT_EQ(NominalMassOfFormula("C22H23D5N2O"), 341);  // fentanyl-d5
+  EXPECT_EQ(NominalMassOfFormula("C13H17NO3"), 235);    // methylone
+  EXPECT_EQ(NominalMassOfFormula("C21H29FN2O3"), 376);  // 5F-MDMB-PICA
+  EXPECT_EQ(NominalMassOfFormula("C16H13ClN2O"), 284);  // diazepam
+  EXPECT_EQ(NominalMassOfFormula("C11H16BrNO2"), 273);  // 2C-B
+  EXPECT_EQ(NominalMassOfFormula("C18H22INO3"), 427);   // 25I-NBOMe
   EXPECT_EQ(NominalMassOfFormula("CH4"), 16);
 }
 
@@ -35,7 +35,8 @@ SpectrumRecord Record(std::string name, std::string inchikey, std::vector<Peak> 
 
 TEST(Library, BuildKeepsOrderSkipsEmptyAndKeysCompounds) {
   std::vector<SpectrumRecord> records;
-  records.push_back(Record("Methamphetamine", "MYWUZJCMWCOHBA-VIFPVBQESA-N", {{58, 999}, {91, 80}}));
+  records.push_back(
+      Record("Methamphetamine", "MYWUZJCMWCOHBA-VIFPVBQESA-N", {{58, 999}, {91, 80}}));
   records.push_back(Record("no peaks", "", {}));
   records.push_back(Record("Methamphetamine (other lab)", "MYWUZJCMWCOHBA-VIFPVBQESA-N",
                            {{58, 999}, {91, 90}, {134, 5}}));

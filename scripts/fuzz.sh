@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/*_fuzz.cc) with clang, ASan and UBSan into build-fuzz/ and
+# runs each for a while.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 60 msp_fuzz jcamp_fuzz
+#
+# SECONDS per target, default 60; TARGET defaults to every fuzz/*_fuzz.cc. For target X_fuzz the
+# seeds are fuzz/corpus/X/ (read, never written) and the dictionary fuzz/X.dict when present.
+# New inputs go to build-fuzz/corpus/X/ and crash reproducers to build-fuzz/artifacts/; a
+# reproducer is re-run with: build-fuzz/X_fuzz build-fuzz/artifacts/X_fuzz-crash-...
+# Exits non-zero if any target fails.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+seconds="${1:-60}"
+shift || true
+build="${root}/build-fuzz"
+jobs="${FUZZ_BUILD_JOBS:-2}"
+
+if [[ $# -gt 0 ]]; then
+  targets=("$@")
+else
+  targets=()
+  for src in "${root}"/fuzz/*_fuzz.cc; do
+    targets+=("$(basename "${src}" .cc)")
+  done
+fi
+
+# -fsanitize=fuzzer-no-link instruments the libraries too: the CMake fuzz block adds
+# -fsanitize=fuzzer only to the fuzz executables, which would leave the parsers without the
+# coverage feedback libFuzzer steers by.
+cmake -S "${root}" -B "${build}" \
+  -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
+  -DSENTINEL_FUZZ=ON -DSENTINEL_BENCH=OFF -DSENTINEL_SANITIZE=ON >/dev/null
+cmake --build "${build}" -j"${jobs}" --target "${targets[@]}"
+
+mkdir -p "${build}/artifacts"
+status=0
+for target in "${targets[@]}"; do
+  name="${target%_fuzz}"
+  work="${build}/corpus/${name}"
+  mkdir -p "${work}"
+  args=(-max_total_time="${seconds}" -print_final_stats=1
+        -artifact_prefix="${build}/artifacts/${target}-")
+  [[ -f "${root}/fuzz/${name}.dict" ]] && args+=(-dict="${root}/fuzz/${name}.dict")
+  corpora=("${work}")
+  [[ -d "${root}/fuzz/corpus/${name}" ]] && corpora+=("${root}/fuzz/corpus/${name}")
+  echo "=== ${target}: ${seconds} s"
+  rc=0
+  "${build}/${target}" "${args[@]}" "${corpora[@]}" >"${build}/${target}.log" 2>&1 || rc=$?
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|invariant violated)' \
+    "${build}/${target}.log" || true
+  if [[ "${rc}" -ne 0 ]]; then
+    echo "*** ${target} failed (exit ${rc}); full log: ${build}/${target}.log" >&2
+    status=1
+  fi
+done
+exit "${status}"
