@@ -66,6 +66,7 @@ std::string Skeleton(const LibraryEntry& e) { return e.inchikey.substr(0, 14); }
 struct Outcome {
   // present case, per score: rank (1-based) of the first hit of the right compound, 0 if absent
   std::map<RankScore, int> rank;
+  std::map<RankScore, bool> top1_isomer;  // top hit has the query's formula (right or isomer)
   double present_top_score = 0;
   bool present_top_correct = false;
   bool top10_equals_exhaustive = false;
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
         options.rank_by = s;
         const Identification r = Identify(libs, q, options);
         o.rank[s] = 0;
+        o.top1_isomer[s] = !r.hits.empty() && lib->entry(r.hits.front().entry).formula == qe.formula;
         for (std::size_t k = 0; k < r.hits.size(); ++k) {
           if (Skeleton(lib->entry(r.hits[k].entry)) == Skeleton(qe)) {
             o.rank[s] = static_cast<int>(k + 1);
@@ -203,16 +205,18 @@ int main(int argc, char** argv) {
       "%zu query spectra of %zu compounds; each searched against the library without its "
       "own spectrum.\n\n",
       queries.size(), compounds);
-  std::printf("| ranking score | top-1 | top-5 |\n|---|---|---|\n");
+  std::printf("| ranking score | top-1 | top-5 | top-1 right or a positional isomer (same formula) |\n|---|---|---|---|\n");
   for (RankScore s : scores) {
-    std::size_t top1 = 0, top5 = 0;
+    std::size_t top1 = 0, top5 = 0, isomer = 0;
     for (const Outcome& o : outcomes) {
+      isomer += o.top1_isomer.at(s);
       top1 += o.rank.at(s) == 1;
       top5 += o.rank.at(s) >= 1 && o.rank.at(s) <= 5;
     }
-    std::printf("| %s%s | %.1f%% | %.1f%% |\n", std::string(RankScoreName(s)).c_str(),
+    std::printf("| %s%s | %.1f%% | %.1f%% | %.1f%% |\n", std::string(RankScoreName(s)).c_str(),
                 s == IdentifyOptions().rank_by ? " (default)" : "",
-                100.0 * static_cast<double>(top1) / n, 100.0 * static_cast<double>(top5) / n);
+                100.0 * static_cast<double>(top1) / n, 100.0 * static_cast<double>(top5) / n,
+                100.0 * static_cast<double>(isomer) / n);
   }
   std::size_t same10 = 0;
   for (const Outcome& o : outcomes) same10 += o.top10_equals_exhaustive;

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Sentinel's main job on its embedded default: build, then identify the shipped example
-# spectra against the shipped SWGDRUG library — one a known compound measured by another
-# laboratory, one a fentanyl analogue searched as if no library held it.
+# spectra against the shipped SWGDRUG library, and search one of them as if it were a new
+# analogue that no library holds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" build
 cd "$root"
-echo "== sentinel identify data/examples/*.jdx"
-build/sentinel identify --top 5 data/examples/*.jdx
-echo "== the same analogue, as if no library held it: sentinel identify --exclude 'Butyryl fentanyl' ..."
-build/sentinel identify --top 5 --exclude 'Butyryl fentanyl' data/examples/butyrylfentanyl-cayman.jdx
+echo "== build/sentinel identify --top 5 data/examples/*"
+build/sentinel identify --top 5 data/examples/*.jdx data/examples/*.txt
+echo "== build/sentinel identify --top 5 --exclude Carfentanil data/examples/seizure-tablet-carfentanil.jdx"
+build/sentinel identify --top 5 --exclude Carfentanil data/examples/seizure-tablet-carfentanil.jdx

@@ -43,6 +43,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   id_cmd->add_option("--identified-threshold", identify.search.identified_threshold,
                      "Best hit's score (0-999) at or above which the verdict is 'identified'")
       ->check(CLI::Range(0.0, 999.0));
+  id_cmd->add_option("--identified-margin", identify.search.identified_margin,
+                     "Lead the best hit needs over the best hit of another skeleton (isomers)")
+      ->check(CLI::Range(0.0, 999.0));
   id_cmd->add_option("--analogue-threshold", identify.search.analogue_threshold,
                      "Best hybrid score (0-999) at or above which the verdict is 'analogue'")
       ->check(CLI::Range(0.0, 999.0));

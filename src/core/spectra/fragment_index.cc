@@ -268,6 +268,8 @@ constexpr std::size_t kMaskedTerms = 32;
 constexpr double kFirstTarget = 0.99;
 constexpr std::uint32_t kMaxGenerations = 64;
 constexpr std::uint64_t kPrefetchAhead = 64;
+constexpr std::size_t kScanWhenKTimes = 64;
+
 
 float RoundUp(double x) {
   float f = static_cast<float>(x);
@@ -319,6 +321,7 @@ class Searcher {
     std::uint32_t bit;  // in Candidate::seen; 0 for terms past kMaskedTerms
     std::uint64_t next_to = 0;  // cached end of the next rung (NextMove)
     double next_lambda = 0;     // the lambda it was computed for
+    double score = -1;          // of that move: estimated drop of B(1) per posting
   };
 
   // Upper bound on the unit-norm weight of any posting of `t` at or after `at`.
@@ -328,7 +331,7 @@ class Searcher {
 
   void Read(Term& t, std::uint64_t to);
   double UnseenBound();
-  bool NextMove(std::size_t* term, std::uint64_t* to);
+  bool NextMoves();
   double SketchBound(std::uint32_t id) const;
   std::size_t Evaluate(double target);
   void VerifyDown(double target);
@@ -350,6 +353,7 @@ class Searcher {
   NormBound bound_;
   std::vector<std::pair<double, double>> items_;
   std::vector<double> grid_;
+  std::vector<std::size_t> moves_;  // terms to read to their next rung (NextMoves)
   // Work done, in units of one peak of an exact scan; past work_budget_ the search falls back
   // to scanning (docs/search.md, "Small libraries").
   std::uint64_t work_ = 0;
@@ -398,13 +402,14 @@ double Searcher::UnseenBound() {
 // list, the next rung of a ladder of cut-offs below lambda * q_j, scored by the first-order drop
 // of B(1) per posting read. REQUIRES: bound_ fresh from UnseenBound(). False when every list is
 // exhausted.
-bool Searcher::NextMove(std::size_t* term, std::uint64_t* to) {
+bool Searcher::NextMoves() {
   static constexpr double kLadder[] = {0.7, 0.4, 0.1, 0.0};
   const double lambda = bound_.Lambda(1.0);
   work_ += 8 * terms_.size();  // this and the UnseenBound before it
   double best_score = -1;
   for (std::size_t i = 0; i < terms_.size(); ++i) {
     Term& t = terms_[i];
+    t.score = -1;
     if (t.pos >= t.end) continue;
     const double f = Cap(t, t.pos);
     // The rung's position needs a binary search; keep it while the list has not moved and
@@ -438,14 +443,16 @@ bool Searcher::NextMove(std::size_t* term, std::uint64_t* to) {
     } else {
       gain = t.q * (f - f_new);
     }
-    const double score = gain / static_cast<double>(t.next_to - t.pos + 16);
-    if (score > best_score) {
-      best_score = score;
-      *term = i;
-      *to = t.next_to;
-    }
+    t.score = gain / static_cast<double>(t.next_to - t.pos + 16);
+    best_score = std::max(best_score, t.score);
   }
-  return best_score >= 0;
+  if (best_score < 0) return false;
+  // The best move, and any tied with it.
+  moves_.clear();
+  for (std::size_t i = 0; i < terms_.size(); ++i) {
+    if (terms_[i].pos < terms_[i].end && terms_[i].score >= best_score) moves_.push_back(i);
+  }
+  return true;
 }
 
 // Upper bound on the cosine of spectrum `id` from its sketch (docs/search.md, "Sketches"):
@@ -622,16 +629,14 @@ std::vector<ScoredCandidate> Searcher::Run() {
   // cache line), a peak scored at random 2, planning 8 per query term and step.
   work_budget_ = store_.total_peaks() / 2;
   // When k is a large part of the library the k-th best score is low and little can be
-  // pruned; measured on SWGDRUG, the scan wins from about k >= n / 32.
+  // pruned; measured on SWGDRUG, the scan wins from about k >= n / 64.
   if (best_.k() * kScanWhenKTimes >= store_.size()) work_ = work_budget_ + 1;
 
   double target = kFirstTarget;
   for (std::uint32_t generation = 0; !OverBudget(); ++generation) {
     // Admission: read until no spectrum not yet a candidate can reach the target.
-    std::size_t term = 0;
-    std::uint64_t to = 0;
-    while (!OverBudget() && UnseenBound() + slack_ >= target && NextMove(&term, &to)) {
-      Read(terms_[term], to);
+    while (!OverBudget() && UnseenBound() + slack_ >= target && NextMoves()) {
+      for (std::size_t i : moves_) Read(terms_[i], terms_[i].next_to);
     }
     if (OverBudget()) break;
     bool exhausted = true;

@@ -55,11 +55,11 @@ double WeightedCosine(std::span<const NominalPeak> a, std::span<const NominalPea
 
 // NIST-style identity (forward) composite match factor of Stein & Scott (1994), in [0, 999]:
 // 999 * (N_U * F_D + N_LU * F_R) / (N_U + N_LU), F_D the squared weighted cosine, F_R the
-// agreement of adjacent raw-intensity ratios over the peaks in common, summed over the
-// N_LU - 1 adjacent pairs and divided by N_LU. Peaks of either spectrum missing from the other
-// lower the score. Not symmetric (N_U counts query peaks). Two identical spectra of N peaks
-// score 999 * (2N - 1) / (2N), not 999: F_R divides by N_LU (as published), which marks matches
-// on few peaks as weak evidence.
+// mean agreement of adjacent weighted-intensity ratios over the N_LU - 1 adjacent pairs of
+// peaks in common (0 when only one peak is shared). Peaks of either spectrum missing from the
+// other lower the score. Not symmetric (N_U counts query peaks). Identical spectra of two or
+// more peaks score 999, as NIST's search shows a self-match (docs/scores.md explains the two
+// departures from the paper's 1/N_LU and raw ratios).
 double IdentityMatchFactor(std::span<const NominalPeak> query, std::span<const NominalPeak> library,
                            const MatchFactorOptions& o = {});
 

@@ -258,9 +258,9 @@ TEST(IdentityMatchFactorTest, HandComputed) {
 }
 
 TEST(IdentityMatchFactorTest, HandComputedUnweighted) {
-  // Exponents (0, 1): w = I, so the ratio terms are the raw intensity ratios of the paper.
+  // Exponents (0, 1): w = I, so the ratio terms are raw intensity ratios.
   // F_D = 0.554700196^2 = 500^2 / 812500 = 4/13 (see WeightedCosineTest.HandComputedUnweighted).
-  // One pair: (10/10 -> 20/20) vs (40 -> 5): (20/10) * (40/5) = 16 -> 1/16 = 0.0625; F_R = 0.0625.
+  // One pair, L going 10 -> 20 and U 40 -> 5: (20/10) * (40/5) = 16 -> 1/16; F_R = 0.0625.
   // (2 * 4/13 + 2 * 1/16) / 4 = (8/13 + 1/8) / 4 = (77/104) / 4 = 77/416; * 999 = 184.9110577.
   EXPECT_NEAR(IdentityMatchFactor(kA, kB, {0, 1}), 999.0 * 77 / 416, kTol);
   EXPECT_NEAR(IdentityMatchFactor(kA, kB, {0, 1}), 184.9110577, 1e-6);
