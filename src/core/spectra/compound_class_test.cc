@@ -1,4 +1,5 @@
 #include "core/spectra/compound_class.h"
+#include "test/support/swgdrug.h"
 
 #include <gtest/gtest.h>
 
@@ -20,25 +21,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// Names, synonyms and formulas of SWGDRUG's MSP file. Only what this test needs; the real
-// parser lives in adapters/spectrum_formats, which core tests do not depend on.
-std::vector<SpectrumRecord> ReadSwgdrugNames() {
-  std::istringstream in(ReadFile(std::string(SENTINEL_SHARED_DIR) + "/spectra/swgdrug-3.4.msp"));
-  std::vector<SpectrumRecord> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto value = [&](std::size_t prefix) { return line.substr(prefix); };
-    if (line.rfind("Name: ", 0) == 0) {
-      out.emplace_back().name = value(6);
-    } else if (!out.empty() && line.rfind("Synon: ", 0) == 0) {
-      out.back().synonyms.push_back(value(7));
-    } else if (!out.empty() && line.rfind("Formula: ", 0) == 0) {
-      out.back().formula = value(9);
-    }
-  }
-  return out;
-}
 
 const CompoundClasses& ShippedClasses() {
   static const CompoundClasses* classes = [] {
@@ -166,7 +148,7 @@ TEST(CompoundClassesTest, ShippedTableSpotChecks) {
 // with room for small edits; the README of the shared data gives the rough sizes of the big
 // families. A rule that starts matching everything, or nothing, fails here.
 TEST(CompoundClassesTest, ShippedTableCoversSwgdrugFamilies) {
-  const std::vector<SpectrumRecord> records = ReadSwgdrugNames();
+  const std::vector<SpectrumRecord> records = sentinel::testing::SwgdrugRecords();
   ASSERT_EQ(records.size(), 2988u);
   const std::clock_t start = std::clock();  // CPU time: wall time varies with machine load
   const std::string path = std::string(SENTINEL_DATA_DIR) + "/spectra/compound_classes.tsv";
@@ -242,7 +224,7 @@ TEST(IsIsotopeLabelledTest, SpotChecks) {
 
 TEST(IsIsotopeLabelledTest, SwgdrugStandards) {
   int count = 0;
-  for (const SpectrumRecord& r : ReadSwgdrugNames()) count += IsIsotopeLabelled(r) ? 1 : 0;
+  for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords()) count += IsIsotopeLabelled(r) ? 1 : 0;
   std::printf("isotope-labelled entries in SWGDRUG 3.4: %d\n", count);
   EXPECT_EQ(count, 117);  // every entry with D in its formula, and no other
 }

@@ -270,7 +270,6 @@ constexpr std::uint32_t kMaxGenerations = 64;
 constexpr std::uint64_t kPrefetchAhead = 64;
 constexpr std::size_t kScanWhenKTimes = 64;
 
-
 float RoundUp(double x) {
   float f = static_cast<float>(x);
   if (static_cast<double>(f) < x) f = std::nextafter(f, kNoBound);
@@ -283,8 +282,9 @@ class Searcher {
   Searcher(const SpectrumStore& store, std::span<const std::uint64_t> list_begin,
            std::span<const std::uint32_t> ids, std::span<const std::uint16_t> weights,
            std::span<const FragmentIndex::Sketch> sketches, const PreparedQuery& pq, std::size_t k,
-           TopKStats* stats)
-      : store_(store),
+           SearchPath path, TopKStats* stats)
+      : path_(path),
+        store_(store),
         ids_(ids),
         weights_(weights),
         sketches_(sketches),
@@ -318,7 +318,7 @@ class Searcher {
     float q_scaled;     // q / kScale: multiplies a quantised posting weight
     std::uint64_t pos;  // postings before pos have been read
     std::uint64_t end;
-    std::uint32_t bit;  // in Candidate::seen; 0 for terms past kMaskedTerms
+    std::uint32_t bit;          // in Candidate::seen; 0 for terms past kMaskedTerms
     std::uint64_t next_to = 0;  // cached end of the next rung (NextMove)
     double next_lambda = 0;     // the lambda it was computed for
     double score = -1;          // of that move: estimated drop of B(1) per posting
@@ -336,6 +336,7 @@ class Searcher {
   std::size_t Evaluate(double target);
   void VerifyDown(double target);
 
+  const SearchPath path_;
   const SpectrumStore& store_;
   std::span<const std::uint32_t> ids_;
   std::span<const std::uint16_t> weights_;
@@ -358,7 +359,7 @@ class Searcher {
   // to scanning (docs/search.md, "Small libraries").
   std::uint64_t work_ = 0;
   std::uint64_t work_budget_ = 0;
-  bool OverBudget() const { return work_ > work_budget_; }
+  bool OverBudget() const { return path_ == SearchPath::kAuto && work_ > work_budget_; }
 };
 
 void Searcher::Read(Term& t, std::uint64_t to) {
@@ -414,7 +415,8 @@ bool Searcher::NextMoves() {
     const double f = Cap(t, t.pos);
     // The rung's position needs a binary search; keep it while the list has not moved and
     // lambda has not changed much (which rung is taken only affects speed).
-    const bool stale = t.next_to <= t.pos || std::isfinite(lambda) != std::isfinite(t.next_lambda) ||
+    const bool stale = t.next_to <= t.pos ||
+                       std::isfinite(lambda) != std::isfinite(t.next_lambda) ||
                        (std::isfinite(lambda) && std::abs(lambda - t.next_lambda) > 0.1 * lambda);
     if (stale) {
       double cut = 0;
@@ -429,8 +431,8 @@ bool Searcher::NextMoves() {
       const double threshold = cut * kScale;
       const auto first = weights_.begin() + static_cast<std::ptrdiff_t>(t.pos);
       const auto last = weights_.begin() + static_cast<std::ptrdiff_t>(t.end);
-      const auto stop = std::partition_point(
-          first, last, [threshold](std::uint16_t w) { return w > threshold; });
+      const auto stop =
+          std::partition_point(first, last, [threshold](std::uint16_t w) { return w > threshold; });
       t.next_to = static_cast<std::uint64_t>(stop - weights_.begin());
       t.next_lambda = lambda;
     }
@@ -615,7 +617,9 @@ void Searcher::VerifyDown(double target) {
     c.open = false;
     ++st_.candidates_verified;
     work_ += 2 * store_.peak_count(c.id);
-    best_.Offer({c.id, ExactCosine(pq_, store_, c.id)});
+    const float cosine = ExactCosine(pq_, store_, c.id);
+    if (cosine > upper + slack_) ++st_.bound_violations;
+    best_.Offer({c.id, cosine});
   }
 }
 
@@ -802,13 +806,13 @@ std::vector<ScoredCandidate> FragmentIndex::TopKExhaustive(std::span<const Nomin
 }
 
 std::vector<ScoredCandidate> FragmentIndex::TopK(std::span<const NominalPeak> query, std::size_t k,
-                                                 TopKStats* stats) const {
+                                                 TopKStats* stats, SearchPath path) const {
   TopKStats local;
   TopKStats* st = stats != nullptr ? stats : &local;
   *st = TopKStats{};
   if (k == 0) return {};
   const PreparedQuery pq = Prepare(query);
-  Searcher searcher(*store_, list_begin_, ids_, weights_, sketches_, pq, k, st);
+  Searcher searcher(*store_, list_begin_, ids_, weights_, sketches_, pq, k, path, st);
   return searcher.Run();
 }
 

@@ -49,7 +49,17 @@ struct TopKStats {
   std::size_t candidates_seen = 0;      // distinct spectra met in those postings
   std::size_t sketches_checked = 0;     // candidates bounded through their sketch
   std::size_t candidates_verified = 0;  // spectra whose exact cosine was computed
-  bool fell_back_to_scan = false;       // the index lost to a scan and the search finished by one
+  bool fell_back_to_scan = false;       // answered by a scan (SearchPath::kAuto only)
+  // Scored spectra whose exact cosine exceeded the bound that selected them. Always 0 unless
+  // a bound is wrong; tests check it.
+  std::size_t bound_violations = 0;
+};
+
+// How TopK may answer. Both give the same result; kIndexOnly exists so tests and benchmarks can
+// exercise and measure the index where kAuto would scan.
+enum class SearchPath {
+  kAuto,       // the index, or a scan when that is cheaper (k a large part of the library)
+  kIndexOnly,  // always the index
 };
 
 class FragmentIndex {
@@ -69,10 +79,11 @@ class FragmentIndex {
   // The k best library spectra for `query` by weighted cosine, best first (cosine descending,
   // then id ascending); fewer than k when fewer share an m/z with the query. The query is read
   // as a nominal spectrum: peaks with m/z outside [1, kMaxNominalMz] or a non-positive or
-  // non-finite intensity are ignored and intensities of a repeated m/z summed. Any positive
-  // scale of the query gives the same result. `stats`, when given, is overwritten.
+  // non-finite intensity are ignored and intensities of a repeated m/z summed; the query's scale
+  // does not matter. `stats`, when given, is overwritten.
   std::vector<ScoredCandidate> TopK(std::span<const NominalPeak> query, std::size_t k = kDefaultK,
-                                    TopKStats* stats = nullptr) const;
+                                    TopKStats* stats = nullptr,
+                                    SearchPath path = SearchPath::kAuto) const;
 
   // The baseline TopK must equal: scores every library spectrum.
   std::vector<ScoredCandidate> TopKExhaustive(std::span<const NominalPeak> query,

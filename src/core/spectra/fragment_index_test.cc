@@ -104,6 +104,17 @@ void ExpectSame(const std::vector<ScoredCandidate>& got, const std::vector<Score
   }
 }
 
+// TopK through the index alone and through the automatic path, both against the scan.
+void ExpectExact(const FragmentIndex& index, const NominalSpectrum& query, std::size_t k,
+                 const std::string& what) {
+  const auto want = index.TopKExhaustive(query, k);
+  TopKStats stats;
+  ExpectSame(index.TopK(query, k, &stats, SearchPath::kIndexOnly), want, what + " (index)");
+  EXPECT_EQ(stats.bound_violations, 0u) << what;
+  EXPECT_FALSE(stats.fell_back_to_scan) << what;
+  ExpectSame(index.TopK(query, k), want, what + " (auto)");
+}
+
 void ExpectSortedAndPositive(const std::vector<ScoredCandidate>& r) {
   for (std::size_t i = 0; i < r.size(); ++i) {
     EXPECT_GT(r[i].cosine, 0.0f);
@@ -138,22 +149,24 @@ TEST(FragmentIndexTest, HandComputedScoresAndOrder) {
 TEST(FragmentIndexTest, DegenerateQueriesAndK) {
   const auto& lib = SwgdrugLibrary();
   const NominalSpectrum& some = Swgdrug()[17];
-  EXPECT_TRUE(lib.index.TopK({}, 10).empty());
+  for (SearchPath path : {SearchPath::kAuto, SearchPath::kIndexOnly}) {
+    EXPECT_TRUE(lib.index.TopK({}, 10, nullptr, path).empty());
+    EXPECT_TRUE(lib.index.TopK(some, 0, nullptr, path).empty());
+    const NominalSpectrum unusable{{0, 5}, {60, -1}, {61, std::nanf("")}};
+    EXPECT_TRUE(lib.index.TopK(unusable, 10, nullptr, path).empty());
+    // An m/z no library spectrum has.
+    EXPECT_TRUE(lib.index.TopK(NominalSpectrum{{1999, 999}}, 10, nullptr, path).empty());
+  }
   EXPECT_TRUE(lib.index.TopKExhaustive({}, 10).empty());
-  EXPECT_TRUE(lib.index.TopK(some, 0).empty());
   EXPECT_TRUE(lib.index.TopKExhaustive(some, 0).empty());
-  const NominalSpectrum unusable{{0, 5}, {60, -1}, {61, std::nanf("")}};
-  EXPECT_TRUE(lib.index.TopK(unusable, 10).empty());
-  EXPECT_TRUE(lib.index.TopK(NominalSpectrum{{1999, 999}}, 10).empty());  // m/z nobody has
 
   // One peak: every spectrum holding that m/z scores its unit weight there.
   for (int m : {15, 43, 58, 91, 105, 231, 303}) {
     const auto mz = static_cast<std::uint16_t>(m);
     const NominalSpectrum single{{mz, 999}};
     for (std::size_t k : {1, 10, 100, 100000}) {
-      const auto got = lib.index.TopK(single, k);
-      ExpectSame(got, lib.index.TopKExhaustive(single, k), "single m/z " + std::to_string(mz));
-      ExpectSortedAndPositive(got);
+      ExpectExact(lib.index, single, k, "single m/z " + std::to_string(mz));
+      ExpectSortedAndPositive(lib.index.TopK(single, k));
     }
   }
   // Invalid peaks are ignored the same way by both paths; repeated m/z are summed.
@@ -161,38 +174,79 @@ TEST(FragmentIndexTest, DegenerateQueriesAndK) {
   messy.push_back({0, 50});
   messy.push_back({some[0].mz, 10});
   std::reverse(messy.begin(), messy.end());
-  ExpectSame(lib.index.TopK(messy, 50), lib.index.TopKExhaustive(messy, 50), "messy query");
+  ExpectExact(lib.index, messy, 50, "messy query");
 }
 
 TEST(FragmentIndexTest, EverySwgdrugSpectrumAsQueryMatchesExhaustive) {
   const auto& lib = SwgdrugLibrary();
   ASSERT_EQ(lib.store.size(), 2988u);
-  std::size_t verified = 0;
-  for (std::uint32_t id = 0; id < lib.store.size(); ++id) {
-    const NominalSpectrum query = lib.store.Get(id);
-    TopKStats stats;
-    const auto got = lib.index.TopK(query, 100, &stats);
-    ExpectSame(got, lib.index.TopKExhaustive(query, 100), "query " + std::to_string(id));
-    ASSERT_FALSE(got.empty());
-    EXPECT_GE(got[0].cosine, 0.99999f) << id;  // itself, or an identical spectrum
-    verified += stats.candidates_verified;
+  // The slowest test, so on both cores (running TopK concurrently as a bonus). One scan per
+  // query serves both k: the top 10 of the scan's top 100 is its top 10.
+  std::vector<std::string> failures[2];
+  std::size_t verified[2] = {0, 0}, violations[2] = {0, 0}, queries[2] = {0, 0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::uint32_t id = static_cast<std::uint32_t>(t); id < lib.store.size(); id += 2) {
+        const NominalSpectrum query = lib.store.Get(id);
+        const auto want = lib.index.TopKExhaustive(query, 100);
+        const std::vector<ScoredCandidate> want10(want.begin(), want.begin() + 10);
+        TopKStats stats;
+        const auto got = lib.index.TopK(query, 10, &stats, SearchPath::kIndexOnly);
+        if (got != want10) failures[t].push_back("k=10 query " + std::to_string(id));
+        if (got.empty() || got[0].cosine < 0.99999f) {  // itself, or an identical spectrum
+          failures[t].push_back("top of query " + std::to_string(id));
+        }
+        verified[t] += stats.candidates_verified;
+        violations[t] += stats.bound_violations;
+        ++queries[t];
+        if (id % 16 < 2) {
+          if (lib.index.TopK(query, 100, &stats, SearchPath::kIndexOnly) != want) {
+            failures[t].push_back("k=100 query " + std::to_string(id));
+          }
+          violations[t] += stats.bound_violations;
+        }
+      }
+    });
   }
-  // The index must actually prune: on average far fewer exact scores than a scan.
-  EXPECT_LT(verified, lib.store.size() * lib.store.size() / 5);
+  for (auto& th : threads) th.join();
+  for (const auto& f : failures) {
+    EXPECT_TRUE(f.empty()) << f.size() << " failures, first: " << f.front();
+  }
+  EXPECT_EQ(violations[0] + violations[1], 0u);
+  // The index must prune: at k = 10, under a tenth of the library scored on average.
+  EXPECT_LT(verified[0] + verified[1], (queries[0] + queries[1]) * lib.store.size() / 10);
 }
 
 TEST(FragmentIndexTest, PerturbedSwgdrugQueriesMatchExhaustiveForAllK) {
   const auto& lib = SwgdrugLibrary();
   std::mt19937_64 rng(7);
-  for (std::uint32_t id = 0; id < lib.store.size(); id += 11) {
+  std::size_t verified = 0, queries = 0;
+  for (std::uint32_t id = 0; id < lib.store.size(); id += 37) {
     const NominalSpectrum query = Perturb(lib.store.Get(id), rng);
     for (std::size_t k : {std::size_t{1}, std::size_t{10}, std::size_t{100}, std::size_t{5000}}) {
-      const auto got = lib.index.TopK(query, k);
-      ExpectSame(got, lib.index.TopKExhaustive(query, k),
-                 "query " + std::to_string(id) + " k " + std::to_string(k));
-      if (k == 5000) ExpectSortedAndPositive(got);
+      ExpectExact(lib.index, query, k, "query " + std::to_string(id) + " k " + std::to_string(k));
+      if (k == 5000) ExpectSortedAndPositive(lib.index.TopK(query, k));
     }
+    TopKStats stats;
+    lib.index.TopK(query, 10, &stats, SearchPath::kIndexOnly);
+    verified += stats.candidates_verified;
+    ++queries;
   }
+  // With k = 10 the pruning is strong: on average under a tenth of the library scored.
+  EXPECT_LT(verified, queries * lib.store.size() / 10);
+}
+
+TEST(FragmentIndexTest, AutoPathScansOnlyWhenKIsALargePartOfTheLibrary) {
+  const auto& lib = SwgdrugLibrary();
+  const NominalSpectrum& query = Swgdrug()[1234];
+  TopKStats stats;
+  lib.index.TopK(query, 1, &stats);
+  EXPECT_FALSE(stats.fell_back_to_scan);
+  EXPECT_LT(stats.candidates_verified, 50u);
+  lib.index.TopK(query, 1000, &stats);
+  EXPECT_TRUE(stats.fell_back_to_scan);
+  EXPECT_EQ(stats.candidates_verified, lib.store.size());
 }
 
 TEST(FragmentIndexTest, RandomLibrariesWithTiesMatchExhaustive) {
@@ -215,8 +269,8 @@ TEST(FragmentIndexTest, RandomLibrariesWithTiesMatchExhaustive) {
       const NominalSpectrum query =
           q % 2 == 0 ? kept[rng() % kept.size()] : RandomSpectrum(rng, 1 + round * 10, max_mz);
       for (std::size_t k : {std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{2000}}) {
-        ExpectSame(index.TopK(query, k), index.TopKExhaustive(query, k),
-                   "round " + std::to_string(round) + " query " + std::to_string(q));
+        ExpectExact(index, query, k,
+                    "round " + std::to_string(round) + " query " + std::to_string(q));
       }
     }
   }
@@ -238,7 +292,7 @@ TEST(FragmentIndexTest, NearTiesAtTheCutOffMatchExhaustive) {
   for (const auto& s : Swgdrug()) store.Add(s);
   const FragmentIndex index = FragmentIndex::Build(store);
   for (std::size_t k : {1, 10, 100, 399, 400, 401, 500}) {
-    ExpectSame(index.TopK(base, k), index.TopKExhaustive(base, k), "k " + std::to_string(k));
+    ExpectExact(index, base, k, "k " + std::to_string(k));
   }
 }
 
@@ -270,7 +324,8 @@ TEST(FragmentIndexTest, SerializeRoundTripsAndBuildIsDeterministic) {
   std::mt19937_64 rng(5);
   for (std::uint32_t id = 0; id < lib.store.size(); id += 101) {
     const NominalSpectrum query = Perturb(lib.store.Get(id), rng);
-    ExpectSame(back->TopK(query, 100), lib.index.TopK(query, 100), "after round trip");
+    ExpectSame(back->TopK(query, 20, nullptr, SearchPath::kIndexOnly),
+               lib.index.TopK(query, 20, nullptr, SearchPath::kIndexOnly), "after round trip");
   }
   // Memory: ~6 bytes per posting, far under the 2 KiB per spectrum budget with the store.
   const double per_spectrum =
@@ -382,7 +437,9 @@ TEST(FragmentIndexTest, ConcurrentQueriesAgree) {
     threads.emplace_back([&, t] {
       for (int rep = 0; rep < 3; ++rep) {
         for (std::size_t i = 0; i < queries.size(); ++i) {
-          if (lib.index.TopK(queries[i], 25) != want[i]) ++mismatches[t];
+          if (lib.index.TopK(queries[i], 25, nullptr, SearchPath::kIndexOnly) != want[i]) {
+            ++mismatches[t];
+          }
         }
       }
     });

@@ -15,6 +15,7 @@
 
 #include "core/spectra/compound_class.h"
 #include "core/spectra/molecular_ion.h"
+#include "test/support/swgdrug.h"
 
 namespace sentinel::spectra {
 namespace {
@@ -112,43 +113,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// SWGDRUG's MSP layout only: "Key: value" lines, then "m/z intensity;" pairs up to a blank
-// line. The real parser lives in adapters/spectrum_formats, which core tests do not use.
-std::vector<SpectrumRecord> ReadSwgdrug() {
-  std::istringstream in(ReadFile(std::string(SENTINEL_SHARED_DIR) + "/spectra/swgdrug-3.4.msp"));
-  std::vector<SpectrumRecord> out;
-  std::string line;
-  bool in_peaks = false;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("Name: ", 0) == 0) {
-      out.emplace_back().name = line.substr(6);
-      in_peaks = false;
-    } else if (out.empty() || line.empty()) {
-      in_peaks = false;
-    } else if (in_peaks) {
-      std::istringstream pairs(line);
-      double mz = 0;
-      double intensity = 0;
-      char sep = 0;
-      while (pairs >> mz >> intensity) {
-        out.back().peaks.push_back({mz, intensity});
-        pairs >> sep;  // ';'
-      }
-    } else if (line.rfind("Synon: ", 0) == 0) {
-      out.back().synonyms.push_back(line.substr(7));
-    } else if (line.rfind("Formula: ", 0) == 0) {
-      out.back().formula = line.substr(9);
-    } else if (line.rfind("InChIKey: ", 0) == 0) {
-      out.back().inchikey = line.substr(10) == "0" ? "" : line.substr(10);
-    } else if (line.rfind("MW: ", 0) == 0) {
-      out.back().molecular_weight = std::atof(line.c_str() + 4);
-    } else if (line.rfind("Num Peaks: ", 0) == 0) {
-      in_peaks = true;
-    }
-  }
-  return out;
-}
 
 std::string Folded(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -170,7 +134,7 @@ const std::vector<Entry>& Swgdrug() {
     auto classes = CompoundClasses::Parse(ReadFile(rules), rules);
     EXPECT_TRUE(classes.ok()) << classes.status().ToString();
     auto* out = new std::vector<Entry>();
-    for (const SpectrumRecord& r : ReadSwgdrug()) {
+    for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords()) {
       Entry e;
       e.name = r.name;
       e.key = r.inchikey.empty() ? Folded(r.name) : r.inchikey;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/spectra/compound_class.h"
+#include "test/support/swgdrug.h"
 
 namespace sentinel::spectra {
 namespace {
@@ -23,41 +24,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// SWGDRUG's MSP layout only: "Key: value" lines, then "m/z intensity;" pairs up to a blank
-// line. The real parser lives in adapters/spectrum_formats, which core tests do not use.
-std::vector<SpectrumRecord> ReadSwgdrug() {
-  std::istringstream in(ReadFile(std::string(SENTINEL_SHARED_DIR) + "/spectra/swgdrug-3.4.msp"));
-  std::vector<SpectrumRecord> out;
-  std::string line;
-  bool in_peaks = false;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("Name: ", 0) == 0) {
-      out.emplace_back().name = line.substr(6);
-      in_peaks = false;
-    } else if (out.empty() || line.empty()) {
-      in_peaks = false;
-    } else if (in_peaks) {
-      std::istringstream pairs(line);
-      double mz = 0;
-      double intensity = 0;
-      char sep = 0;
-      while (pairs >> mz >> intensity) {
-        out.back().peaks.push_back({mz, intensity});
-        pairs >> sep;  // ';'
-      }
-    } else if (line.rfind("Synon: ", 0) == 0) {
-      out.back().synonyms.push_back(line.substr(7));
-    } else if (line.rfind("Formula: ", 0) == 0) {
-      out.back().formula = line.substr(9);
-    } else if (line.rfind("MW: ", 0) == 0) {
-      out.back().molecular_weight = std::atof(line.c_str() + 4);
-    } else if (line.rfind("Num Peaks: ", 0) == 0) {
-      in_peaks = true;
-    }
-  }
-  return out;
-}
 
 NominalSpectrum Spectrum(std::vector<std::pair<int, float>> peaks) {
   NominalSpectrum s;
@@ -96,7 +62,7 @@ TEST(EstimateNominalMassTest, HandComputedCases) {
 // leave room for small changes to the data or heuristic; falling below them means the estimate got
 // worse.
 TEST(EstimateNominalMassTest, AccuracyOnSwgdrug) {
-  const std::vector<SpectrumRecord> records = ReadSwgdrug();
+  const std::vector<SpectrumRecord> records = sentinel::testing::SwgdrugRecords();
   ASSERT_EQ(records.size(), 2988u);
   const std::string rules = std::string(SENTINEL_DATA_DIR) + "/spectra/compound_classes.tsv";
   auto classes = CompoundClasses::Parse(ReadFile(rules), rules);
