@@ -193,14 +193,8 @@ class JcampParser {
 
   void ReadMetadataNumber(std::string_view value, std::string_view label, std::size_t line_no,
                           std::optional<double>* field) {
-    double v = 0;
-    const NumberStatus status = internal::ParseNumber(value, &v);
-    if (status != NumberStatus::kOk) {
-      return Fail(line_no,
-                  std::string(label) + " " + internal::DescribeNumberProblem(status, value));
-    }
-    if (v < 0) return Fail(line_no, std::string(label) + " '" + Excerpt(value) + "' is negative");
-    *field = v;
+    const std::string problem = internal::ParseMetadataNumber(value, label, field);
+    if (!problem.empty()) Fail(line_no, problem);
   }
 
   void CloseBlock(std::size_t line_no) {

@@ -144,14 +144,8 @@ class MspParser {
 
   void ReadMetadataNumber(std::string_view value, std::string_view label, std::size_t line_no,
                           std::optional<double>* field) {
-    double v = 0;
-    const NumberStatus status = internal::ParseNumber(value, &v);
-    if (status != NumberStatus::kOk) {
-      return Fail(line_no,
-                  std::string(label) + " " + internal::DescribeNumberProblem(status, value));
-    }
-    if (v < 0) return Fail(line_no, std::string(label) + " '" + Excerpt(value) + "' is negative");
-    *field = v;
+    const std::string problem = internal::ParseMetadataNumber(value, label, field);
+    if (!problem.empty()) Fail(line_no, problem);
   }
 
   void StartRecord(std::size_t line_no) {

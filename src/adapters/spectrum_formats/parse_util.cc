@@ -332,5 +332,17 @@ ParseOutcome OutcomeBuilder::Finish() && {
   return std::move(outcome_);
 }
 
+std::string ParseMetadataNumber(std::string_view value, std::string_view label,
+                                std::optional<double>* field) {
+  double v = 0;
+  const NumberStatus status = ParseNumber(value, &v);
+  if (status != NumberStatus::kOk) {
+    return std::string(label) + " " + DescribeNumberProblem(status, value);
+  }
+  if (v < 0) return std::string(label) + " '" + Excerpt(value) + "' is negative";
+  *field = v;
+  return "";
+}
+
 }  // namespace internal
 }  // namespace sentinel::formats

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,11 @@ bool ParseCount(std::string_view token, std::size_t max, std::size_t* value);
 
 // Message fragment for a failed ParseNumber: "'x' is not a number" and so on.
 std::string DescribeNumberProblem(NumberStatus status, std::string_view token);
+
+// Reads a non-negative metadata number (MW, exact mass, RI) into *field. Returns the problem
+// with `label` prefixed, or an empty string on success (then *field is set).
+std::string ParseMetadataNumber(std::string_view value, std::string_view label,
+                                std::optional<double>* field);
 
 // A set of bytes with constant-time lookup; the peak scanner tests every byte of a library
 // against one, where a memchr per byte measurably slowed whole-library reads.
