@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
         options.rank_by = s;
         const Identification r = Identify(libs, q, options);
         o.rank[s] = 0;
-        o.top1_isomer[s] = !r.hits.empty() && lib->entry(r.hits.front().entry).formula == qe.formula;
+        o.top1_isomer[s] =
+            !r.hits.empty() && lib->entry(r.hits.front().entry).formula == qe.formula;
         for (std::size_t k = 0; k < r.hits.size(); ++k) {
           if (Skeleton(lib->entry(r.hits[k].entry)) == Skeleton(qe)) {
             o.rank[s] = static_cast<int>(k + 1);
@@ -205,7 +206,9 @@ int main(int argc, char** argv) {
       "%zu query spectra of %zu compounds; each searched against the library without its "
       "own spectrum.\n\n",
       queries.size(), compounds);
-  std::printf("| ranking score | top-1 | top-5 | top-1 right or a positional isomer (same formula) |\n|---|---|---|---|\n");
+  std::printf(
+      "| ranking score | top-1 | top-5 | top-1 right or a positional isomer (same formula) "
+      "|\n|---|---|---|---|\n");
   for (RankScore s : scores) {
     std::size_t top1 = 0, top5 = 0, isomer = 0;
     for (const Outcome& o : outcomes) {
@@ -270,11 +273,13 @@ int main(int argc, char** argv) {
       if (o.absent_top_score >= d.identified_threshold && o.absent_margin >= d.identified_margin)
         ++fp_absent;
     }
-    std::printf("At the defaults (threshold %.0f, margin %.0f): precision %.1f%%, recall %.1f%%, "
-                "false identifications of absent compounds %.1f%%\n",
-                d.identified_threshold, d.identified_margin,
-                100.0 * static_cast<double>(tp) / static_cast<double>(std::max<std::size_t>(1, tp + fp + fp_absent)),
-                100.0 * static_cast<double>(tp) / n, 100.0 * static_cast<double>(fp_absent) / n);
+    std::printf(
+        "At the defaults (threshold %.0f, margin %.0f): precision %.1f%%, recall %.1f%%, "
+        "false identifications of absent compounds %.1f%%\n",
+        d.identified_threshold, d.identified_margin,
+        100.0 * static_cast<double>(tp) /
+            static_cast<double>(std::max<std::size_t>(1, tp + fp + fp_absent)),
+        100.0 * static_cast<double>(tp) / n, 100.0 * static_cast<double>(fp_absent) / n);
   }
   if (std::getenv("ACCURACY_VERBOSE") != nullptr) {
     for (const Outcome& o : outcomes) {

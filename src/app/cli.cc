@@ -24,37 +24,45 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "Identify substances from EI mass spectra (MSP, JCAMP-DX, or two-column text) by library "
       "search; name the nearest library compounds when none matches");
   id_cmd->add_option("inputs", identify.inputs, "Spectrum files; '-' or none reads stdin");
-  id_cmd->add_option("-l,--library", identify.libraries,
-                     "Reference library (spectrum file or .sidx index); repeatable; replaces the "
-                     "default; 'default' names the shipped SWGDRUG 3.4")
+  id_cmd
+      ->add_option("-l,--library", identify.libraries,
+                   "Reference library (spectrum file or .sidx index); repeatable; replaces the "
+                   "default; 'default' names the shipped SWGDRUG 3.4")
       ->allow_extra_args(false);
   id_cmd->add_option("-f,--format", identify.format, "Output: table or json (one object a line)")
       ->check(CLI::IsMember({"table", "json"}));
   id_cmd->add_option("-n,--top", identify.search.top, "Hits and analogues to report")
       ->check(CLI::Range(1, 1000));
-  id_cmd->add_option("-k,--presearch", identify.search.presearch_k,
-                     "Stage-1 candidates per library re-scored in stage 2")
+  id_cmd
+      ->add_option("-k,--presearch", identify.search.presearch_k,
+                   "Stage-1 candidates per library re-scored in stage 2")
       ->check(CLI::Range(1, 100000));
-  id_cmd->add_option("--rank-by", rank_by,
-                     "Score that ranks hits and decides the verdict: composite, match_factor, "
-                     "reverse_match_factor, entropy_similarity")
-      ->check(CLI::IsMember({"composite", "match_factor", "reverse_match_factor",
-                             "entropy_similarity"}));
-  id_cmd->add_option("--identified-threshold", identify.search.identified_threshold,
-                     "Best hit's score (0-999) at or above which the verdict is 'identified'")
+  id_cmd
+      ->add_option("--rank-by", rank_by,
+                   "Score that ranks hits and decides the verdict: composite, match_factor, "
+                   "reverse_match_factor, entropy_similarity")
+      ->check(CLI::IsMember(
+          {"composite", "match_factor", "reverse_match_factor", "entropy_similarity"}));
+  id_cmd
+      ->add_option("--identified-threshold", identify.search.identified_threshold,
+                   "Best hit's score (0-999) at or above which the verdict is 'identified'")
       ->check(CLI::Range(0.0, 999.0));
-  id_cmd->add_option("--identified-margin", identify.search.identified_margin,
-                     "Lead the best hit needs over the best hit of another skeleton (isomers)")
+  id_cmd
+      ->add_option("--identified-margin", identify.search.identified_margin,
+                   "Lead the best hit needs over the best hit of another skeleton (isomers)")
       ->check(CLI::Range(0.0, 999.0));
-  id_cmd->add_option("--analogue-threshold", identify.search.analogue_threshold,
-                     "Best hybrid score (0-999) at or above which the verdict is 'analogue'")
+  id_cmd
+      ->add_option("--analogue-threshold", identify.search.analogue_threshold,
+                   "Best hybrid score (0-999) at or above which the verdict is 'analogue'")
       ->check(CLI::Range(0.0, 999.0));
-  id_cmd->add_option("--max-mass-shift", identify.search.max_mass_shift,
-                     "Largest |query - library| mass difference the analogue search considers")
+  id_cmd
+      ->add_option("--max-mass-shift", identify.search.max_mass_shift,
+                   "Largest |query - library| mass difference the analogue search considers")
       ->check(CLI::Range(0, 1000));
-  id_cmd->add_option("-x,--exclude", identify.excluded,
-                     "Search as if no library held this compound (name, synonym or InChIKey); "
-                     "repeatable")
+  id_cmd
+      ->add_option("-x,--exclude", identify.excluded,
+                   "Search as if no library held this compound (name, synonym or InChIKey); "
+                   "repeatable")
       ->allow_extra_args(false);
   id_cmd->add_flag("--include-labelled", identify.search.include_labelled,
                    "Let isotope-labelled internal standards appear as hits");

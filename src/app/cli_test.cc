@@ -112,7 +112,8 @@ void ExpectContract(const json& j) {
 
 TEST_F(CliTest, IdentifiesMspQueriesAndMeetsJsonContract) {
   WriteFile(dir_ / "q.msp", SwgdrugRecord("N-Ethylpentylone") + "\n" + SwgdrugRecord("Eutylone"));
-  const ProcessResult r = Sentinel("identify --format json --top 3 '" + (dir_ / "q.msp").string() + "'");
+  const ProcessResult r =
+      Sentinel("identify --format json --top 3 '" + (dir_ / "q.msp").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -134,7 +135,7 @@ TEST_F(CliTest, ReadsJcampAndPlainText) {
             "##NPOINTS=5\n##PEAK TABLE=(XY..XY)\n58,999 44,120 91,80 42,60 119,30\n##END=\n");
   WriteFile(dir_ / "q.txt", "# name: tablet 7\nm/z,intensity\n58,999\n44,120\n91,80\n42,60\n");
   const ProcessResult r = Sentinel("identify --format json '" + (dir_ / "q.jdx").string() + "' '" +
-                         (dir_ / "q.txt").string() + "'");
+                                   (dir_ / "q.txt").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -165,8 +166,8 @@ TEST_F(CliTest, HeldOutAnalogueGetsNeighboursAndClass) {
   // Carfentanil searched as if no library held it: lofentanil, its methyl ester homologue
   // 14 Da heavier, is the nearest compound.
   WriteFile(dir_ / "q.msp", SwgdrugRecord("Carfentanil"));
-  const ProcessResult r = Sentinel("identify --format json --exclude Carfentanil '" +
-                                   (dir_ / "q.msp").string() + "'");
+  const ProcessResult r =
+      Sentinel("identify --format json --exclude Carfentanil '" + (dir_ / "q.msp").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 1u);
@@ -182,7 +183,8 @@ TEST_F(CliTest, HeldOutAnalogueGetsNeighboursAndClass) {
 TEST_F(CliTest, LibraryIndexBuildLoadStaleAndCorrupt) {
   WriteFile(dir_ / "lib.msp", SwgdrugRecord("Eutylone") + "\n" + SwgdrugRecord("N-Ethylpentylone"));
   const std::string index = (dir_ / "lib.sidx").string();
-  ProcessResult r = Sentinel("library build -o '" + index + "' '" + (dir_ / "lib.msp").string() + "'");
+  ProcessResult r =
+      Sentinel("library build -o '" + index + "' '" + (dir_ / "lib.msp").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("2 spectra"), std::string::npos) << r.out;
 
@@ -222,7 +224,8 @@ TEST_F(CliTest, DefaultLibraryIsCachedAndReused) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::exists(dir_ / "cache"));
   std::size_t cached = 0;
-  for (const auto& e : fs::directory_iterator(dir_ / "cache")) cached += e.path().extension() == ".sidx";
+  for (const auto& e : fs::directory_iterator(dir_ / "cache"))
+    cached += e.path().extension() == ".sidx";
   EXPECT_EQ(cached, 1u);
   // A damaged cache is rebuilt, not trusted and not fatal.
   for (const auto& e : fs::directory_iterator(dir_ / "cache")) WriteFile(e.path(), "garbage");

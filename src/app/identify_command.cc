@@ -203,11 +203,9 @@ int RunLibraryBuild(const LibraryBuildOptions& options, std::ostream& out, std::
       err << "sentinel library build: " << s.message() << "\n";
       return 2;
     }
-    const double ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-    out << fmt::format("{}: {} spectra from {} in {:.0f} ms\n", target, (*lib)->size(), source,
-                       ms);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    out << fmt::format("{}: {} spectra from {} in {:.0f} ms\n", target, (*lib)->size(), source, ms);
   }
   return 0;
 }
@@ -231,11 +229,10 @@ int RunLibraryInfo(const std::string& path, std::ostream& out, std::ostream& err
                      lib.label(), index_file::kFormatVersion, lib.size());
   out << fmt::format("labelled:  {} isotope-labelled standards\nclassed:   {}\n", labelled,
                      classified);
-  out << fmt::format("memory:    {} bytes/spectrum (store + fragment index)\nloaded in: {:.1f} ms\n",
-                     lib.size() ? (lib.store().MemoryBytes() + lib.fragments().MemoryBytes()) /
-                                      lib.size()
-                                : 0,
-                     ms);
+  out << fmt::format(
+      "memory:    {} bytes/spectrum (store + fragment index)\nloaded in: {:.1f} ms\n",
+      lib.size() ? (lib.store().MemoryBytes() + lib.fragments().MemoryBytes()) / lib.size() : 0,
+      ms);
   for (const auto& s : decoded->sources) {
     out << fmt::format("source:    {} ({} bytes, xxh64 {:016x})\n", s.path, s.size, s.hash);
   }

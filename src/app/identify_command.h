@@ -21,7 +21,7 @@ struct IdentifyCommandOptions {
   // Compounds (name, synonym or InChIKey, case-insensitive) searched as if no library held them.
   std::vector<std::string> excluded;
   spectra::IdentifyOptions search;
-  unsigned threads = 0;                // 0: all cores
+  unsigned threads = 0;  // 0: all cores
   bool progress = true;
 };
 

@@ -27,8 +27,7 @@ struct QueryInfo {
   std::size_t index = 0;  // 0-based position among the run's queries
 };
 
-nlohmann::json IdentificationToJson(const QueryInfo& query,
-                                    const spectra::Identification& result);
+nlohmann::json IdentificationToJson(const QueryInfo& query, const spectra::Identification& result);
 
 std::string IdentificationToTable(const QueryInfo& query, const spectra::Identification& result);
 

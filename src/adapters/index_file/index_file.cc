@@ -2,13 +2,13 @@
 
 #include <xxhash.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <unistd.h>
 
 namespace sentinel::index_file {
 namespace {
@@ -174,9 +174,9 @@ Result<DecodedIndex> DecodeIndex(std::string_view bytes, std::string_view name) 
   header.Get(&payload_size);
   header.Get(&checksum);
   if (version != kFormatVersion) {
-    return Status::FailedPrecondition(
-        where + ": index format version " + std::to_string(version) + ", this build reads " +
-        std::to_string(kFormatVersion) + "; rebuild it with `sentinel library build`");
+    return Status::FailedPrecondition(where + ": index format version " + std::to_string(version) +
+                                      ", this build reads " + std::to_string(kFormatVersion) +
+                                      "; rebuild it with `sentinel library build`");
   }
   const std::string_view payload = bytes.substr(kHeaderSize);
   if (payload.size() != payload_size) {

@@ -20,7 +20,8 @@ std::unique_ptr<spectra::Library> SmallLibrary() {
     r.id = std::to_string(1000 + i);
     r.comment = "test";
     for (int p = 0; p < 30; ++p) {
-      r.peaks.push_back({static_cast<double>(30 + rng() % 300), static_cast<double>(1 + rng() % 999)});
+      r.peaks.push_back(
+          {static_cast<double>(30 + rng() % 300), static_cast<double>(1 + rng() % 999)});
     }
     records.push_back(std::move(r));
   }
@@ -56,7 +57,8 @@ TEST(IndexFile, RoundTripPreservesEverything) {
 TEST(IndexFile, EveryTruncationIsCorruptionNotACrash) {
   auto lib = SmallLibrary();
   const std::string bytes = EncodeIndex(*lib, {});
-  for (std::size_t len = 0; len < bytes.size(); len += std::max<std::size_t>(1, bytes.size() / 97)) {
+  for (std::size_t len = 0; len < bytes.size();
+       len += std::max<std::size_t>(1, bytes.size() / 97)) {
     auto decoded = DecodeIndex(std::string_view(bytes).substr(0, len), "cut");
     ASSERT_FALSE(decoded.ok()) << len;
     EXPECT_EQ(decoded.status().code(), Status::Code::kCorruption) << len;

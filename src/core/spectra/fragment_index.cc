@@ -387,7 +387,7 @@ void Searcher::Read(Term& t, std::uint64_t to) {
     }
   }
   st_.postings_visited += to - t.pos;
-  work_ += 4 * (to - t.pos);
+  work_ += 8 * (to - t.pos);
   t.pos = to;
 }
 
@@ -629,8 +629,8 @@ std::vector<ScoredCandidate> Searcher::Run() {
   scratch_->Begin(store_.size());
   for (std::uint16_t mz : pq_.mzs) scratch_->unit[mz] = pq_.weight[mz] / pq_.norm;
 
-  // Measured costs, in scan-peak units (~3 ns): a posting read 4, a sketch check 24 (a random
-  // cache line), a peak scored at random 2, planning 8 per query term and step.
+  // Measured costs, in scan-peak units (~3 ns): a posting read 8 and a sketch check 24 (each a
+  // random memory access), a peak scored at random 2, planning 8 per query term and step.
   work_budget_ = store_.total_peaks() / 2;
   // When k is a large part of the library the k-th best score is low and little can be
   // pruned; measured on SWGDRUG, the scan wins from about k >= n / 64.
@@ -753,32 +753,56 @@ void SortList(std::uint32_t* ids, std::uint16_t* weights, std::size_t n,
 // ---------------------------------------------------------------------------------------------
 
 FragmentIndex FragmentIndex::Build(const SpectrumStore& store, unsigned threads) {
+  threads = std::clamp(threads, 1u, 64u);
+  const auto n = static_cast<std::uint32_t>(store.size());
+  // Runs fn(first, last) over `threads` contiguous ranges of [0, count).
+  const auto parallel = [threads](std::size_t count, const auto& fn) {
+    std::vector<std::thread> pool;
+    const std::size_t step = (count + threads - 1) / threads;
+    for (unsigned t = 1; t < threads && t * step < count; ++t) {
+      pool.emplace_back(fn, t * step, std::min(count, (t + 1) * step));
+    }
+    fn(std::size_t{0}, std::min(count, step));
+    for (std::thread& th : pool) th.join();
+  };
+
   FragmentIndex index(&store);
   index.list_begin_.assign(kLists + 1, 0);
-  for (std::uint32_t id = 0; id < store.size(); ++id) {
+  std::vector<std::uint64_t> first_peak(n + 1, 0);  // of each spectrum, in store order
+  for (std::uint32_t id = 0; id < n; ++id) {
     for (std::uint16_t mz : store.mz(id)) ++index.list_begin_[mz + 1];
+    first_peak[id + 1] = first_peak[id] + store.peak_count(id);
   }
   for (std::size_t m = 0; m < kLists; ++m) index.list_begin_[m + 1] += index.list_begin_[m];
+
+  // Weights and sketches are per spectrum, so they are computed in parallel; scattering them
+  // into the lists is a sequential pass (in id order, which the sort below relies on).
+  std::vector<std::uint16_t> quantised(store.total_peaks());
+  index.sketches_.resize(n);
+  parallel(n, [&](std::size_t first, std::size_t last) {
+    std::vector<std::uint16_t> w;
+    std::vector<std::pair<double, std::uint16_t>> tmp;
+    for (auto id = static_cast<std::uint32_t>(first); id < last; ++id) {
+      QuantisedWeights(store, id, &w);
+      std::copy(w.begin(), w.end(),
+                quantised.begin() + static_cast<std::ptrdiff_t>(first_peak[id]));
+      BuildSketch(store, id, &index.sketches_[id], &tmp);
+    }
+  });
   index.ids_.resize(store.total_peaks());
   index.weights_.resize(store.total_peaks());
   std::vector<std::uint64_t> cursor(index.list_begin_.begin(), index.list_begin_.end() - 1);
-  std::vector<std::uint16_t> w;
-  for (std::uint32_t id = 0; id < store.size(); ++id) {
-    QuantisedWeights(store, id, &w);
+  for (std::uint32_t id = 0; id < n; ++id) {
     const auto mz = store.mz(id);
     for (std::size_t i = 0; i < mz.size(); ++i) {
       const std::uint64_t at = cursor[mz[i]]++;
       index.ids_[at] = id;
-      index.weights_[at] = w[i];
+      index.weights_[at] = quantised[first_peak[id] + i];
     }
   }
-  index.sketches_.resize(store.size());
-  std::vector<std::pair<double, std::uint16_t>> tmp;
-  for (std::uint32_t id = 0; id < store.size(); ++id) {
-    BuildSketch(store, id, &index.sketches_[id], &tmp);
-  }
+  // Lists are sorted independently; threads take them one at a time.
   std::atomic<std::size_t> next{0};
-  const auto worker = [&index, &next] {
+  parallel(threads, [&index, &next](std::size_t, std::size_t) {
     std::vector<std::uint32_t> tmp_ids;
     std::vector<std::uint16_t> tmp_weights;
     for (std::size_t m; (m = next.fetch_add(1)) < kLists;) {
@@ -786,12 +810,7 @@ FragmentIndex FragmentIndex::Build(const SpectrumStore& store, unsigned threads)
       SortList(index.ids_.data() + b, index.weights_.data() + b, index.list_begin_[m + 1] - b,
                &tmp_ids, &tmp_weights);
     }
-  };
-  threads = std::clamp(threads, 1u, 64u);
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+  });
   return index;
 }
 

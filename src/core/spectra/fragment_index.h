@@ -1,27 +1,34 @@
 // FragmentIndex: stage 1 of library search — the exact top-K library spectra by weighted
 // cosine, found through an inverted index of fragment m/z instead of a full scan.
 //
-// Score (the stage-1 presearch score, same formula as WeightedCosine in scores.h): each peak
-// weighs w = sqrt(mz * I); cosine = sum over shared m/z of wq * wl / (||wq|| * ||wl||), the
-// norms over all of each spectrum's own peaks; in [0, 1].
+// Score (the stage-1 presearch score, the formula of WeightedCosine in scores.h): each peak
+// weighs w = sqrt(mz * I); cosine = sum over shared m/z of wq * wl / (||wq|| * ||wl||), each
+// norm over all of its own spectrum's peaks; in [0, 1].
 //
-// Structure: for every nominal m/z one posting list of (spectrum id, quantised unit-norm
-// weight), sorted by weight descending (impact order), ties by id ascending. Weights are
-// quantised to uint16 rounded UP, so they only ever overestimate, which keeps every pruning
-// bound safe. 6 bytes per posting.
+// Structure: for every nominal m/z a posting list of (spectrum id, unit-norm weight), sorted
+// by weight descending (impact order), ties by id ascending; weights quantised to uint16 and
+// rounded UP, so every bound built from them overestimates. Plus one 64-byte sketch per
+// spectrum (its largest peaks and a summary of the rest) for cheap per-candidate bounds.
+// About 6 bytes per peak + 64 per spectrum.
+//
+// Search (docs/search.md): read the lists best-first until no unread spectrum can reach a
+// target score, bound each candidate from the postings read and its sketch, compute exact
+// cosines best bound first, and lower the target until the k-th best exact score meets it.
+// When k is a large part of the library pruning cannot pay, and SearchPath::kAuto scans.
 //
 // Exactness contract: TopK returns exactly what TopKExhaustive returns — the same ids, in the
-// same order, with bit-identical scores — because both compute every reported score with the
-// same exact function over the store's float intensities; the index only decides which
-// spectra need not be scored. The argument is in docs/search.md. Spectra sharing no m/z with
-// the query (cosine 0) are never reported. Order: cosine descending, then id ascending.
+// same order, with bit-identical scores — because every reported score comes from the same
+// exact function over the store's float intensities; the index only decides which spectra
+// need not be scored, and every such decision rests on an upper bound kept safe from
+// rounding. Spectra sharing no m/z with the query (cosine 0) are never reported. Order: cosine
+// descending, then id ascending.
 //
-// Thread-safety: immutable after Build/Deserialize; TopK and TopKExhaustive are const and
-// may run concurrently. Each calling thread keeps a scratch array of 12 bytes per library
-// spectrum (thread_local, reused across calls).
+// Thread-safety: immutable after Build/Deserialize; TopK and TopKExhaustive are const and may
+// run concurrently. Each calling thread keeps scratch of 4 bytes per library spectrum plus its
+// candidates (thread_local, reused across calls, never cleared).
 //
 // Lifetime: holds a pointer to the store it was built over. REQUIRES: that store outlives the
-// index and is not modified while the index exists.
+// index and does not change while the index exists.
 #pragma once
 
 #include <cstddef>
@@ -113,16 +120,17 @@ class FragmentIndex {
            (mz >= 200);
   }
 
-  // Appends a self-delimiting little-endian encoding to *out:
+  // Appends a self-delimiting little-endian encoding of the posting lists to *out:
   //   "SNTLFIX1" | u64 spectra | u64 postings | u32 max m/z | u64 list length per m/z
-  //   0..max | u32 id per posting | u16 weight per posting | u64 fingerprint.
+  //   0..max | u32 id per posting | u16 weight per posting.
+  // The sketches are not written: Deserialize recomputes them from the store.
   void Serialize(std::string* out) const;
 
   // Parses bytes Serialize wrote for an index over `store` (which the result will point to).
   // Returns Corruption unless the structure is sound (sizes, ids < store.size(), weights in
   // impact order) and the postings are exactly those `store` yields (per-list lengths plus an
   // order-independent fingerprint of all (id, m/z, weight) triples, recomputed from the
-  // store). Never crashes on bad bytes.
+  // store). Never crashes on bad bytes. Costs about a third of Build (no sort).
   static Result<FragmentIndex> Deserialize(std::string_view bytes, const SpectrumStore& store);
 
  private:

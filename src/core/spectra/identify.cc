@@ -12,9 +12,12 @@ namespace sentinel::spectra {
 
 std::string_view VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kIdentified: return "identified";
-    case Verdict::kAnalogue: return "analogue";
-    case Verdict::kUnknown: return "unknown";
+    case Verdict::kIdentified:
+      return "identified";
+    case Verdict::kAnalogue:
+      return "analogue";
+    case Verdict::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -29,19 +32,26 @@ std::optional<RankScore> ParseRankScore(std::string_view name) {
 
 std::string_view RankScoreName(RankScore s) {
   switch (s) {
-    case RankScore::kMatchFactor: return "match_factor";
-    case RankScore::kReverseMatchFactor: return "reverse_match_factor";
-    case RankScore::kEntropy: return "entropy_similarity";
-    case RankScore::kComposite: return "composite";
+    case RankScore::kMatchFactor:
+      return "match_factor";
+    case RankScore::kReverseMatchFactor:
+      return "reverse_match_factor";
+    case RankScore::kEntropy:
+      return "entropy_similarity";
+    case RankScore::kComposite:
+      return "composite";
   }
   return "composite";
 }
 
 double RankValue(const Hit& hit, RankScore score) {
   switch (score) {
-    case RankScore::kMatchFactor: return hit.match_factor;
-    case RankScore::kReverseMatchFactor: return hit.reverse_match_factor;
-    case RankScore::kEntropy: return hit.entropy_similarity * 999.0;
+    case RankScore::kMatchFactor:
+      return hit.match_factor;
+    case RankScore::kReverseMatchFactor:
+      return hit.reverse_match_factor;
+    case RankScore::kEntropy:
+      return hit.entropy_similarity * 999.0;
     case RankScore::kComposite:
       // Mean of the identity match factor (weighs heavy ions) and the entropy similarity
       // (weighs low-abundance peaks); measured beside the others in docs/identification.md.

@@ -35,8 +35,8 @@ std::optional<RankScore> ParseRankScore(std::string_view name);
 std::string_view RankScoreName(RankScore s);
 
 struct IdentifyOptions {
-  std::size_t top = 10;            // hits and analogues reported
-  std::size_t presearch_k = 100;   // stage-1 candidates per library
+  std::size_t top = 10;           // hits and analogues reported
+  std::size_t presearch_k = 100;  // stage-1 candidates per library
   RankScore rank_by = RankScore::kMatchFactor;
   // Verdict thresholds on the 0..999 scale; defaults calibrated in bench/accuracy_bench
   // (docs/identification.md).
@@ -51,7 +51,7 @@ struct IdentifyOptions {
   int max_mass_shift = 200;
   std::size_t class_vote_neighbours = 5;
   std::size_t class_vote_min_agree = 3;
-  bool include_labelled = false;   // let deuterated standards appear as hits
+  bool include_labelled = false;  // let deuterated standards appear as hits
   // Compound keys (LibraryEntry::compound_key) left out of the search, as if no library held
   // them: for leave-one-out validation and for asking "what would this look like if new?".
   // Stage 1 still draws presearch_k candidates, so excluded ones reduce what stage 2 sees.
@@ -64,18 +64,18 @@ struct IdentifyOptions {
 struct Hit {
   const Library* library = nullptr;
   std::uint32_t entry = 0;
-  double match_factor = 0;          // identity MF, 0..999
-  double reverse_match_factor = 0;  // 0..999
-  double entropy_similarity = 0;    // 0..1
-  double presearch_cosine = 0;      // stage-1 score, 0..1
-  double rank_score = 0;            // the score hits are ordered by, 0..999
+  double match_factor = 0;              // identity MF, 0..999
+  double reverse_match_factor = 0;      // 0..999
+  double entropy_similarity = 0;        // 0..1
+  double presearch_cosine = 0;          // stage-1 score, 0..1
+  double rank_score = 0;                // the score hits are ordered by, 0..999
   std::size_t spectra_of_compound = 1;  // spectra of this compound among the candidates
 };
 
 struct AnalogueHit {
   const Library* library = nullptr;
   std::uint32_t entry = 0;
-  int mass_difference = 0;  // query mass - library mass
+  int mass_difference = 0;         // query mass - library mass
   double hybrid_match_factor = 0;  // 0..999
 };
 

@@ -22,9 +22,9 @@ std::string CaseFolded(std::string_view s) {
 // precursors and derivatives contain (TMS/TFA derivatives bring Si and F).
 std::optional<int> NominalMassOfElement(std::string_view symbol) {
   static constexpr std::pair<std::string_view, int> kMasses[] = {
-      {"H", 1},   {"D", 2},   {"B", 11},  {"C", 12},  {"N", 14},  {"O", 16},
-      {"F", 19},  {"Na", 23}, {"Mg", 24}, {"Al", 27}, {"Si", 28}, {"P", 31},
-      {"S", 32},  {"Cl", 35}, {"K", 39},  {"Ca", 40}, {"Se", 80}, {"Br", 79},
+      {"H", 1},   {"D", 2},   {"B", 11},   {"C", 12},   {"N", 14},   {"O", 16},
+      {"F", 19},  {"Na", 23}, {"Mg", 24},  {"Al", 27},  {"Si", 28},  {"P", 31},
+      {"S", 32},  {"Cl", 35}, {"K", 39},   {"Ca", 40},  {"Se", 80},  {"Br", 79},
       {"I", 127}, {"Li", 7},  {"Sn", 120}, {"Hg", 202}, {"Pt", 195}, {"As", 75}};
   for (const auto& [sym, mass] : kMasses) {
     if (sym == symbol) return mass;

@@ -29,8 +29,8 @@ struct LibraryEntry {
   std::string cas;
   std::string id;
   std::string comment;
-  std::string compound_class;       // empty when no class rule matched
-  bool isotope_labelled = false;    // deuterated / 13C internal standards
+  std::string compound_class;     // empty when no class rule matched
+  bool isotope_labelled = false;  // deuterated / 13C internal standards
   // Identity of the compound, for collapsing several spectra of one compound into one hit:
   // the full InChIKey when known (its second block tells labelled standards and
   // stereoisomers apart), else the case-folded name.

@@ -35,9 +35,9 @@ struct SpectrumRecord {
   std::vector<Peak> peaks;
 
   // Where it came from, for error messages and provenance.
-  std::string source;       // file name as the user gave it
-  std::size_t record = 0;   // 1-based record number within the source
-  std::size_t line = 0;     // 1-based line where the record starts
+  std::string source;      // file name as the user gave it
+  std::size_t record = 0;  // 1-based record number within the source
+  std::size_t line = 0;    // 1-based line where the record starts
 };
 
 struct NominalPeak {
