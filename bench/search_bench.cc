@@ -19,6 +19,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+
+#include <sys/resource.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,10 +69,21 @@ double Sum(const std::vector<double>& v) {
   return s;
 }
 
-// Queries per second over all queries, split across `threads` threads.
+// CPU time of the whole process, all threads.
+double ProcessCpuSeconds() {
+  rusage r;
+  getrusage(RUSAGE_SELF, &r);
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+// Queries per second over all queries, split across `threads` threads. *cores gets the CPU
+// the process actually received (CPU seconds per second): on a shared machine fewer cores
+// than threads may be available, which caps the speed-up whatever the code does.
 double Throughput(const FragmentIndex& index, const std::vector<NominalSpectrum>& queries,
-                  std::size_t k, unsigned threads) {
+                  std::size_t k, unsigned threads, double* cores = nullptr) {
   std::atomic<std::size_t> next{0};
+  const double cpu = ProcessCpuSeconds();
   const auto start = Clock::now();
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
@@ -82,7 +95,9 @@ double Throughput(const FragmentIndex& index, const std::vector<NominalSpectrum>
     });
   }
   for (auto& th : pool) th.join();
-  return static_cast<double>(queries.size()) / (Ms(Clock::now() - start) / 1000.0);
+  const double seconds = Ms(Clock::now() - start) / 1000.0;
+  if (cores != nullptr) *cores = (ProcessCpuSeconds() - cpu) / seconds;
+  return static_cast<double>(queries.size()) / seconds;
 }
 
 bool Run(const char* library, const char* set, const FragmentIndex& index,
@@ -122,15 +137,16 @@ bool Run(const char* library, const char* set, const FragmentIndex& index,
   };
   const double n = static_cast<double>(queries.size());
   const double one = Throughput(index, queries, k, 1);
-  const double many = Throughput(index, queries, k, threads);
+  double cores = 0;
+  const double many = Throughput(index, queries, k, threads, &cores);
   std::printf(
       "| %s | %s | %zu | %zu | %.3f | %.3f | %.3f | %.2f | %.2f | %.2f | %.1fx | %.1fx | %.0f | "
-      "%.0f | %.0f | %.0f | %.0f%% | %.0f | %.0f (%.2fx) |\n",
+      "%.0f | %.0f | %.0f | %.0f%% | %.0f | %.0f (%.2fx on %.2f cores) |\n",
       library, set, k, queries.size(), Percentile(fast, 0.5), Percentile(fast, 0.99),
       Percentile(fast_cpu, 0.5), Percentile(slow, 0.5), Percentile(slow, 0.99),
       Percentile(slow_cpu, 0.5), Percentile(slow_cpu, 0.5) / Percentile(first(fast_cpu), 0.5),
       Sum(slow_cpu) / Sum(first(fast_cpu)), postings / n, seen / n, sketched / n, verified / n,
-      100.0 * scans / n, one, many, many / one);
+      100.0 * scans / n, one, many, many / one, cores);
   if (mismatches > 0) {
     std::printf("MISMATCH: %zu of %zu queries differ from the exhaustive answer\n", mismatches,
                 exhaustive);
@@ -267,7 +283,8 @@ int Main(int argc, char** argv) {
       "\nTimes in ms per query on one thread (wall clock; cpu = this thread's CPU time). cpu "
       "ratio: scan / TopK CPU time on the same queries (p50 of each; total of each). postings, "
       "candidates, sketches, scored: mean per TopK query; scans: share of TopK calls answered by "
-      "a scan. q/s: TopK batch throughput.\n");
+      "a scan. q/s: TopK batch throughput; its speed-up, and the CPU cores the process actually "
+      "got.\n");
   return ok ? 0 : 1;
 }
 

@@ -115,6 +115,7 @@ int RunIdentify(const IdentifyCommandOptions& options, std::ostream& out, std::o
     owned.push_back(std::move(lib).value());
   }
   std::vector<const spectra::Library*> libraries;
+  libraries.reserve(owned.size());
   for (const auto& lib : owned) libraries.push_back(lib.get());
   spectra::IdentifyOptions search = options.search;
   for (const std::string& name : options.excluded) {

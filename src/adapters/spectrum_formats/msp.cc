@@ -21,7 +21,6 @@ namespace {
 
 using internal::CleanText;
 using internal::Excerpt;
-using internal::NumberStatus;
 
 struct MspRecord {
   spectra::SpectrumRecord spectrum;

@@ -18,7 +18,6 @@ namespace sentinel::formats {
 namespace {
 
 using internal::LineReader;
-using internal::NumberStatus;
 using internal::Trim;
 
 // Detection looks only at the start of a text: the first meaningful line decides.

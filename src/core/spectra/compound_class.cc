@@ -202,7 +202,7 @@ std::size_t BucketKey(char a, char b, char c) {
   const std::size_t h = BucketKey(a, b) * 131 + static_cast<unsigned char>(c);
   return 65536 + (h * 2654435761u >> 7) % 65536;
 }
-constexpr std::size_t kBuckets = 2 * 65536;
+constexpr std::size_t kBuckets = std::size_t{2} * 65536;
 
 }  // namespace
 
@@ -349,7 +349,7 @@ std::optional<std::string> CompoundClasses::Classify(std::string_view name,
     std::uint32_t text;
     bool exclude;
     std::uint32_t branch;
-    auto operator<=>(const Candidate&) const = default;
+    auto operator<=>(const Candidate&) const = default;  // NOLINT(modernize-use-nullptr): tidy misreads the defaulted comparison
   };
   std::vector<Candidate> candidates;
   std::vector<std::uint32_t> ids;

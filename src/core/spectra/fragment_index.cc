@@ -631,7 +631,7 @@ std::vector<ScoredCandidate> Searcher::Run() {
 
   // Measured costs, in scan-peak units (~3 ns): a posting read 8 and a sketch check 24 (each a
   // random memory access), a peak scored at random 2, planning 8 per query term and step.
-  work_budget_ = store_.total_peaks() / 2;
+  work_budget_ = store_.total_peaks() / 4;
   // When k is a large part of the library the k-th best score is low and little can be
   // pruned; measured on SWGDRUG, the scan wins from about k >= n / 64.
   if (best_.k() * kScanWhenKTimes >= store_.size()) work_ = work_budget_ + 1;
@@ -829,7 +829,7 @@ std::vector<ScoredCandidate> FragmentIndex::TopK(std::span<const NominalPeak> qu
   TopKStats local;
   TopKStats* st = stats != nullptr ? stats : &local;
   *st = TopKStats{};
-  if (k == 0) return {};
+  if (k == 0 || list_begin_.empty()) return {};  // empty only when moved from
   const PreparedQuery pq = Prepare(query);
   Searcher searcher(*store_, list_begin_, ids_, weights_, sketches_, pq, k, path, st);
   return searcher.Run();

@@ -20,7 +20,7 @@ double HybridMatchFactor(std::span<const NominalPeak> query, int query_mass,
   // Dense weight arrays over the m/z range of both spectra; outside it every weight is 0.
   const int lo = std::min<int>(query.front().mz, library.front().mz);
   const int hi = std::max<int>(query.back().mz, library.back().mz);
-  const std::size_t n = static_cast<std::size_t>(hi - lo + 1);
+  const auto n = static_cast<std::size_t>(hi - lo) + 1;
   std::vector<double> wq(n, 0.0);
   std::vector<double> wl(n, 0.0);
   double norm_q = 0;

@@ -82,6 +82,7 @@ void GetArray(const char* p, std::size_t n, std::vector<T>* values) {
 std::uint32_t SpectrumStore::Add(std::span<const NominalPeak> peaks) {
   assert(size() < std::numeric_limits<std::uint32_t>::max());
   const auto id = static_cast<std::uint32_t>(size());
+  if (offsets_.empty()) offsets_.push_back(0);  // moved from, then reused
   if (Canonical(peaks)) {
     for (const NominalPeak& p : peaks) {
       mz_.push_back(p.mz);

@@ -47,7 +47,8 @@ class SpectrumStore {
   // Capacity hint for bulk loading; changes nothing observable.
   void Reserve(std::size_t spectra, std::size_t peaks);
 
-  std::size_t size() const { return offsets_.size() - 1; }
+  // (A moved-from store has no offsets at all and reads as empty.)
+  std::size_t size() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
   bool empty() const { return size() == 0; }
   std::size_t total_peaks() const { return mz_.size(); }
 

@@ -51,6 +51,15 @@ TEST(SpectrumStoreTest, AddCanonicalisesInsteadOfRejecting) {
   EXPECT_EQ(store.peak_count(1), 0u);
 }
 
+TEST(SpectrumStoreTest, MovedFromStoreIsEmptyAndReusable) {
+  SpectrumStore a = ThreeSpectra();
+  SpectrumStore b = std::move(a);
+  EXPECT_EQ(b.size(), 3u);
+  EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move): the state is specified
+  EXPECT_EQ(a.Add(NominalSpectrum{{50, 999}}), 0u);
+  EXPECT_EQ(a.Get(0), (NominalSpectrum{{50, 999}}));
+}
+
 TEST(SpectrumStoreTest, MemoryIsSixBytesPerPeakPlusOffsets) {
   SpectrumStore store;
   NominalSpectrum s;
