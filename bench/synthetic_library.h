@@ -3,11 +3,13 @@
 //
 // Contract: header-only; deterministic — spectrum i depends only on (seed, i, its base
 // spectrum, the model), never on thread count or call order (results match across machines
-// up to the last bit of libm's exp/log/cos). Functions are pure and thread-safe.
+// up to the last bit of libm's exp/log/cos). Functions are thread-safe and, apart from
+// AppendSyntheticLibrary writing to its store, pure.
 //
 // Perturbation model (PerturbationModel; defaults below, each a judgement from EI practice):
-//  - Intensity: multiplicative log-normal noise, sd 10% of the base peak rising to 20% for
-//    the smallest peaks: small peaks carry fewer ions, so relatively more counting noise.
+//  - Intensity: multiplicative log-normal noise, sigma 0.10 (about 10%) at the base peak
+//    rising to 0.20 for the smallest peaks: small peaks carry fewer ions, so relatively more
+//    counting noise.
 //  - Lost peaks: peaks under 1% of the base vanish with probability up to 50% (likelier the
 //    smaller), as thresholds and signal-to-noise differ between instruments.
 //  - Leakage: peaks under 5% of the base move to m/z +-1 with probability 5%, as mass

@@ -7,4 +7,4 @@ cd "$root"
 mapfile -t files < <(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'bench/*.h' 'fuzz/*.cc')
 clang-format --dry-run --Werror "${files[@]}"
 mapfile -t units < <(git ls-files 'src/*.cc' | grep -v '_test\.cc$')
-clang-tidy -p build --quiet "${units[@]}"
+printf "%s\n" "${units[@]}" | xargs -P"$(nproc)" -n4 clang-tidy -p build --quiet

@@ -17,3 +17,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== fuzzers (${SENTINEL_FUZZ_SECONDS:-20} s each)" >&2
 scripts/fuzz.sh "${SENTINEL_FUZZ_SECONDS:-20}"
+
+echo "== clang-format and clang-tidy" >&2
+scripts/lint.sh

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -22,7 +24,8 @@ namespace {
 // A minimal reader for the SWGDRUG MSP file (one "Num Peaks:" block of "mz int; " pairs per
 // record), so this core test needs no adapter.
 std::vector<NominalSpectrum> ReadSwgdrug() {
-  std::ifstream in(std::string(SENTINEL_SHARED_DIR) + "/spectra/swgdrug-3.4.msp");
+  const std::string path = std::string(SENTINEL_SHARED_DIR) + "/spectra/swgdrug-3.4.msp";
+  std::ifstream in(path);
   std::vector<NominalSpectrum> out;
   std::vector<Peak> peaks;
   bool in_peaks = false;
@@ -46,6 +49,10 @@ std::vector<NominalSpectrum> ReadSwgdrug() {
     }
   }
   flush();
+  if (out.size() < 1000) {  // every test here needs the library; fail loudly, not by indexing
+    std::fprintf(stderr, "cannot read the SWGDRUG library at %s\n", path.c_str());
+    std::abort();
+  }
   return out;
 }
 
