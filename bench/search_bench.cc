@@ -249,7 +249,7 @@ int Main(int argc, char** argv) {
     Header(args.threads);
     const auto in_library = Queries(bases, all, args.queries, 101);
     const auto outside = Queries(bases, held_out, args.queries, 202);
-    for (std::size_t k : {args.k, std::size_t{10}}) {
+    for (std::size_t k : {args.k, std::size_t{10}, std::size_t{1}}) {
       ok &= Run("SWGDRUG", "in-library", index, in_library, args.queries, k, args.threads);
       ok &= Run("SWGDRUG 90%", "held-out", part_index, outside, args.queries, k, args.threads);
     }

@@ -268,7 +268,7 @@ constexpr std::size_t kMaskedTerms = 32;
 constexpr double kFirstTarget = 0.99;
 constexpr std::uint32_t kMaxGenerations = 64;
 constexpr std::uint64_t kPrefetchAhead = 64;
-constexpr std::size_t kScanWhenKTimes = 64;
+constexpr std::size_t kScanWhenKTimes = 300;
 
 float RoundUp(double x) {
   float f = static_cast<float>(x);
@@ -633,7 +633,8 @@ std::vector<ScoredCandidate> Searcher::Run() {
   // random memory access), a peak scored at random 2, planning 8 per query term and step.
   work_budget_ = store_.total_peaks() / 4;
   // When k is a large part of the library the k-th best score is low and little can be
-  // pruned; measured on SWGDRUG, the scan wins from about k >= n / 64.
+  // pruned: measured on SWGDRUG and synthetic libraries of 10k-1M spectra, the scan wins or
+  // ties from about k >= n / 300 (docs/search.md).
   if (best_.k() * kScanWhenKTimes >= store_.size()) work_ = work_budget_ + 1;
 
   double target = kFirstTarget;

@@ -192,6 +192,7 @@ TEST(FragmentIndexTest, EverySwgdrugSpectrumAsQueryMatchesExhaustive) {
   std::vector<std::string> failures[2];
   std::size_t verified[2] = {0, 0}, violations[2] = {0, 0}, queries[2] = {0, 0};
   std::vector<std::thread> threads;
+  threads.reserve(2);
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       for (std::uint32_t id = static_cast<std::uint32_t>(t); id < lib.store.size(); id += 2) {
@@ -354,7 +355,7 @@ class SmallIndex : public ::testing::Test {
   }
   // Offsets in the encoding (see fragment_index.h).
   static constexpr std::size_t kLengths = 28;
-  std::size_t IdsAt() const { return kLengths + (kMaxNominalMz + 1) * 8; }
+  std::size_t IdsAt() const { return kLengths + std::size_t{kMaxNominalMz + 1} * 8; }
   std::size_t WeightsAt() const { return IdsAt() + store_.total_peaks() * 4; }
 
   SpectrumStore store_;
@@ -381,7 +382,7 @@ TEST_F(SmallIndex, DeserializeRejectsCorruptFields) {
   ExpectCorrupt(mutated([](std::string& s) { s[15] = '\x7f'; }), "huge spectrum count");
   ExpectCorrupt(mutated([](std::string& s) { s[24] ^= 1; }), "max m/z");
   // Move one posting from one list to the next: the total still adds up.
-  const std::size_t list = kLengths + 91 * 8;
+  const std::size_t list = kLengths + std::size_t{91} * 8;
   ASSERT_GT(static_cast<unsigned char>(bytes_[list]), 0);
   ExpectCorrupt(mutated([&](std::string& s) {
                   --s[list];
@@ -440,6 +441,7 @@ TEST(FragmentIndexTest, ConcurrentQueriesAgree) {
   }
   std::vector<int> mismatches(2, 0);
   std::vector<std::thread> threads;
+  threads.reserve(2);
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       for (int rep = 0; rep < 3; ++rep) {
