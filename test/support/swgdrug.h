@@ -1,9 +1,12 @@
-// Test support: the shipped SWGDRUG 3.4 library, parsed once per test binary by the real MSP
-// parser. Tests of the core use it as realistic data; the parser's own tests live beside it.
+// Test support: reading test data, and the shipped SWGDRUG 3.4 library parsed once per test
+// binary by the real MSP parser. Tests of the core use it as realistic data; the parser's own tests
+// live beside it.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,14 @@
 #include "core/spectra/spectrum.h"
 
 namespace sentinel::testing {
+
+// The whole file, or an empty string when it cannot be read (the test's checks then fail).
+inline std::string ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 inline const std::vector<spectra::SpectrumRecord>& SwgdrugRecords() {
   static const auto* records = [] {

@@ -14,18 +14,10 @@
 namespace sentinel::spectra {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-
 const CompoundClasses& ShippedClasses() {
   static const CompoundClasses* classes = [] {
     const std::string path = std::string(SENTINEL_DATA_DIR) + "/spectra/compound_classes.tsv";
-    auto parsed = CompoundClasses::Parse(ReadFile(path), path);
+    auto parsed = CompoundClasses::Parse(sentinel::testing::ReadTextFile(path), path);
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     return new CompoundClasses(std::move(parsed).value());
   }();
@@ -152,7 +144,7 @@ TEST(CompoundClassesTest, ShippedTableCoversSwgdrugFamilies) {
   ASSERT_EQ(records.size(), 2988u);
   const std::clock_t start = std::clock();  // CPU time: wall time varies with machine load
   const std::string path = std::string(SENTINEL_DATA_DIR) + "/spectra/compound_classes.tsv";
-  auto classes = CompoundClasses::Parse(ReadFile(path), path);
+  auto classes = CompoundClasses::Parse(sentinel::testing::ReadTextFile(path), path);
   ASSERT_TRUE(classes.ok()) << classes.status().ToString();
   std::map<std::string, int> counts;
   int unclassified = 0;
@@ -224,7 +216,8 @@ TEST(IsIsotopeLabelledTest, SpotChecks) {
 
 TEST(IsIsotopeLabelledTest, SwgdrugStandards) {
   int count = 0;
-  for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords()) count += IsIsotopeLabelled(r) ? 1 : 0;
+  for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords())
+    count += IsIsotopeLabelled(r) ? 1 : 0;
   std::printf("isotope-labelled entries in SWGDRUG 3.4: %d\n", count);
   EXPECT_EQ(count, 117);  // every entry with D in its formula, and no other
 }

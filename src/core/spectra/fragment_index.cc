@@ -11,8 +11,15 @@
 #include <thread>
 #include <utility>
 
+#include "core/common/little_endian.h"
+
 namespace sentinel::spectra {
 namespace {
+
+using little_endian::GetArray;
+using little_endian::GetScalar;
+using little_endian::PutArray;
+using little_endian::PutScalar;
 
 // Quantisation of unit-norm weights (each in (0, 1]) to uint16.
 constexpr double kScale = 65535.0;
@@ -671,43 +678,6 @@ std::vector<ScoredCandidate> Searcher::Run() {
 
 // ---------------------------------------------------------------------------------------------
 // Serialization helpers (little-endian).
-
-template <typename T>
-void PutScalar(std::string* out, T value) {
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    out->push_back(static_cast<char>(static_cast<unsigned char>(value >> (8 * i))));
-  }
-}
-
-template <typename T>
-T GetScalar(const char* p) {
-  T value = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    value |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(p[i])) << (8 * i));
-  }
-  return value;
-}
-
-template <typename T>
-void PutArray(std::string* out, const std::vector<T>& values) {
-  if constexpr (std::endian::native == std::endian::little) {
-    const std::size_t at = out->size();
-    out->resize(at + values.size() * sizeof(T));
-    if (!values.empty()) std::memcpy(out->data() + at, values.data(), values.size() * sizeof(T));
-  } else {
-    for (T v : values) PutScalar(out, v);
-  }
-}
-
-template <typename T>
-void GetArray(const char* p, std::size_t n, std::vector<T>* values) {
-  values->resize(n);
-  if constexpr (std::endian::native == std::endian::little) {
-    if (n > 0) std::memcpy(values->data(), p, n * sizeof(T));
-  } else {
-    for (std::size_t i = 0; i < n; ++i) (*values)[i] = GetScalar<T>(p + i * sizeof(T));
-  }
-}
 
 // Order-independent fingerprint of a multiset of postings: a sum of well-mixed hashes.
 std::uint64_t MixPosting(std::uint32_t id, std::uint16_t mz, std::uint16_t weight) {

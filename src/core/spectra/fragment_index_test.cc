@@ -17,40 +17,17 @@
 #include "core/spectra/scores.h"
 #include "core/spectra/spectrum.h"
 #include "core/spectra/spectrum_store.h"
+#include "test/support/swgdrug.h"
 
 namespace sentinel::spectra {
 namespace {
 
-// A minimal reader for the SWGDRUG MSP file (one "Num Peaks:" block of "mz int; " pairs per
-// record), so this core test needs no adapter.
 std::vector<NominalSpectrum> ReadSwgdrug() {
-  const std::string path = std::string(SENTINEL_SHARED_DIR) + "/spectra/swgdrug-3.4.msp";
-  std::ifstream in(path);
   std::vector<NominalSpectrum> out;
-  std::vector<Peak> peaks;
-  bool in_peaks = false;
-  const auto flush = [&] {
-    if (in_peaks) out.push_back(ToNominal(peaks));
-    peaks.clear();
-    in_peaks = false;
-  };
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("Name:", 0) == 0) {
-      flush();
-    } else if (line.rfind("Num Peaks:", 0) == 0) {
-      in_peaks = true;
-    } else if (in_peaks) {
-      std::replace(line.begin(), line.end(), ';', ' ');
-      std::istringstream pairs(line);
-      Peak p;
-      while (pairs >> p.mz >> p.intensity) peaks.push_back(p);
-    }
-  }
-  flush();
+  for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords())
+    out.push_back(ToNominal(r.peaks));
   if (out.size() < 1000) {  // every test here needs the library; fail loudly, not by indexing
-    std::fprintf(stderr, "cannot read the SWGDRUG library at %s\n", path.c_str());
+    std::fprintf(stderr, "cannot read the SWGDRUG library\n");
     std::abort();
   }
   return out;

@@ -106,14 +106,6 @@ TEST(NeutralLossSpectrumTest, LossesBelowTheMolecularMass) {
 // ---------------------------------------------------------------------------------------------
 // Held-out analogue search on SWGDRUG 3.4.
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-
 std::string Folded(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -131,7 +123,7 @@ struct Entry {
 const std::vector<Entry>& Swgdrug() {
   static const std::vector<Entry>* entries = [] {
     const std::string rules = std::string(SENTINEL_DATA_DIR) + "/spectra/compound_classes.tsv";
-    auto classes = CompoundClasses::Parse(ReadFile(rules), rules);
+    auto classes = CompoundClasses::Parse(sentinel::testing::ReadTextFile(rules), rules);
     EXPECT_TRUE(classes.ok()) << classes.status().ToString();
     auto* out = new std::vector<Entry>();
     for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords()) {

@@ -17,14 +17,6 @@
 namespace sentinel::spectra {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-
 NominalSpectrum Spectrum(std::vector<std::pair<int, float>> peaks) {
   NominalSpectrum s;
   for (const auto& [mz, intensity] : peaks)
@@ -65,7 +57,7 @@ TEST(EstimateNominalMassTest, AccuracyOnSwgdrug) {
   const std::vector<SpectrumRecord> records = sentinel::testing::SwgdrugRecords();
   ASSERT_EQ(records.size(), 2988u);
   const std::string rules = std::string(SENTINEL_DATA_DIR) + "/spectra/compound_classes.tsv";
-  auto classes = CompoundClasses::Parse(ReadFile(rules), rules);
+  auto classes = CompoundClasses::Parse(sentinel::testing::ReadTextFile(rules), rules);
   ASSERT_TRUE(classes.ok()) << classes.status().ToString();
 
   struct Tally {

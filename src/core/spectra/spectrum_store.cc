@@ -7,8 +7,15 @@
 #include <cstring>
 #include <limits>
 
+#include "core/common/little_endian.h"
+
 namespace sentinel::spectra {
 namespace {
+
+using little_endian::GetArray;
+using little_endian::GetScalar;
+using little_endian::PutArray;
+using little_endian::PutScalar;
 
 constexpr char kMagic[8] = {'S', 'N', 'T', 'L', 'S', 'P', 'S', '1'};
 
@@ -23,58 +30,6 @@ bool Canonical(std::span<const NominalPeak> peaks) {
     if (i > 0 && peaks[i - 1].mz >= peaks[i].mz) return false;
   }
   return true;
-}
-
-template <typename T>
-void PutScalar(std::string* out, T value) {
-  static_assert(std::is_unsigned_v<T>);
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    out->push_back(static_cast<char>(static_cast<unsigned char>(value >> (8 * i))));
-  }
-}
-
-template <typename T>
-T GetScalar(const char* p) {
-  T value = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    value |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(p[i])) << (8 * i));
-  }
-  return value;
-}
-
-// Bulk arrays are written element by element in little-endian order; on a little-endian host
-// that is exactly the memory image, so copy it in one go.
-template <typename T>
-void PutArray(std::string* out, const std::vector<T>& values) {
-  if constexpr (std::endian::native == std::endian::little) {
-    const std::size_t at = out->size();
-    out->resize(at + values.size() * sizeof(T));
-    if (!values.empty()) std::memcpy(out->data() + at, values.data(), values.size() * sizeof(T));
-  } else {
-    for (const T& v : values) {
-      if constexpr (std::is_same_v<T, float>) {
-        PutScalar(out, std::bit_cast<std::uint32_t>(v));
-      } else {
-        PutScalar(out, v);
-      }
-    }
-  }
-}
-
-template <typename T>
-void GetArray(const char* p, std::size_t n, std::vector<T>* values) {
-  values->resize(n);
-  if constexpr (std::endian::native == std::endian::little) {
-    if (n > 0) std::memcpy(values->data(), p, n * sizeof(T));
-  } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      if constexpr (std::is_same_v<T, float>) {
-        (*values)[i] = std::bit_cast<float>(GetScalar<std::uint32_t>(p + i * 4));
-      } else {
-        (*values)[i] = GetScalar<T>(p + i * sizeof(T));
-      }
-    }
-  }
 }
 
 }  // namespace
