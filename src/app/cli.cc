@@ -64,6 +64,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                    "Search as if no library held this compound (name, synonym or InChIKey); "
                    "repeatable")
       ->allow_extra_args(false);
+  id_cmd
+      ->add_option("--mass", identify.mass,
+                   "Nominal molecular mass for queries whose input gives none (else estimated)")
+      ->check(CLI::Range(1, 2000));
   id_cmd->add_flag("--include-labelled", identify.search.include_labelled,
                    "Let isotope-labelled internal standards appear as hits");
   id_cmd->add_option("-j,--threads", identify.threads, "Worker threads (0: all cores)");

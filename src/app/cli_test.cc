@@ -180,6 +180,31 @@ TEST_F(CliTest, HeldOutAnalogueGetsNeighboursAndClass) {
   EXPECT_EQ(lines[0]["class"], "fentanyl-related") << lines[0].dump(1);
 }
 
+TEST_F(CliTest, GivenMassDrivesTheAnalogueSearch) {
+  // A JCAMP-DX spectrum without ##MW: the mass comes from --mass, not from the estimate.
+  std::string record = SwgdrugRecord("Carfentanil");
+  std::string jdx =
+      "##TITLE=tablet\n##JCAMP-DX=5.01\n##DATA TYPE=MASS SPECTRUM\n##PEAK TABLE=(XY..XY)\n";
+  std::istringstream in(record.substr(record.find("Num Peaks:")));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    for (char& c : line) c = c == ';' ? '\n' : c;
+    jdx += line + "\n";
+  }
+  jdx += "##END=\n";
+  WriteFile(dir_ / "q.jdx", jdx);
+  const ProcessResult r = Sentinel("identify --format json --exclude Carfentanil --mass 394 '" +
+                                   (dir_ / "q.jdx").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["query"]["mass"], 394);
+  EXPECT_EQ(lines[0]["query"]["mass_estimated"], false);
+  ASSERT_FALSE(lines[0]["analogues"].empty());
+  EXPECT_EQ(lines[0]["analogues"][0]["name"], "Lofentanil");
+}
+
 TEST_F(CliTest, LibraryIndexBuildLoadStaleAndCorrupt) {
   WriteFile(dir_ / "lib.msp", SwgdrugRecord("Eutylone") + "\n" + SwgdrugRecord("N-Ethylpentylone"));
   const std::string index = (dir_ / "lib.sidx").string();

@@ -88,6 +88,7 @@ int RunIdentify(const IdentifyCommandOptions& options, std::ostream& out, std::o
           *record.molecular_weight <= spectra::kMaxNominalMz) {
         q.query.nominal_mass = static_cast<int>(std::lround(*record.molecular_weight));
       }
+      if (!q.query.nominal_mass) q.query.nominal_mass = options.mass;
       if (q.query.spectrum.empty()) {
         err << "sentinel identify: skipped " << q.info.source << ": record " << record.record
             << " (" << q.info.name << "): no peak with positive intensity\n";

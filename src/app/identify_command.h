@@ -6,6 +6,7 @@
 // (the rest were processed); 2 an input or library could not be read at all, or bad usage.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct IdentifyCommandOptions {
   std::string format = "table";        // table | json
   // Compounds (name, synonym or InChIKey, case-insensitive) searched as if no library held them.
   std::vector<std::string> excluded;
+  // Nominal molecular mass for queries whose input gives none (known from CI or LC-HRMS);
+  // otherwise it is estimated from the spectrum for the analogue search.
+  std::optional<int> mass;
   spectra::IdentifyOptions search;
   unsigned threads = 0;  // 0: all cores
   bool progress = true;
