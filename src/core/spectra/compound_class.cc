@@ -349,7 +349,9 @@ std::optional<std::string> CompoundClasses::Classify(std::string_view name,
     std::uint32_t text;
     bool exclude;
     std::uint32_t branch;
-    auto operator<=>(const Candidate&) const = default;  // NOLINT(modernize-use-nullptr): tidy misreads the defaulted comparison
+    // clang-tidy 14 misreads the defaulted comparison as a literal 0 used as a pointer.
+    // NOLINTNEXTLINE(modernize-use-nullptr)
+    auto operator<=>(const Candidate&) const = default;
   };
   std::vector<Candidate> candidates;
   std::vector<std::uint32_t> ids;
