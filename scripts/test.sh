@@ -8,15 +8,20 @@ cd "$root"
 
 echo "== release build and tests" >&2
 scripts/build.sh build
-ctest --test-dir build --output-on-failure -j"$(nproc)"
+ctest --test-dir build --output-on-failure -j"$(nproc)" | tee build/ctest.log
 
 echo "== AddressSanitizer + UBSan build and tests" >&2
 scripts/build.sh build-asan -DSENTINEL_SANITIZE=ON -DSENTINEL_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" | tee build-asan/ctest.log
 
 echo "== fuzzers (${SENTINEL_FUZZ_SECONDS:-20} s each)" >&2
 scripts/fuzz.sh "${SENTINEL_FUZZ_SECONDS:-20}"
 
 echo "== clang-format and clang-tidy" >&2
 scripts/lint.sh
+
+# One closing line for both suites (set -e and pipefail stopped the script on any failure).
+total=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' build/ctest.log build-asan/ctest.log |
+  awk '{ n += $1 } END { print n + 0 }')
+echo "tests: ${total} passed, 0 failed"
