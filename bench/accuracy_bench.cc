@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "adapters/spectrum_formats/spectrum_formats.h"
+#include "core/common/text.h"
 #include "core/spectra/compound_class.h"
 #include "core/spectra/identify.h"
 #include "core/spectra/library.h"
@@ -33,16 +34,11 @@ using namespace sentinel::spectra;
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The contributing organisation, from SWGDRUG's Comment: field.
 // Laboratories of one organisation (DEA's regional laboratories) count as different
 // laboratories: they run different instruments.
 std::string Contributor(const std::string& comment) {
-  const std::string c = Lower(comment);
+  const std::string c = AsciiLower(comment);
   if (c.find("cayman") != std::string::npos) return "cayman";
   std::string lab = c.substr(0, c.find_first_of("/;("));
   while (!lab.empty() && lab.back() == ' ') lab.pop_back();
@@ -50,7 +46,7 @@ std::string Contributor(const std::string& comment) {
 }
 
 bool Derivatised(const LibraryEntry& e) {
-  const std::string text = Lower(e.name + " " + e.comment);
+  const std::string text = AsciiLower(e.name + " " + e.comment);
   for (const char* mark :
        {"derivative", " tms", "-tms", "tfa", "pfp", "hfb", "(tbdms)", "acetylated"}) {
     if (text.find(mark) != std::string::npos) return true;

@@ -17,6 +17,7 @@
 #include "app/identify_output.h"
 #include "app/library_loader.h"
 #include "app/progress.h"
+#include "core/common/text.h"
 
 namespace sentinel::app {
 namespace {
@@ -34,19 +35,13 @@ LibraryLoadOptions MakeLoadOptions(std::ostream& err) {
   return o;
 }
 
-std::string Folded(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Compound keys of the entries whose name, synonym or InChIKey is `name`.
 std::vector<std::string> CompoundKeysNamed(const spectra::Library& lib, const std::string& name) {
-  const std::string wanted = Folded(name);
+  const std::string wanted = AsciiLower(name);
   std::vector<std::string> keys;
   for (const spectra::LibraryEntry& e : lib.entries()) {
-    bool match = Folded(e.name) == wanted || Folded(e.inchikey) == wanted;
-    for (const std::string& s : e.synonyms) match = match || Folded(s) == wanted;
+    bool match = AsciiLower(e.name) == wanted || AsciiLower(e.inchikey) == wanted;
+    for (const std::string& s : e.synonyms) match = match || AsciiLower(s) == wanted;
     if (match) keys.push_back(e.compound_key);
   }
   return keys;

@@ -13,19 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "core/common/text.h"
 #include "core/spectra/compound_class.h"
 #include "core/spectra/molecular_ion.h"
+#include "test/support/spectra.h"
 #include "test/support/swgdrug.h"
 
 namespace sentinel::spectra {
 namespace {
 
-NominalSpectrum Spectrum(std::vector<std::pair<int, float>> peaks) {
-  NominalSpectrum s;
-  for (const auto& [mz, intensity] : peaks)
-    s.push_back({static_cast<std::uint16_t>(mz), intensity});
-  return s;
-}
+using sentinel::testing::Spectrum;
 
 double W2(int mz, double intensity) { return mz * intensity; }  // squared peak weight
 
@@ -106,11 +103,6 @@ TEST(NeutralLossSpectrumTest, LossesBelowTheMolecularMass) {
 // ---------------------------------------------------------------------------------------------
 // Held-out analogue search on SWGDRUG 3.4.
 
-std::string Folded(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 struct Entry {
   std::string name;
   std::string key;  // one compound: full InChIKey, else the case-folded name
@@ -129,7 +121,7 @@ const std::vector<Entry>& Swgdrug() {
     for (const SpectrumRecord& r : sentinel::testing::SwgdrugRecords()) {
       Entry e;
       e.name = r.name;
-      e.key = r.inchikey.empty() ? Folded(r.name) : r.inchikey;
+      e.key = r.inchikey.empty() ? AsciiLower(r.name) : r.inchikey;
       if (classes.ok()) e.cls = classes->Classify(r.name, r.synonyms).value_or("");
       e.mass = static_cast<int>(std::lround(r.molecular_weight.value_or(0)));
       e.labelled = IsIsotopeLabelled(r);
@@ -260,7 +252,7 @@ TEST(HybridAnalogueSearchTest, ClassOfHeldOutCompounds) {
   std::map<std::string, std::vector<const Entry*>> by_family;
   std::set<std::string> seen;
   for (const Entry& e : Swgdrug()) {
-    const std::string name = Folded(e.name);
+    const std::string name = AsciiLower(e.name);
     const bool derivative =
         name.find("deriv") != std::string::npos || name.find("tms") != std::string::npos ||
         name.find("hfb") != std::string::npos || name.find("metabolite") != std::string::npos;

@@ -98,11 +98,27 @@ bool AnalogueBetter(const AnalogueHit& a, const AnalogueHit& b) {
   return a.entry < b.entry;
 }
 
-std::vector<Hit> ScoreCandidates(std::span<const Library* const> libraries, const Query& query,
+// Stage 1: the top presearch_k spectra of each library by weighted cosine, computed once per
+// query and shared by the identification and the analogue search.
+using Presearch = std::vector<std::vector<ScoredCandidate>>;
+
+Presearch RunPresearch(std::span<const Library* const> libraries, const Query& query,
+                       const IdentifyOptions& options) {
+  Presearch out;
+  out.reserve(libraries.size());
+  for (const Library* lib : libraries) {
+    out.push_back(lib->fragments().TopK(query.spectrum, options.presearch_k));
+  }
+  return out;
+}
+
+std::vector<Hit> ScoreCandidates(std::span<const Library* const> libraries,
+                                 const Presearch& presearch, const Query& query,
                                  const IdentifyOptions& options) {
   std::vector<Hit> hits;
-  for (const Library* lib : libraries) {
-    for (const ScoredCandidate& c : lib->fragments().TopK(query.spectrum, options.presearch_k)) {
+  for (std::size_t l = 0; l < libraries.size(); ++l) {
+    const Library* lib = libraries[l];
+    for (const ScoredCandidate& c : presearch[l]) {
       const LibraryEntry& e = lib->entry(c.id);
       if (e.isotope_labelled && !options.include_labelled) continue;
       if (c.cosine <= 0 || options.excluded_compounds.contains(e.compound_key)) continue;
@@ -130,16 +146,16 @@ std::vector<Hit> ScoreCandidates(std::span<const Library* const> libraries, cons
 }
 
 std::vector<AnalogueHit> FindAnalogues(std::span<const Library* const> libraries,
-                                       const Query& query, int query_mass,
-                                       const IdentifyOptions& options) {
+                                       const Presearch& presearch, const Query& query,
+                                       int query_mass, const IdentifyOptions& options) {
   const NominalSpectrum query_losses = NeutralLossSpectrum(query.spectrum, query_mass);
   std::vector<AnalogueHit> analogues;
-  for (const Library* lib : libraries) {
+  for (std::size_t l = 0; l < libraries.size(); ++l) {
+    const Library* lib = libraries[l];
     // Candidates share fragments with the query (modification outside those fragments) or
     // neutral losses (modification inside them); the hybrid score then credits both.
     std::vector<std::uint32_t> ids;
-    for (const auto& c : lib->fragments().TopK(query.spectrum, options.presearch_k))
-      ids.push_back(c.id);
+    for (const auto& c : presearch[l]) ids.push_back(c.id);
     if (!query_losses.empty()) {
       for (const auto& c : lib->losses().TopK(query_losses, options.presearch_k))
         ids.push_back(c.id);
@@ -189,7 +205,8 @@ Identification Identify(std::span<const Library* const> libraries, const Query& 
                         const IdentifyOptions& options) {
   Identification result;
   if (query.spectrum.empty()) return result;
-  std::vector<Hit> hits = ScoreCandidates(libraries, query, options);
+  const Presearch presearch = RunPresearch(libraries, query, options);
+  std::vector<Hit> hits = ScoreCandidates(libraries, presearch, query, options);
 
   if (!hits.empty()) {
     const std::string_view top = Skeleton(hits.front().library->entry(hits.front().entry));
@@ -214,7 +231,7 @@ Identification Identify(std::span<const Library* const> libraries, const Query& 
     }
     if (result.query_mass) {
       std::vector<AnalogueHit> analogues =
-          FindAnalogues(libraries, query, *result.query_mass, options);
+          FindAnalogues(libraries, presearch, query, *result.query_mass, options);
       if (!analogues.empty() &&
           analogues.front().hybrid_match_factor >= options.analogue_threshold) {
         result.verdict = Verdict::kAnalogue;

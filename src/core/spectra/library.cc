@@ -6,17 +6,11 @@
 #include <string_view>
 #include <utility>
 
+#include "core/common/text.h"
 #include "core/spectra/hybrid.h"
 
 namespace sentinel::spectra {
 namespace {
-
-std::string CaseFolded(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Nominal masses of the most abundant isotope of the elements seized drugs, their
 // precursors and derivatives contain (TMS/TFA derivatives bring Si and F).
@@ -85,7 +79,7 @@ std::unique_ptr<Library> Library::Build(std::string label, std::vector<SpectrumR
     if (classes != nullptr) {
       if (auto cls = classes->Classify(r.name, r.synonyms)) e.compound_class = *cls;
     }
-    e.compound_key = !r.inchikey.empty() ? r.inchikey : CaseFolded(r.name);
+    e.compound_key = !r.inchikey.empty() ? r.inchikey : AsciiLower(r.name);
     e.name = std::move(r.name);
     e.synonyms = std::move(r.synonyms);
     e.inchikey = std::move(r.inchikey);

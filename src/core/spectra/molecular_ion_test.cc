@@ -12,17 +12,13 @@
 #include <vector>
 
 #include "core/spectra/compound_class.h"
+#include "test/support/spectra.h"
 #include "test/support/swgdrug.h"
 
 namespace sentinel::spectra {
 namespace {
 
-NominalSpectrum Spectrum(std::vector<std::pair<int, float>> peaks) {
-  NominalSpectrum s;
-  for (const auto& [mz, intensity] : peaks)
-    s.push_back({static_cast<std::uint16_t>(mz), intensity});
-  return s;
-}
+using sentinel::testing::Spectrum;
 
 TEST(EstimateNominalMassTest, HandComputedCases) {
   // No peak: no estimate.
