@@ -17,6 +17,11 @@ constexpr char kMagic[8] = {'S', 'N', 'T', 'L', 'I', 'D', 'X', '1'};
 constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
 // Far above any real library; guards allocations driven by a corrupt count.
 constexpr std::uint64_t kMaxCount = 100'000'000;
+// The fewest bytes one encoded record can take (all strings empty). A count is only believed if
+// the bytes left could hold that many records, so a corrupt count cannot drive an allocation
+// larger than the file itself.
+constexpr std::size_t kMinSourceBytes = 4 + 8 + 8;
+constexpr std::size_t kMinEntryBytes = 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 1 + 4;
 
 class Writer {
  public:
@@ -65,6 +70,7 @@ class Reader {
     return true;
   }
   bool AtEnd() const { return pos_ == in_.size(); }
+  std::size_t remaining() const { return in_.size() - pos_; }
 
  private:
   std::string_view in_;
@@ -88,7 +94,7 @@ void PutEntry(Writer& w, const spectra::LibraryEntry& e) {
 
 bool GetEntry(Reader& r, spectra::LibraryEntry* e) {
   std::uint32_t synonyms = 0;
-  if (!r.GetString(&e->name) || !r.Get(&synonyms) || synonyms > kMaxCount) return false;
+  if (!r.GetString(&e->name) || !r.Get(&synonyms) || synonyms > r.remaining() / 4) return false;
   e->synonyms.resize(0);
   for (std::uint32_t i = 0; i < synonyms; ++i) {
     std::string s;
@@ -190,7 +196,8 @@ Result<DecodedIndex> DecodeIndex(std::string_view bytes, std::string_view name) 
   Reader r(payload);
   std::string label;
   std::uint32_t source_count = 0;
-  if (!r.GetString(&label) || !r.Get(&source_count) || source_count > kMaxCount) {
+  if (!r.GetString(&label) || !r.Get(&source_count) || source_count > kMaxCount ||
+      source_count > r.remaining() / kMinSourceBytes) {
     return Status::Corruption(where + ": bad index header fields");
   }
   DecodedIndex out;
@@ -202,7 +209,8 @@ Result<DecodedIndex> DecodeIndex(std::string_view bytes, std::string_view name) 
     out.sources.push_back(std::move(s));
   }
   std::uint64_t entry_count = 0;
-  if (!r.Get(&entry_count) || entry_count > kMaxCount) {
+  if (!r.Get(&entry_count) || entry_count > kMaxCount ||
+      entry_count > r.remaining() / kMinEntryBytes) {
     return Status::Corruption(where + ": bad entry count");
   }
   std::vector<spectra::LibraryEntry> entries(entry_count);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <xxhash.h>
+
 #include <cstring>
 #include <random>
 
@@ -86,6 +88,44 @@ TEST(IndexFile, OtherFormatVersionIsStaleNotCorrupt) {
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(decoded.status().message().find("sentinel library build"), std::string::npos);
+}
+
+// Re-seals a hand-altered payload so the decoder gets past the checksum to the field checks.
+std::string Reseal(std::string bytes) {
+  constexpr std::size_t kHeader = 32;
+  const std::uint64_t payload = bytes.size() - kHeader;
+  const std::uint64_t sum = XXH64(bytes.data() + kHeader, payload, 0);
+  std::memcpy(bytes.data() + 16, &payload, sizeof(payload));
+  std::memcpy(bytes.data() + 24, &sum, sizeof(sum));
+  return bytes;
+}
+
+TEST(IndexFile, CorruptCountsCannotDriveHugeAllocations) {
+  // A sealed index whose entry count claims 99 million entries: the decoder must refuse it
+  // from the bytes left, not try to allocate 99 million entries (the fuzzer's out-of-memory).
+  auto lib = SmallLibrary();
+  const std::string bytes = EncodeIndex(*lib, {});
+  const std::size_t label_end = 32 + 4 + lib->label().size();
+  const std::size_t count_at = label_end + 4;  // after the source count (0 sources)
+  std::uint64_t count = 0;
+  std::memcpy(&count, bytes.data() + count_at, sizeof(count));
+  ASSERT_EQ(count, lib->size());
+  std::string altered = bytes;
+  const std::uint64_t huge = 99'000'000;
+  std::memcpy(altered.data() + count_at, &huge, sizeof(huge));
+  auto decoded = DecodeIndex(Reseal(altered), "huge");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("bad entry count"), std::string::npos);
+
+  std::uint32_t sources = 0;
+  std::memcpy(&sources, bytes.data() + label_end, sizeof(sources));
+  ASSERT_EQ(sources, 0U);
+  altered = bytes;
+  const std::uint32_t many = 50'000'000;
+  std::memcpy(altered.data() + label_end, &many, sizeof(many));
+  decoded = DecodeIndex(Reseal(altered), "many");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("bad index header"), std::string::npos);
 }
 
 TEST(IndexFile, NotAnIndexAtAll) {
