@@ -9,6 +9,10 @@ packages=(
   clang-format clang-tidy
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libxxhash-dev
+  # Chemistry: RDKit's headers include Boost's, which librdkit-dev does not pull in; Debian's
+  # RDKit has no InChI, so the IUPAC library comes separately.
+  librdkit-dev rdkit-data libboost-dev libboost-serialization-dev libboost-system-dev
+  libboost-iostreams-dev libinchi-dev
 )
 
 missing=()
