@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
 #include <sstream>
 
+#include "app/classify_command.h"
 #include "app/identify_command.h"
 
 #ifndef SENTINEL_VERSION
@@ -85,6 +87,38 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   auto* info_cmd = lib_cmd->add_subcommand("info", "Verify an index and describe it");
   info_cmd->add_option("index", info_path, "Index file (.sidx)")->required();
 
+  ClassifyCommandOptions classify;
+  auto* cl_cmd = app.add_subcommand(
+      "classify",
+      "Legal control status (UN, US, CN, GB ...) of structures: listed substances and class-wide "
+      "definitions, with explanations; warns of close analogues of controlled substances");
+  cl_cmd->add_option("inputs", classify.inputs,
+                     "SMILES, InChI, CAS numbers, names, or files (.smi, .sdf, .mol, .csv with a "
+                     "smiles column); '-' or none reads stdin");
+  cl_cmd->add_option("-f,--format", classify.format, "Output: text or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cl_cmd
+      ->add_option("-J,--jurisdiction", classify.jurisdictions,
+                   "Report only these jurisdictions (UN, US, CN, GB); repeatable")
+      ->allow_extra_args(false);
+  cl_cmd->add_option("--as-of", classify.as_of,
+                     "Evaluate the law as it stood on this date (YYYY-MM-DD); default today");
+  cl_cmd->add_option("--svg", classify.svg,
+                     "Draw each structure with the matched scaffold highlighted (FILE.svg; "
+                     "numbered FILE-N.svg for several inputs)");
+  cl_cmd
+      ->add_option("-O,--option", classify.options,
+                   "Interpretation of an ambiguous legal text, NAME=VALUE (see docs/classify.md); "
+                   "repeatable")
+      ->allow_extra_args(false);
+  cl_cmd
+      ->add_option("--analogue-threshold", classify.analogue_threshold,
+                   "Tanimoto similarity (Morgan, radius 2) at or above which an uncontrolled "
+                   "structure is reported as an analogue of a controlled one")
+      ->check(CLI::Range(0.0, 1.0));
+  cl_cmd->add_option("-j,--threads", classify.threads, "Worker threads (0: all cores)");
+  cl_cmd->add_option("--data", classify.data_dir, "Data directory (default: the shipped data)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -100,6 +134,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     identify.search.rank_by = *spectra::ParseRankScore(rank_by);
     return RunIdentify(identify, out, err);
   }
+  if (cl_cmd->parsed()) return RunClassify(classify, std::cin, out, err);
   if (build_cmd->parsed()) return RunLibraryBuild(build, out, err);
   if (info_cmd->parsed()) return RunLibraryInfo(info_path, out, err);
   return 2;

@@ -7,6 +7,7 @@
 #include <GraphMol/MolStandardize/MolStandardize.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
 #include <GraphMol/SmilesParse/SmilesWrite.h>
+#include <RDGeneral/RDLog.h>
 
 #include <exception>
 
@@ -136,6 +137,8 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
   }
   return out;
 }
+
+void SilenceRdkitLogs() { boost::logging::disable_logs("rdApp.*"); }
 
 std::string CanonicalSmiles(const RDKit::ROMol& mol, bool with_stereo) {
   return RDKit::MolToSmiles(mol, with_stereo);

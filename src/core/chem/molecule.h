@@ -37,6 +37,9 @@ struct Standardised {
 bool NeedsStandardising(const RDKit::ROMol& mol);
 Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol);
 
+// RDKit reports every parse failure on stderr itself; Sentinel reports them as Status instead.
+void SilenceRdkitLogs();
+
 std::string CanonicalSmiles(const RDKit::ROMol& mol, bool with_stereo = true);
 std::string HillFormula(const RDKit::ROMol& mol);
 double MonoisotopicMass(const RDKit::ROMol& mol);

@@ -1,0 +1,235 @@
+#include "app/classify_command.h"
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "adapters/kb_files/kb_files.h"
+#include "app/library_loader.h"
+#include "app/structure_input.h"
+#include "core/chem/depict.h"
+#include "core/chem/molecule.h"
+
+namespace sentinel::app {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+ordered_json FindingJson(const classify::Finding& f) {
+  ordered_json j;
+  j["status"] = f.status;
+  j["schedule"] = f.schedule.empty() ? ordered_json(nullptr) : ordered_json(f.schedule);
+  j["basis"] = f.basis.empty() ? ordered_json(nullptr) : ordered_json(f.basis);
+  j["rule"] = f.rule.empty() ? ordered_json(nullptr) : ordered_json(f.rule);
+  j["explanation"] = f.explanation;
+  if (!f.instrument.empty()) j["instrument"] = f.instrument;
+  if (!f.in_force.empty()) j["in_force"] = f.in_force;
+  if (!f.citation.empty()) j["citation"] = f.citation;
+  if (!f.modifications.empty()) {
+    ordered_json mods = ordered_json::array();
+    for (const auto& m : f.modifications)
+      mods.push_back({{"part", m.part}, {"change", m.description}});
+    j["modifications"] = mods;
+  }
+  if (!f.matched_atoms.empty()) j["matched_atoms"] = f.matched_atoms;
+  if (!f.exclusions_checked.empty()) j["exclusions_checked"] = f.exclusions_checked;
+  if (!f.interpretation.empty()) j["interpretation"] = f.interpretation;
+  if (!f.notes.empty()) j["notes"] = f.notes;
+  return j;
+}
+
+std::string Text(const std::string& input, const Result<classify::ResolvedStructure>& structure,
+                 const classify::Classification* result) {
+  std::string out = "input: " + input + "\n";
+  if (!structure.ok()) return out + "  error: " + structure.status().message() + "\n";
+  out += "  structure: " + structure->smiles;
+  if (result->substance) out += "  (" + result->substance->name + ")";
+  out += "\n";
+  for (const auto& step : structure->standardisation) out += "  standardised: " + step + "\n";
+  for (const auto& [j, f] : result->jurisdictions) {
+    out += "  " + j + ": " + f.status;
+    if (!f.schedule.empty()) out += ", schedule " + f.schedule;
+    if (!f.basis.empty()) out += " (" + f.basis + (f.basis == "class" ? ": " + f.rule : "") + ")";
+    out += "\n      " + f.explanation + "\n";
+    for (const auto& [name, value] : f.interpretation) {
+      out += "      interpretation " + name + "=" + value + "\n";
+    }
+    for (const auto& note : f.notes) out += "      note: " + note + "\n";
+  }
+  if (!result->analogue_of.empty()) {
+    out += "  WARNING (not a legal finding): structurally similar to controlled ";
+    for (std::size_t i = 0; i < result->analogue_of.size(); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.2f", result->analogue_of[i].similarity);
+      out += (i ? ", " : "") + result->analogue_of[i].substance->name + " (" + buf + ")";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string SvgPath(const std::string& pattern, std::size_t index, std::size_t count) {
+  if (count <= 1) return pattern;
+  const auto dot = pattern.rfind('.');
+  const std::string stem = dot == std::string::npos ? pattern : pattern.substr(0, dot);
+  const std::string ext = dot == std::string::npos ? ".svg" : pattern.substr(dot);
+  return stem + "-" + std::to_string(index + 1) + ext;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const classify::Classifier>> LoadClassifier(const std::string& data_dir) {
+  chem::SilenceRdkitLogs();
+  auto sources = kb_files::ReadDataDir(data_dir);
+  if (!sources.ok()) return sources.status();
+  auto kb = classify::KnowledgeBase::Build(sources->rows, sources->exceptions);
+  if (!kb.ok()) return kb.status();
+  auto rules = classify::RuleSet::Compile(sources->vocabulary, sources->rules);
+  if (!rules.ok()) return rules.status();
+  return std::shared_ptr<const classify::Classifier>(std::make_shared<classify::Classifier>(
+      std::make_shared<const classify::KnowledgeBase>(std::move(kb).value()),
+      std::make_shared<const classify::RuleSet>(std::move(rules).value())));
+}
+
+std::string ClassificationJson(const std::string& input,
+                               const Result<classify::ResolvedStructure>& structure,
+                               const classify::Classification* result) {
+  ordered_json j;
+  j["input"] = input;
+  if (!structure.ok()) {
+    j["smiles"] = nullptr;
+    j["name"] = nullptr;
+    j["jurisdictions"] = ordered_json::object();
+    j["analogue_of"] = ordered_json::array();
+    j["error"] = structure.status().message();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  j["smiles"] = structure->smiles;
+  j["name"] = result->substance ? ordered_json(result->substance->name) : ordered_json(nullptr);
+  ordered_json juris = ordered_json::object();
+  for (const auto& [name, f] : result->jurisdictions) juris[name] = FindingJson(f);
+  j["jurisdictions"] = juris;
+  ordered_json analogues = ordered_json::array();
+  for (const auto& n : result->analogue_of) {
+    analogues.push_back({{"name", n.substance->name},
+                         {"smiles", n.substance->smiles},
+                         {"similarity", std::round(n.similarity * 1000) / 1000}});
+  }
+  j["analogue_of"] = analogues;
+  j["error"] = nullptr;
+  j["read_as"] = structure->read_as;
+  if (!structure->standardisation.empty()) j["standardisation"] = structure->standardisation;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int RunClassify(const ClassifyCommandOptions& options, std::istream& in, std::ostream& out,
+                std::ostream& err) {
+  classify::ClassifyOptions copts;
+  copts.jurisdictions = options.jurisdictions;
+  copts.analogue_threshold = options.analogue_threshold;
+  if (!options.as_of.empty()) {
+    auto date = classify::ParseDate(options.as_of);
+    if (!date.ok()) {
+      err << "sentinel classify: --as-of: " << date.status().message() << "\n";
+      return 2;
+    }
+    copts.as_of = *date;
+  }
+  for (const auto& o : options.options) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      err << "sentinel classify: --option '" << o << "': want NAME=VALUE\n";
+      return 2;
+    }
+    copts.interpretation[o.substr(0, eq)] = o.substr(eq + 1);
+  }
+  auto loaded = LoadClassifier(options.data_dir.empty() ? ResolveDataDir() : options.data_dir);
+  if (!loaded.ok()) {
+    err << "sentinel classify: cannot load the knowledge base: " << loaded.status().message()
+        << "\n";
+    return 2;
+  }
+  const classify::Classifier& classifier = **loaded;
+  if (Status s = classifier.rules().CheckOptions(copts.interpretation); !s.ok()) {
+    err << "sentinel classify: --option: " << s.message() << "\n";
+    return 2;
+  }
+  for (const auto& j : copts.jurisdictions) {
+    const auto& known = classifier.jurisdictions();
+    if (std::find(known.begin(), known.end(), j) == known.end()) {
+      err << "sentinel classify: --jurisdiction " << j << ": not one of the knowledge base's (";
+      for (std::size_t i = 0; i < known.size(); ++i) err << (i ? ", " : "") << known[i];
+      err << ")\n";
+      return 2;
+    }
+  }
+  auto records = ReadStructureArguments(options.inputs, in);
+  if (!records.ok()) {
+    err << "sentinel classify: " << records.status().message() << "\n";
+    return 2;
+  }
+  const std::size_t n = records->size();
+  std::vector<std::string> rendered(n);
+  std::vector<char> failed(n, 0);
+  std::vector<std::string> svgs(options.svg.empty() ? 0 : n);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < n; i = next++) {
+      const StructureRecord& r = (*records)[i];
+      Result<classify::ResolvedStructure> structure =
+          r.error.empty() ? classify::ResolveStructure(r.text, r.molfile, classifier.kb())
+                          : Result<classify::ResolvedStructure>(Status::InvalidArgument(r.error));
+      if (!structure.ok()) {
+        structure = Status::InvalidArgument(r.where + ": " + structure.status().message());
+        failed[i] = 1;
+      }
+      classify::Classification result;
+      if (structure.ok()) result = classifier.Classify(*structure->mol, structure->smiles, copts);
+      rendered[i] = options.format == "json"
+                        ? ClassificationJson(r.input, structure, &result) + "\n"
+                        : Text(r.input, structure, &result);
+      if (!svgs.empty() && structure.ok()) {
+        std::vector<int> highlight;
+        for (const auto& [j, f] : result.jurisdictions) {
+          if (!f.matched_atoms.empty()) {
+            highlight = f.matched_atoms;
+            break;
+          }
+        }
+        svgs[i] = chem::DrawSvg(*structure->mol, highlight, 450, 350,
+                                result.substance ? result.substance->name : r.input);
+      }
+    }
+  };
+  const unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
+                                               : std::max(1U, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)); ++t) {
+    pool.emplace_back(work);
+  }
+  work();
+  for (auto& t : pool) t.join();
+  int status = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    out << rendered[i];
+    if (failed[i]) {
+      status = 1;
+      err << "sentinel classify: " << (*records)[i].input << ": see its error in the output\n";
+    }
+    if (!svgs.empty() && !svgs[i].empty()) {
+      const std::string path = SvgPath(options.svg, i, n);
+      std::ofstream f(path);
+      f << svgs[i];
+      if (!f) {
+        err << "sentinel classify: --svg: cannot write " << path << "\n";
+        status = 2;
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace sentinel::app

@@ -1,0 +1,671 @@
+#include "core/classify/rule.h"
+
+#include <GraphMol/MolOps.h>
+#include <GraphMol/RWMol.h>
+#include <GraphMol/RingInfo.h>
+#include <GraphMol/SmilesParse/SmartsWrite.h>
+#include <GraphMol/SmilesParse/SmilesParse.h>
+#include <GraphMol/SmilesParse/SmilesWrite.h>
+#include <GraphMol/Substruct/SubstructMatch.h>
+
+#include <algorithm>
+#include <exception>
+#include <set>
+#include <unordered_map>
+
+#include "core/chem/molecule.h"
+
+namespace sentinel::classify {
+namespace {
+
+enum class PartKind { kRing, kGroup, kAtoms };
+
+Result<std::unique_ptr<RDKit::ROMol>> CompileSmarts(const std::string& smarts,
+                                                    const std::string& where) {
+  std::unique_ptr<RDKit::ROMol> q;
+  try {
+    q.reset(RDKit::SmartsToMol(smarts));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(where + ": SMARTS '" + smarts + "': " + e.what());
+  }
+  if (!q) return Status::InvalidArgument(where + ": SMARTS '" + smarts + "' does not parse");
+  return q;
+}
+
+// A copy of `atoms` (with their hydrogen counts) as a molecule of its own, each bond leaving
+// the set ending in a dummy atom '*'. With `bare`, hydrogens and dummies are left out, which
+// makes a key that ignores where and how a ring system is substituted.
+std::string FragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare) {
+  RDKit::RWMol frag;
+  std::unordered_map<int, unsigned> index;
+  for (int a : atoms) {
+    const RDKit::Atom* src = mol.getAtomWithIdx(static_cast<unsigned>(a));
+    auto* atom = new RDKit::Atom(src->getAtomicNum());
+    atom->setIsAromatic(src->getIsAromatic());
+    atom->setFormalCharge(src->getFormalCharge());
+    atom->setNoImplicit(true);
+    atom->setNumExplicitHs(bare ? 0 : src->getTotalNumHs());
+    index[a] = frag.addAtom(atom, false, true);
+  }
+  for (int a : atoms) {
+    for (const RDKit::Bond* bond : mol.atomBonds(mol.getAtomWithIdx(static_cast<unsigned>(a)))) {
+      const int other = static_cast<int>(bond->getOtherAtomIdx(static_cast<unsigned>(a)));
+      auto it = index.find(other);
+      if (it != index.end()) {
+        if (a < other) {
+          const unsigned b = frag.addBond(index[a], it->second, bond->getBondType()) - 1;
+          frag.getBondWithIdx(b)->setIsAromatic(bond->getIsAromatic());
+        }
+      } else if (!bare) {
+        auto* dummy = new RDKit::Atom(0);
+        dummy->setNoImplicit(true);
+        const unsigned d = frag.addAtom(dummy, false, true);
+        const unsigned b = frag.addBond(index[a], d, bond->getBondType()) - 1;
+        frag.getBondWithIdx(b)->setIsAromatic(bond->getIsAromatic());
+      }
+    }
+  }
+  frag.updatePropertyCache(false);
+  RDKit::MolOps::findSSSR(frag);
+  return RDKit::MolToSmiles(frag, /*doIsomericSmiles=*/false);
+}
+
+std::vector<int> AllAtoms(const RDKit::ROMol& mol) {
+  std::vector<int> out;
+  for (const RDKit::Atom* a : mol.atoms()) {
+    if (a->getAtomicNum() > 0) out.push_back(static_cast<int>(a->getIdx()));
+  }
+  return out;
+}
+
+Result<std::string> ReferenceKey(const std::string& smiles, bool bare, const std::string& where) {
+  std::unique_ptr<RDKit::RWMol> mol;
+  try {
+    mol.reset(RDKit::SmilesToMol(smiles));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(where + ": SMILES '" + smiles + "': " + e.what());
+  }
+  if (!mol) return Status::InvalidArgument(where + ": SMILES '" + smiles + "' does not parse");
+  return FragmentSmiles(*mol, AllAtoms(*mol), bare);
+}
+
+// The ring systems (rings sharing a bond, fused or bridged), as sorted atom lists.
+std::vector<std::vector<int>> RingSystems(const RDKit::ROMol& mol) {
+  const auto& rings = mol.getRingInfo()->atomRings();
+  std::vector<std::set<int>> systems;
+  for (const auto& ring : rings) {
+    std::set<int> merged(ring.begin(), ring.end());
+    for (auto it = systems.begin(); it != systems.end();) {
+      int shared = 0;
+      for (int a : ring) shared += static_cast<int>(it->count(a));
+      if (shared >= 2) {
+        merged.insert(it->begin(), it->end());
+        it = systems.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    systems.push_back(std::move(merged));
+  }
+  std::vector<std::vector<int>> out;
+  for (const auto& s : systems) out.emplace_back(s.begin(), s.end());
+  return out;
+}
+
+int RingCount(const RDKit::ROMol& mol, const std::vector<int>& system) {
+  int n = 0;
+  for (const auto& ring : mol.getRingInfo()->atomRings()) {
+    if (std::all_of(ring.begin(), ring.end(),
+                    [&](int a) { return std::binary_search(system.begin(), system.end(), a); })) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+struct CompiledType {
+  SubstituentTypeSpec spec;
+  std::unique_ptr<RDKit::ROMol> attach, atoms, require;
+};
+
+struct CompiledPart {
+  PartSpec spec;
+  PartKind kind;
+  std::string reference_key;  // ring key or group SMILES of the reference's part
+  std::set<std::string> allowed_ring_keys;
+};
+
+// Lazily computed SMARTS matches for one structure, shared by all checks on it.
+class MatchCache {
+ public:
+  explicit MatchCache(const RDKit::ROMol& mol) : mol_(mol) {}
+  bool AtomMatches(const RDKit::ROMol& pattern, int atom) {
+    auto it = atom_sets_.find(&pattern);
+    if (it == atom_sets_.end()) {
+      std::vector<char> set(mol_.getNumAtoms(), 0);
+      std::vector<RDKit::MatchVectType> matches;
+      RDKit::SubstructMatch(mol_, pattern, matches, /*uniquify=*/false);
+      for (const auto& m : matches) set[static_cast<std::size_t>(m[0].second)] = 1;
+      it = atom_sets_.emplace(&pattern, std::move(set)).first;
+    }
+    return it->second[static_cast<std::size_t>(atom)] != 0;
+  }
+  const std::vector<RDKit::MatchVectType>& Matches(const RDKit::ROMol& pattern) {
+    auto it = matches_.find(&pattern);
+    if (it == matches_.end()) {
+      std::vector<RDKit::MatchVectType> matches;
+      RDKit::SubstructMatch(mol_, pattern, matches, /*uniquify=*/false);
+      it = matches_.emplace(&pattern, std::move(matches)).first;
+    }
+    return it->second;
+  }
+
+ private:
+  const RDKit::ROMol& mol_;
+  std::unordered_map<const RDKit::ROMol*, std::vector<char>> atom_sets_;
+  std::unordered_map<const RDKit::ROMol*, std::vector<RDKit::MatchVectType>> matches_;
+};
+
+}  // namespace
+
+struct RuleSet::Vocabulary {
+  std::map<std::string, CompiledType> types;
+};
+
+class CompiledRule {
+ public:
+  RuleSpec spec;
+  Date in_force{};
+  std::optional<Date> repealed;
+  std::vector<std::unique_ptr<RDKit::ROMol>> skeletons;
+  std::vector<CompiledPart> parts;
+  std::set<std::string> exclusion_skeletons;
+  std::map<std::string, std::string> exclusion_names;  // skeleton -> name
+  std::string reference_skeleton;
+};
+
+namespace {
+
+// Resolves "$option" against the rule's interpretation.
+std::string Resolve(const std::string& value, const std::map<std::string, std::string>& chosen) {
+  if (value.empty() || value[0] != '$') return value;
+  auto it = chosen.find(value.substr(1));
+  return it == chosen.end() ? value : it->second;
+}
+
+std::vector<std::string> ResolveList(const std::vector<std::string>& list, const RuleSpec& spec,
+                                     const std::map<std::string, std::string>& chosen) {
+  std::vector<std::string> out;
+  for (const auto& item : list) {
+    if (item.empty() || item[0] != '$') {
+      out.push_back(item);
+      continue;
+    }
+    const std::string name = item.substr(1);
+    for (const auto& o : spec.options) {
+      if (o.name != name) continue;
+      auto value = chosen.find(name);
+      auto types = o.types.find(value == chosen.end() ? o.default_value : value->second);
+      if (types != o.types.end()) out.insert(out.end(), types->second.begin(), types->second.end());
+    }
+  }
+  return out;
+}
+
+struct Piece {
+  std::vector<int> atoms;  // sorted
+  std::vector<int> attach_atoms;
+  int attach_bonds = 0;
+};
+
+bool TypeAccepts(const CompiledType& type, const RDKit::ROMol& mol, const Piece& piece,
+                 MatchCache& cache) {
+  const auto& spec = type.spec;
+  const int n = static_cast<int>(piece.atoms.size());
+  if (n < spec.min_atoms || (spec.max_atoms > 0 && n > spec.max_atoms)) return false;
+  if (piece.attach_bonds != spec.attachments) return false;
+  for (int a : piece.attach_atoms) {
+    if (type.attach && !cache.AtomMatches(*type.attach, a)) return false;
+  }
+  if (type.atoms) {
+    for (int a : piece.atoms) {
+      if (!cache.AtomMatches(*type.atoms, a)) return false;
+    }
+  }
+  // Rings lying wholly inside the piece (a bivalent piece closing a ring with its part does
+  // not count: that ring includes atoms of the part).
+  bool has_ring = false;
+  for (const auto& ring : mol.getRingInfo()->atomRings()) {
+    if (std::all_of(ring.begin(), ring.end(), [&](int a) {
+          return std::binary_search(piece.atoms.begin(), piece.atoms.end(), a);
+        })) {
+      has_ring = true;
+      break;
+    }
+  }
+  if (spec.rings == "forbidden" && has_ring) return false;
+  if (spec.rings == "required" && !has_ring) return false;
+  if (type.require) {
+    bool found = false;
+    for (const auto& match : cache.Matches(*type.require)) {
+      if (std::all_of(match.begin(), match.end(), [&](const std::pair<int, int>& p) {
+            return std::binary_search(piece.atoms.begin(), piece.atoms.end(), p.second);
+          })) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+// The first allowed type that accepts the piece, or empty. "any" accepts everything.
+std::string AcceptingType(const std::vector<std::string>& allowed,
+                          const std::map<std::string, CompiledType>& types, const RDKit::ROMol& mol,
+                          const Piece& piece, MatchCache& cache) {
+  for (const auto& name : allowed) {
+    if (name == "any") return "any";
+    auto it = types.find(name);
+    if (it != types.end() && TypeAccepts(it->second, mol, piece, cache)) return name;
+  }
+  return "";
+}
+
+std::string Join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+}  // namespace
+
+RuleSet::RuleSet() : vocabulary_(std::make_unique<Vocabulary>()) {}
+RuleSet::RuleSet(RuleSet&&) noexcept = default;
+RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
+RuleSet::~RuleSet() = default;
+
+Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabulary,
+                                 const std::vector<RuleSpec>& rules) {
+  RuleSet set;
+  for (const auto& t : vocabulary) {
+    const std::string where = "substituent type " + t.name;
+    CompiledType c;
+    c.spec = t;
+    if (t.rings != "forbidden" && t.rings != "allowed" && t.rings != "required") {
+      return Status::InvalidArgument(where + ": field rings: '" + t.rings +
+                                     "' is not forbidden, allowed or required");
+    }
+    for (auto [text, slot] : {std::pair{&t.attach, &c.attach}, std::pair{&t.atoms, &c.atoms},
+                              std::pair{&t.require, &c.require}}) {
+      if (text->empty()) continue;
+      auto q = CompileSmarts(*text, where);
+      if (!q.ok()) return q.status();
+      *slot = std::move(q).value();
+    }
+    if (!set.vocabulary_->types.emplace(t.name, std::move(c)).second) {
+      return Status::InvalidArgument(where + ": defined twice");
+    }
+  }
+  for (const auto& r : rules) {
+    const std::string where = r.where + ": rule " + r.id;
+    auto rule = std::make_unique<CompiledRule>();
+    rule->spec = r;
+    auto in_force = ParseDate(r.in_force);
+    if (!in_force.ok()) {
+      return Status::InvalidArgument(where + ": field in_force: " + in_force.status().message());
+    }
+    rule->in_force = *in_force;
+    if (!r.repealed.empty()) {
+      auto repealed = ParseDate(r.repealed);
+      if (!repealed.ok()) {
+        return Status::InvalidArgument(where + ": field repealed: " + repealed.status().message());
+      }
+      rule->repealed = *repealed;
+    }
+    if (r.status != "controlled" && r.status != "precursor") {
+      return Status::InvalidArgument(where + ": field status: must be controlled or precursor");
+    }
+    if (r.skeletons.empty()) return Status::InvalidArgument(where + ": no skeleton");
+    std::set<int> skeleton_maps;
+    for (const auto& s : r.skeletons) {
+      auto q = CompileSmarts(s, where + ": field skeletons");
+      if (!q.ok()) return q.status();
+      for (const RDKit::Atom* a : (*q)->atoms()) {
+        if (a->getAtomMapNum() > 0) skeleton_maps.insert(a->getAtomMapNum());
+      }
+      rule->skeletons.push_back(std::move(q).value());
+    }
+    std::set<std::string> option_names;
+    for (const auto& o : r.options) {
+      option_names.insert(o.name);
+      if (!o.meanings.count(o.default_value)) {
+        return Status::InvalidArgument(where + ": option " + o.name + ": default '" +
+                                       o.default_value + "' is not one of its values");
+      }
+    }
+    auto check_types = [&](const std::vector<std::string>& list,
+                           const std::string& field) -> Status {
+      for (const auto& name : list) {
+        if (name == "any") continue;
+        if (!name.empty() && name[0] == '$') {
+          if (!option_names.count(name.substr(1))) {
+            return Status::InvalidArgument(where + ": " + field + ": no option " + name);
+          }
+          continue;
+        }
+        if (!set.vocabulary_->types.count(name)) {
+          return Status::InvalidArgument(where + ": " + field + ": unknown substituent type '" +
+                                         name + "'");
+        }
+      }
+      return Status::Ok();
+    };
+    for (const auto& o : r.options) {
+      for (const auto& [value, types] : o.types) {
+        if (Status s = check_types(types, "option " + o.name); !s.ok()) return s;
+      }
+    }
+    for (const auto& p : r.parts) {
+      const std::string pwhere = where + ": part " + p.label;
+      CompiledPart part;
+      part.spec = p;
+      if (p.kind == "ring") {
+        part.kind = PartKind::kRing;
+      } else if (p.kind == "group") {
+        part.kind = PartKind::kGroup;
+      } else if (p.kind == "atoms") {
+        part.kind = PartKind::kAtoms;
+      } else {
+        return Status::InvalidArgument(pwhere + ": field kind: '" + p.kind +
+                                       "' is not ring, group or atoms");
+      }
+      if (p.maps.empty()) return Status::InvalidArgument(pwhere + ": field maps: empty");
+      for (int m : p.maps) {
+        if (!skeleton_maps.count(m)) {
+          return Status::InvalidArgument(pwhere + ": field maps: no skeleton atom has map " +
+                                         std::to_string(m));
+        }
+      }
+      if (Status s = check_types(p.allowed, pwhere + ": field allowed"); !s.ok()) return s;
+      if (Status s = check_types(p.substituents, pwhere + ": field substituents"); !s.ok()) {
+        return s;
+      }
+      if (!p.reference.empty()) {
+        auto key = ReferenceKey(p.reference, part.kind == PartKind::kRing, pwhere);
+        if (!key.ok()) return key.status();
+        part.reference_key = *key;
+      }
+      for (const auto& ring : p.allowed_rings) {
+        auto key = ReferenceKey(ring, true, pwhere + ": field allowed_rings");
+        if (!key.ok()) return key.status();
+        part.allowed_ring_keys.insert(*key);
+      }
+      rule->parts.push_back(std::move(part));
+    }
+    for (const auto& e : r.exclusions) {
+      auto mol = chem::ParseSmiles(e.smiles);
+      if (!mol.ok()) {
+        return Status::InvalidArgument(where + ": exclusion " + e.name +
+                                       ": field smiles: " + mol.status().message());
+      }
+      const std::string skeleton = chem::CanonicalSmiles(**mol, false);
+      rule->exclusion_skeletons.insert(skeleton);
+      rule->exclusion_names[skeleton] = e.name;
+    }
+    if (!r.reference_smiles.empty()) {
+      auto mol = chem::ParseSmiles(r.reference_smiles);
+      if (!mol.ok()) {
+        return Status::InvalidArgument(where +
+                                       ": field reference_smiles: " + mol.status().message());
+      }
+      rule->reference_skeleton = chem::CanonicalSmiles(**mol, false);
+    }
+    set.rules_.push_back(std::move(rule));
+  }
+  return set;
+}
+
+std::size_t RuleSet::size() const { return rules_.size(); }
+const RuleSpec& RuleSet::spec(std::size_t i) const { return rules_[i]->spec; }
+Date RuleSet::in_force(std::size_t i) const { return rules_[i]->in_force; }
+std::optional<Date> RuleSet::repealed(std::size_t i) const { return rules_[i]->repealed; }
+
+Status RuleSet::CheckOptions(const Options& options) const {
+  for (const auto& [name, value] : options) {
+    bool known = false;
+    for (const auto& rule : rules_) {
+      for (const auto& o : rule->spec.options) {
+        if (o.name != name) continue;
+        known = true;
+        if (!o.meanings.count(value)) {
+          std::vector<std::string> values;
+          for (const auto& [v, meaning] : o.meanings) values.push_back(v);
+          return Status::InvalidArgument("option " + name + ": '" + value +
+                                         "' is not one of: " + Join(values, ", "));
+        }
+      }
+    }
+    if (!known) return Status::InvalidArgument("no rule has an option named '" + name + "'");
+  }
+  return Status::Ok();
+}
+
+RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
+                            const Options& overrides) const {
+  const CompiledRule& rule = *rules_[i];
+  const RuleSpec& spec = rule.spec;
+  const auto& types = vocabulary_->types;
+  RuleMatch result;
+  for (const auto& o : spec.options) {
+    auto it = overrides.find(o.name);
+    result.interpretation[o.name] = it == overrides.end() ? o.default_value : it->second;
+  }
+  const auto& chosen = result.interpretation;
+  const bool unlisted_allowed = Resolve("$unlisted_modifications", chosen) == "allowed";
+
+  const std::string skeleton_smiles = chem::CanonicalSmiles(mol, false);
+  for (const auto& e : spec.exclusions) result.excluded.push_back(e.name);
+  if (rule.exclusion_skeletons.count(skeleton_smiles)) {
+    result.skeleton_matched = true;
+    result.reason = "excluded by name: " + rule.exclusion_names.at(skeleton_smiles);
+    return result;
+  }
+
+  MatchCache cache(mol);
+  const auto ring_systems = RingSystems(mol);
+  std::string best_reason;
+  for (const auto& skeleton : rule.skeletons) {
+    std::vector<RDKit::MatchVectType> matches;
+    RDKit::SubstructMatch(mol, *skeleton, matches, /*uniquify=*/true, /*recursionPossible=*/true,
+                          /*useChirality=*/false, /*useQueryQueryMatches=*/false,
+                          /*maxMatches=*/64);
+    for (const auto& match : matches) {
+      result.skeleton_matched = true;
+      std::map<int, int> atom_of_map;
+      std::vector<int> owner(mol.getNumAtoms(), -1);  // -1 free, -2 core, k = part k
+      for (const auto& [q, a] : match) {
+        const int map = skeleton->getAtomWithIdx(static_cast<unsigned>(q))->getAtomMapNum();
+        if (map > 0) atom_of_map[map] = a;
+        owner[static_cast<std::size_t>(a)] = -2;
+      }
+      std::string failure;
+      std::vector<Modification> mods;
+      // Parts claim their atoms: the mapped ones first, then ring systems and groups grow.
+      for (std::size_t p = 0; p < rule.parts.size(); ++p) {
+        for (int m : rule.parts[p].spec.maps) owner[atom_of_map[m]] = static_cast<int>(p);
+      }
+      std::vector<std::vector<int>> part_atoms(rule.parts.size());
+      // Ring systems are claimed before groups grow, so a group never swallows a ring part.
+      std::vector<std::size_t> order;
+      for (PartKind kind : {PartKind::kRing, PartKind::kAtoms, PartKind::kGroup}) {
+        for (std::size_t p = 0; p < rule.parts.size(); ++p) {
+          if (rule.parts[p].kind == kind) order.push_back(p);
+        }
+      }
+      for (std::size_t p : order) {
+        if (!failure.empty()) break;
+        const CompiledPart& part = rule.parts[p];
+        const int anchor = atom_of_map[part.spec.maps[0]];
+        std::vector<int>& atoms = part_atoms[p];
+        if (part.kind == PartKind::kAtoms) {
+          for (int m : part.spec.maps) atoms.push_back(atom_of_map[m]);
+        } else if (part.kind == PartKind::kRing) {
+          const std::vector<int>* system = nullptr;
+          for (const auto& s : ring_systems) {
+            if (std::binary_search(s.begin(), s.end(), anchor)) system = &s;
+          }
+          if (!system) {
+            failure = part.spec.label + ": anchor atom is not in a ring";
+            break;
+          }
+          for (int a : *system) {
+            const int o = owner[static_cast<std::size_t>(a)];
+            if (o != -1 && o != static_cast<int>(p)) {
+              failure = part.spec.label + ": its ring system is fused into the scaffold";
+              break;
+            }
+            owner[static_cast<std::size_t>(a)] = static_cast<int>(p);
+            atoms.push_back(a);
+          }
+          if (!failure.empty()) break;
+          const std::string key = FragmentSmiles(mol, atoms, /*bare=*/true);
+          const bool aromatic_all = std::all_of(atoms.begin(), atoms.end(), [&](int a) {
+            return mol.getAtomWithIdx(static_cast<unsigned>(a))->getIsAromatic();
+          });
+          const bool aromatic_any = std::any_of(atoms.begin(), atoms.end(), [&](int a) {
+            return mol.getAtomWithIdx(static_cast<unsigned>(a))->getIsAromatic();
+          });
+          const std::string aromatic = Resolve(part.spec.aromatic, chosen);
+          const bool monocycle = part.spec.monocycle;
+          if (monocycle && RingCount(mol, atoms) != 1) {
+            failure = part.spec.label + ": " + part.spec.description + " is replaced by " + key +
+                      ", not a monocycle";
+          } else if (aromatic == "required" && !aromatic_all) {
+            failure = part.spec.label + ": " + key + " is not aromatic";
+          } else if (aromatic == "forbidden" && aromatic_any) {
+            failure = part.spec.label + ": " + key + " is aromatic";
+          } else if (!part.allowed_ring_keys.empty() && !part.allowed_ring_keys.count(key)) {
+            failure = part.spec.label + ": ring system " + key + " is not one the rule allows";
+          } else if (!part.reference_key.empty() && key != part.reference_key) {
+            mods.push_back(
+                {part.spec.label, part.spec.description + " " + part.spec.reference + " → " + key});
+          }
+        } else {  // group
+          for (int m : part.spec.maps) atoms.push_back(atom_of_map[m]);
+          std::vector<int> stack = atoms;
+          std::set<int> seen(atoms.begin(), atoms.end());
+          while (!stack.empty()) {
+            const int a = stack.back();
+            stack.pop_back();
+            for (const RDKit::Atom* nb : mol.atomNeighbors(mol.getAtomWithIdx(a))) {
+              const int b = static_cast<int>(nb->getIdx());
+              if (owner[static_cast<std::size_t>(b)] != -1 || seen.count(b)) continue;
+              seen.insert(b);
+              owner[static_cast<std::size_t>(b)] = static_cast<int>(p);
+              atoms.push_back(b);
+              stack.push_back(b);
+            }
+          }
+          std::sort(atoms.begin(), atoms.end());
+          Piece piece{atoms, {anchor}, 0};
+          for (int a : atoms) {
+            for (const RDKit::Atom* nb : mol.atomNeighbors(mol.getAtomWithIdx(a))) {
+              if (!std::binary_search(atoms.begin(), atoms.end(), static_cast<int>(nb->getIdx()))) {
+                ++piece.attach_bonds;
+              }
+            }
+          }
+          const auto allowed = ResolveList(part.spec.allowed, spec, chosen);
+          const std::string type = AcceptingType(allowed, types, mol, piece, cache);
+          const std::string found = FragmentSmiles(mol, atoms, false);
+          if (type.empty()) {
+            failure = part.spec.label + ": " + part.spec.description + " replaced by " + found +
+                      ", which is not " + Join(allowed, ", ");
+          } else if (!part.reference_key.empty() && found != part.reference_key) {
+            mods.push_back({part.spec.label, part.spec.description + " " + part.spec.reference +
+                                                 " → " + found + " (" + type + ")"});
+          }
+        }
+      }
+      // Leftover atoms form substituents on exactly one part each.
+      if (failure.empty()) {
+        std::vector<char> done(mol.getNumAtoms(), 0);
+        for (const RDKit::Atom* start : mol.atoms()) {
+          const int s = static_cast<int>(start->getIdx());
+          if (owner[static_cast<std::size_t>(s)] != -1 || done[static_cast<std::size_t>(s)]) {
+            continue;
+          }
+          Piece piece;
+          std::set<int> hosts;
+          std::vector<int> stack = {s};
+          done[static_cast<std::size_t>(s)] = 1;
+          std::set<int> attach;
+          while (!stack.empty()) {
+            const int a = stack.back();
+            stack.pop_back();
+            piece.atoms.push_back(a);
+            for (const RDKit::Atom* nb : mol.atomNeighbors(mol.getAtomWithIdx(a))) {
+              const int b = static_cast<int>(nb->getIdx());
+              const int o = owner[static_cast<std::size_t>(b)];
+              if (o == -1) {
+                if (!done[static_cast<std::size_t>(b)]) {
+                  done[static_cast<std::size_t>(b)] = 1;
+                  stack.push_back(b);
+                }
+              } else {
+                hosts.insert(o);
+                attach.insert(a);
+                ++piece.attach_bonds;
+              }
+            }
+          }
+          std::sort(piece.atoms.begin(), piece.atoms.end());
+          piece.attach_atoms.assign(attach.begin(), attach.end());
+          const std::string text = FragmentSmiles(mol, piece.atoms, false);
+          if (hosts.size() != 1 || *hosts.begin() < 0) {
+            if (unlisted_allowed) {
+              mods.push_back({"unlisted", text + " bridging parts of the scaffold"});
+              continue;
+            }
+            failure = "unlisted modification: " + text +
+                      (hosts.count(-2) ? " on the fixed core" : " joining two parts");
+            break;
+          }
+          const CompiledPart& host = rule.parts[static_cast<std::size_t>(*hosts.begin())];
+          const auto allowed = ResolveList(host.spec.substituents, spec, chosen);
+          const std::string type = AcceptingType(allowed, types, mol, piece, cache);
+          if (type.empty()) {
+            if (unlisted_allowed) {
+              mods.push_back({"unlisted", text + " on " + host.spec.description});
+              continue;
+            }
+            failure = "unlisted modification: " + text + " on " + host.spec.description +
+                      (allowed.empty() ? " (no substitution allowed there)"
+                                       : " (allowed: " + Join(allowed, ", ") + ")");
+            break;
+          }
+          mods.push_back({host.spec.label, host.spec.description + " substituted with " + text +
+                                               (type == "any" ? "" : " (" + type + ")")});
+        }
+      }
+      if (failure.empty() && spec.requires_modification && mods.empty()) {
+        failure = "is " + spec.reference_name + " itself, not a modification of it";
+      }
+      if (failure.empty()) {
+        result.in_class = true;
+        result.modifications = std::move(mods);
+        result.matched_atoms.clear();
+        for (const auto& [q, a] : match) result.matched_atoms.push_back(a);
+        std::sort(result.matched_atoms.begin(), result.matched_atoms.end());
+        result.reason.clear();
+        return result;
+      }
+      if (best_reason.empty()) best_reason = failure;
+    }
+  }
+  result.reason = result.skeleton_matched ? best_reason : "scaffold not present";
+  return result;
+}
+
+}  // namespace sentinel::classify
