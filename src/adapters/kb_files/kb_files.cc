@@ -329,8 +329,9 @@ Result<classify::RuleSpec> ParseRule(std::string_view text, const std::string& n
       Fields p(parts[i], name + ".parts[" + std::to_string(i) + "]");
       classify::PartSpec part;
       SENTINEL_TRY(p.Object());
-      SENTINEL_TRY(p.Only({"label", "description", "kind", "maps", "reference", "monocycle",
-                           "aromatic", "allowed_rings", "allowed", "substituents"}));
+      SENTINEL_TRY(
+          p.Only({"label", "description", "kind", "maps", "reference", "monocycle", "aromatic",
+                  "allowed_rings", "allowed", "substituents", "further_substituents"}));
       SENTINEL_TRY(p.String("label", &part.label, true));
       SENTINEL_TRY(p.String("description", &part.description));
       SENTINEL_TRY(p.String("kind", &part.kind, true));
@@ -341,6 +342,7 @@ Result<classify::RuleSpec> ParseRule(std::string_view text, const std::string& n
       SENTINEL_TRY(p.Strings("allowed_rings", &part.allowed_rings));
       SENTINEL_TRY(p.Strings("allowed", &part.allowed));
       SENTINEL_TRY(p.Strings("substituents", &part.substituents));
+      SENTINEL_TRY(p.Strings("further_substituents", &part.further_substituents));
       r.parts.push_back(std::move(part));
     }
   }
@@ -447,11 +449,17 @@ Result<Sources> ReadDataDir(const std::string& dir) {
     s.exceptions = std::move(ex).value();
     s.files.push_back((root / "kb" / "exceptions.tsv").string());
   }
-  auto vocab_text = ReadFile(root / "rules" / "substituents.json");
-  if (!vocab_text.ok()) return vocab_text.status();
-  auto vocab = ParseVocabulary(*vocab_text, "rules/substituents.json");
-  if (!vocab.ok()) return vocab.status();
-  s.vocabulary = std::move(vocab).value();
+  // The shared vocabulary, then any topic vocabularies (rules/<topic>.substituents.json).
+  std::vector<std::filesystem::path> vocab_files = {root / "rules" / "substituents.json"};
+  for (const auto& path : Files(root / "rules", ".substituents.json")) vocab_files.push_back(path);
+  for (const auto& path : vocab_files) {
+    auto vocab_text = ReadFile(path);
+    if (!vocab_text.ok()) return vocab_text.status();
+    auto vocab = ParseVocabulary(*vocab_text, "rules/" + path.filename().string());
+    if (!vocab.ok()) return vocab.status();
+    s.vocabulary.insert(s.vocabulary.end(), vocab->begin(), vocab->end());
+    s.files.push_back(path.string());
+  }
   for (const auto& path : Files(root / "rules", ".rule.json")) {
     auto text = ReadFile(path);
     if (!text.ok()) return text.status();

@@ -391,6 +391,10 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
       if (Status s = check_types(p.substituents, pwhere + ": field substituents"); !s.ok()) {
         return s;
       }
+      if (Status s = check_types(p.further_substituents, pwhere + ": field further_substituents");
+          !s.ok()) {
+        return s;
+      }
       if (!p.reference.empty()) {
         auto key = ReferenceKey(p.reference, part.kind == PartKind::kRing, pwhere);
         if (!key.ok()) return key.status();
@@ -589,6 +593,8 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
         }
       }
       // Leftover atoms form substituents on exactly one part each.
+      std::vector<char> has_primary(rule.parts.size(), 0);
+      std::vector<std::string> further_used(rule.parts.size());
       if (failure.empty()) {
         std::vector<char> done(mol.getNumAtoms(), 0);
         for (const RDKit::Atom* start : mol.atoms()) {
@@ -632,9 +638,17 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
                       (hosts.count(-2) ? " on the fixed core" : " joining two parts");
             break;
           }
-          const CompiledPart& host = rule.parts[static_cast<std::size_t>(*hosts.begin())];
+          const auto host_index = static_cast<std::size_t>(*hosts.begin());
+          const CompiledPart& host = rule.parts[host_index];
           const auto allowed = ResolveList(host.spec.substituents, spec, chosen);
-          const std::string type = AcceptingType(allowed, types, mol, piece, cache);
+          std::string type = AcceptingType(allowed, types, mol, piece, cache);
+          if (!type.empty()) {
+            has_primary[host_index] = 1;
+          } else if (!host.spec.further_substituents.empty()) {
+            type = AcceptingType(ResolveList(host.spec.further_substituents, spec, chosen), types,
+                                 mol, piece, cache);
+            if (!type.empty() && further_used[host_index].empty()) further_used[host_index] = text;
+          }
           if (type.empty()) {
             if (unlisted_allowed) {
               mods.push_back({"unlisted", text + " on " + host.spec.description});
@@ -647,6 +661,13 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
           }
           mods.push_back({host.spec.label, host.spec.description + " substituted with " + text +
                                                (type == "any" ? "" : " (" + type + ")")});
+        }
+      }
+      for (std::size_t p = 0; p < rule.parts.size() && failure.empty(); ++p) {
+        if (!further_used[p].empty() && !has_primary[p]) {
+          failure = "unlisted modification: " + further_used[p] + " on " +
+                    rule.parts[p].spec.description + " is allowed only alongside " +
+                    Join(ResolveList(rule.parts[p].spec.substituents, spec, chosen), ", ");
         }
       }
       if (failure.empty() && spec.requires_modification && mods.empty()) {

@@ -73,6 +73,9 @@ struct PartSpec {
   // "$option" = the types the option's value stands for)
   std::vector<std::string> allowed;
   std::vector<std::string> substituents;
+  // Allowed only alongside at least one substituent of a `substituents` type ("... with alkyl
+  // or halide substituents, whether or not further substituted by other univalent groups").
+  std::vector<std::string> further_substituents;
 };
 
 struct ExclusionSpec {
