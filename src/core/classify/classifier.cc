@@ -81,6 +81,8 @@ Classification Classifier::Classify(const RDKit::ROMol& mol, const std::string& 
   const auto isomers =
       exact ? std::vector<const Substance*>{} : kb_->FindStereoisomers(skeleton, smiles);
   out.substance = exact;
+  const MolProfile profile = ProfileOf(mol);
+  EvaluationCache cache(mol);
   const auto& wanted = options.jurisdictions.empty() ? jurisdictions_ : options.jurisdictions;
   bool controlled_anywhere = false;
   for (const std::string& j : wanted) {
@@ -113,7 +115,8 @@ Classification Classifier::Classify(const RDKit::ROMol& mol, const std::string& 
       const RuleSpec& spec = rules_->spec(i);
       if (spec.jurisdiction != j || rules_->in_force(i) > date) continue;
       if (auto repealed = rules_->repealed(i); repealed && *repealed <= date) continue;
-      RuleMatch m = rules_->Evaluate(i, mol, options.interpretation);
+      if (options.screen_rules && !rules_->MayMatch(i, profile)) continue;
+      RuleMatch m = rules_->Evaluate(i, mol, skeleton, options.interpretation, &cache);
       if (listed) {
         if (m.in_class && spec.only_if_not_listed) {
           finding.notes.push_back("its structure fits " + spec.id + " (" + spec.title +

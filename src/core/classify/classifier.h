@@ -53,6 +53,7 @@ struct ClassifyOptions {
   Options interpretation;                  // rule option overrides
   double analogue_threshold = 0.45;        // Tanimoto, Morgan radius 2
   std::size_t analogue_count = 5;
+  bool screen_rules = true;  // false only to measure what the screens save
 };
 
 class Classifier {

@@ -1,15 +1,18 @@
 #include "core/classify/rule.h"
 
 #include <GraphMol/MolOps.h>
+#include <GraphMol/QueryAtom.h>
 #include <GraphMol/RWMol.h>
 #include <GraphMol/RingInfo.h>
 #include <GraphMol/SmilesParse/SmartsWrite.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
 #include <GraphMol/SmilesParse/SmilesWrite.h>
 #include <GraphMol/Substruct/SubstructMatch.h>
+#include <Query/EqualityQuery.h>
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -135,37 +138,58 @@ struct CompiledPart {
   std::set<std::string> allowed_ring_keys;
 };
 
-// Lazily computed SMARTS matches for one structure, shared by all checks on it.
-class MatchCache {
- public:
-  explicit MatchCache(const RDKit::ROMol& mol) : mol_(mol) {}
+}  // namespace
+
+// Lazily computed facts about one structure, shared by every rule evaluated on it.
+struct EvaluationCache::Impl {
+  explicit Impl(const RDKit::ROMol& m) : mol(m) {}
   bool AtomMatches(const RDKit::ROMol& pattern, int atom) {
-    auto it = atom_sets_.find(&pattern);
-    if (it == atom_sets_.end()) {
-      std::vector<char> set(mol_.getNumAtoms(), 0);
-      std::vector<RDKit::MatchVectType> matches;
-      RDKit::SubstructMatch(mol_, pattern, matches, /*uniquify=*/false);
-      for (const auto& m : matches) set[static_cast<std::size_t>(m[0].second)] = 1;
-      it = atom_sets_.emplace(&pattern, std::move(set)).first;
+    auto it = atom_sets.find(&pattern);
+    if (it == atom_sets.end()) {
+      std::vector<char> set(mol.getNumAtoms(), 0);
+      std::vector<RDKit::MatchVectType> found;
+      RDKit::SubstructMatch(mol, pattern, found, /*uniquify=*/false,
+                            /*recursionPossible=*/true, /*useChirality=*/false,
+                            /*useQueryQueryMatches=*/false, /*maxMatches=*/100000);
+      for (const auto& m : found) set[static_cast<std::size_t>(m[0].second)] = 1;
+      it = atom_sets.emplace(&pattern, std::move(set)).first;
     }
     return it->second[static_cast<std::size_t>(atom)] != 0;
   }
   const std::vector<RDKit::MatchVectType>& Matches(const RDKit::ROMol& pattern) {
-    auto it = matches_.find(&pattern);
-    if (it == matches_.end()) {
-      std::vector<RDKit::MatchVectType> matches;
-      RDKit::SubstructMatch(mol_, pattern, matches, /*uniquify=*/false);
-      it = matches_.emplace(&pattern, std::move(matches)).first;
+    auto it = matches.find(&pattern);
+    if (it == matches.end()) {
+      std::vector<RDKit::MatchVectType> found;
+      RDKit::SubstructMatch(mol, pattern, found, /*uniquify=*/false);
+      it = matches.emplace(&pattern, std::move(found)).first;
+    }
+    return it->second;
+  }
+  const std::vector<std::vector<int>>& Systems() {
+    if (!systems) systems = RingSystems(mol);
+    return *systems;
+  }
+  const std::string& Fragment(const std::vector<int>& atoms, bool bare) {
+    auto key = std::make_pair(atoms, bare);
+    auto it = fragments.find(key);
+    if (it == fragments.end()) {
+      it = fragments.emplace(std::move(key), FragmentSmiles(mol, atoms, bare)).first;
     }
     return it->second;
   }
 
- private:
-  const RDKit::ROMol& mol_;
-  std::unordered_map<const RDKit::ROMol*, std::vector<char>> atom_sets_;
-  std::unordered_map<const RDKit::ROMol*, std::vector<RDKit::MatchVectType>> matches_;
+  const RDKit::ROMol& mol;
+  std::unordered_map<const RDKit::ROMol*, std::vector<char>> atom_sets;
+  std::unordered_map<const RDKit::ROMol*, std::vector<RDKit::MatchVectType>> matches;
+  std::optional<std::vector<std::vector<int>>> systems;
+  std::map<std::pair<std::vector<int>, bool>, std::string> fragments;
 };
 
+EvaluationCache::EvaluationCache(const RDKit::ROMol& mol) : impl_(std::make_unique<Impl>(mol)) {}
+EvaluationCache::~EvaluationCache() = default;
+
+namespace {
+using MatchCache = EvaluationCache::Impl;
 }  // namespace
 
 struct RuleSet::Vocabulary {
@@ -174,7 +198,11 @@ struct RuleSet::Vocabulary {
 
 class CompiledRule {
  public:
+  struct SkeletonNeeds {
+    MolProfile least;  // element counts, heavy atoms and cycle rank any match needs
+  };
   RuleSpec spec;
+  std::vector<SkeletonNeeds> needs;
   Date in_force{};
   std::optional<Date> repealed;
   std::vector<std::unique_ptr<RDKit::ROMol>> skeletons;
@@ -185,6 +213,42 @@ class CompiledRule {
 };
 
 namespace {
+
+// The element a query atom certainly has, or 0: AND takes any child's, OR only a shared one,
+// and a negated query says nothing.
+int RequiredElement(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
+  if (!q || q->getNegation()) return 0;
+  const std::string& d = q->getDescription();
+  if (d == "AtomAtomicNum" || d == "AtomType") {
+    const auto* eq = dynamic_cast<const Queries::EqualityQuery<int, const RDKit::Atom*, true>*>(q);
+    if (!eq) return 0;
+    const int v = eq->getVal();
+    return d == "AtomType" ? (v > 1000 ? v - 1000 : v) : v;
+  }
+  if (d == "AtomAnd") {
+    for (auto it = q->beginChildren(); it != q->endChildren(); ++it) {
+      if (int z = RequiredElement(it->get())) return z;
+    }
+    return 0;
+  }
+  if (d == "AtomOr") {
+    int shared = -1;
+    for (auto it = q->beginChildren(); it != q->endChildren(); ++it) {
+      const int z = RequiredElement(it->get());
+      if (shared == -1) shared = z;
+      if (z == 0 || z != shared) return 0;
+    }
+    return shared > 0 ? shared : 0;
+  }
+  return 0;
+}
+
+int CycleRank(const RDKit::ROMol& mol) {
+  std::vector<int> component;
+  const unsigned parts = RDKit::MolOps::getMolFrags(mol, component);
+  return static_cast<int>(mol.getNumBonds()) - static_cast<int>(mol.getNumAtoms()) +
+         static_cast<int>(parts);
+}
 
 // Resolves "$option" against the rule's interpretation.
 std::string Resolve(const std::string& value, const std::map<std::string, std::string>& chosen) {
@@ -331,9 +395,16 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
     for (const auto& s : r.skeletons) {
       auto q = CompileSmarts(s, where + ": field skeletons");
       if (!q.ok()) return q.status();
+      CompiledRule::SkeletonNeeds needs;
       for (const RDKit::Atom* a : (*q)->atoms()) {
         if (a->getAtomMapNum() > 0) skeleton_maps.insert(a->getAtomMapNum());
+        const auto* qa = dynamic_cast<const RDKit::QueryAtom*>(a);
+        const int z = qa ? RequiredElement(qa->getQuery()) : a->getAtomicNum();
+        if (z > 1 && z < 64) ++needs.least.element_count[static_cast<std::size_t>(z)];
+        if (z != 1) ++needs.least.heavy_atoms;
       }
+      needs.least.cycle_rank = CycleRank(**q);
+      rule->needs.push_back(needs);
       rule->skeletons.push_back(std::move(q).value());
     }
     std::set<std::string> option_names;
@@ -382,9 +453,15 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
       }
       if (p.maps.empty()) return Status::InvalidArgument(pwhere + ": field maps: empty");
       for (int m : p.maps) {
-        if (!skeleton_maps.count(m)) {
-          return Status::InvalidArgument(pwhere + ": field maps: no skeleton atom has map " +
-                                         std::to_string(m));
+        if (!skeleton_maps.count(m) ||
+            !std::all_of(rule->skeletons.begin(), rule->skeletons.end(), [m](const auto& q) {
+              for (const RDKit::Atom* a : q->atoms()) {
+                if (a->getAtomMapNum() == m) return true;
+              }
+              return false;
+            })) {
+          return Status::InvalidArgument(
+              pwhere + ": field maps: some skeleton has no atom with map " + std::to_string(m));
         }
       }
       if (Status s = check_types(p.allowed, pwhere + ": field allowed"); !s.ok()) return s;
@@ -430,6 +507,31 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
   return set;
 }
 
+MolProfile ProfileOf(const RDKit::ROMol& mol) {
+  MolProfile p;
+  for (const RDKit::Atom* a : mol.atoms()) {
+    const int z = a->getAtomicNum();
+    if (z <= 1) continue;
+    ++p.heavy_atoms;
+    if (z < 64) ++p.element_count[static_cast<std::size_t>(z)];
+  }
+  p.cycle_rank = CycleRank(mol);
+  return p;
+}
+
+bool RuleSet::MayMatch(std::size_t i, const MolProfile& profile) const {
+  for (const auto& needs : rules_[i]->needs) {
+    const MolProfile& least = needs.least;
+    if (profile.heavy_atoms < least.heavy_atoms || profile.cycle_rank < least.cycle_rank) continue;
+    bool enough = true;
+    for (std::size_t z = 0; z < least.element_count.size() && enough; ++z) {
+      enough = profile.element_count[z] >= least.element_count[z];
+    }
+    if (enough) return true;
+  }
+  return false;
+}
+
 std::size_t RuleSet::size() const { return rules_.size(); }
 const RuleSpec& RuleSet::spec(std::size_t i) const { return rules_[i]->spec; }
 Date RuleSet::in_force(std::size_t i) const { return rules_[i]->in_force; }
@@ -437,38 +539,41 @@ std::optional<Date> RuleSet::repealed(std::size_t i) const { return rules_[i]->r
 
 Status RuleSet::CheckOptions(const Options& options) const {
   for (const auto& [name, value] : options) {
-    bool known = false;
+    bool known = false, accepted = false;
+    std::set<std::string> values;
     for (const auto& rule : rules_) {
       for (const auto& o : rule->spec.options) {
         if (o.name != name) continue;
         known = true;
-        if (!o.meanings.count(value)) {
-          std::vector<std::string> values;
-          for (const auto& [v, meaning] : o.meanings) values.push_back(v);
-          return Status::InvalidArgument("option " + name + ": '" + value +
-                                         "' is not one of: " + Join(values, ", "));
-        }
+        accepted |= o.meanings.count(value) > 0;
+        for (const auto& [v, meaning] : o.meanings) values.insert(v);
       }
     }
     if (!known) return Status::InvalidArgument("no rule has an option named '" + name + "'");
+    if (!accepted) {
+      return Status::InvalidArgument(
+          "option " + name + ": '" + value +
+          "' is not one of: " + Join(std::vector<std::string>(values.begin(), values.end()), ", "));
+    }
   }
   return Status::Ok();
 }
 
 RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
-                            const Options& overrides) const {
+                            const std::string& skeleton_smiles, const Options& overrides,
+                            EvaluationCache* shared_cache) const {
   const CompiledRule& rule = *rules_[i];
   const RuleSpec& spec = rule.spec;
   const auto& types = vocabulary_->types;
   RuleMatch result;
   for (const auto& o : spec.options) {
     auto it = overrides.find(o.name);
-    result.interpretation[o.name] = it == overrides.end() ? o.default_value : it->second;
+    const bool valid = it != overrides.end() && o.meanings.count(it->second);
+    result.interpretation[o.name] = valid ? it->second : o.default_value;
   }
   const auto& chosen = result.interpretation;
   const bool unlisted_allowed = Resolve("$unlisted_modifications", chosen) == "allowed";
 
-  const std::string skeleton_smiles = chem::CanonicalSmiles(mol, false);
   for (const auto& e : spec.exclusions) result.excluded.push_back(e.name);
   if (rule.exclusion_skeletons.count(skeleton_smiles)) {
     result.skeleton_matched = true;
@@ -476,8 +581,9 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
     return result;
   }
 
-  MatchCache cache(mol);
-  const auto ring_systems = RingSystems(mol);
+  std::optional<EvaluationCache> own_cache;
+  if (!shared_cache) own_cache.emplace(mol);
+  MatchCache& cache = (shared_cache ? *shared_cache : *own_cache).impl();
   std::string best_reason;
   for (const auto& skeleton : rule.skeletons) {
     std::vector<RDKit::MatchVectType> matches;
@@ -516,7 +622,7 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
           for (int m : part.spec.maps) atoms.push_back(atom_of_map[m]);
         } else if (part.kind == PartKind::kRing) {
           const std::vector<int>* system = nullptr;
-          for (const auto& s : ring_systems) {
+          for (const auto& s : cache.Systems()) {
             if (std::binary_search(s.begin(), s.end(), anchor)) system = &s;
           }
           if (!system) {
@@ -533,7 +639,7 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
             atoms.push_back(a);
           }
           if (!failure.empty()) break;
-          const std::string key = FragmentSmiles(mol, atoms, /*bare=*/true);
+          const std::string& key = cache.Fragment(atoms, /*bare=*/true);
           const bool aromatic_all = std::all_of(atoms.begin(), atoms.end(), [&](int a) {
             return mol.getAtomWithIdx(static_cast<unsigned>(a))->getIsAromatic();
           });
@@ -582,7 +688,7 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
           }
           const auto allowed = ResolveList(part.spec.allowed, spec, chosen);
           const std::string type = AcceptingType(allowed, types, mol, piece, cache);
-          const std::string found = FragmentSmiles(mol, atoms, false);
+          const std::string& found = cache.Fragment(atoms, false);
           if (type.empty()) {
             failure = part.spec.label + ": " + part.spec.description + " replaced by " + found +
                       ", which is not " + Join(allowed, ", ");
@@ -628,7 +734,7 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
           }
           std::sort(piece.atoms.begin(), piece.atoms.end());
           piece.attach_atoms.assign(attach.begin(), attach.end());
-          const std::string text = FragmentSmiles(mol, piece.atoms, false);
+          const std::string& text = cache.Fragment(piece.atoms, false);
           if (hosts.size() != 1 || *hosts.begin() < 0) {
             if (unlisted_allowed) {
               mods.push_back({"unlisted", text + " bridging parts of the scaffold"});

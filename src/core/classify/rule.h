@@ -21,6 +21,8 @@
 // exclusions checked and the interpretation options used.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -121,6 +123,32 @@ struct RuleMatch {
 };
 
 class CompiledRule;
+
+// What the screens look at, computed once per structure: heavy-atom counts per element, heavy
+// atoms, and the cycle rank (rings). A rule whose every skeleton needs more of something than
+// the structure has cannot match, and is skipped without a substructure search.
+struct MolProfile {
+  std::array<std::uint16_t, 64> element_count{};
+  int heavy_atoms = 0;
+  int cycle_rank = 0;
+};
+MolProfile ProfileOf(const RDKit::ROMol& mol);
+
+// What rules compute about one structure and can share: substituent-pattern matches, ring
+// systems and fragment SMILES. Make one per structure and pass it to every Evaluate on it.
+class EvaluationCache {
+ public:
+  explicit EvaluationCache(const RDKit::ROMol& mol);
+  ~EvaluationCache();
+  EvaluationCache(const EvaluationCache&) = delete;
+  EvaluationCache& operator=(const EvaluationCache&) = delete;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 using Options = std::map<std::string, std::string>;  // option name -> value (overrides)
 
 class RuleSet {
@@ -135,9 +163,15 @@ class RuleSet {
   const RuleSpec& spec(std::size_t i) const;
   Date in_force(std::size_t i) const;
   std::optional<Date> repealed(std::size_t i) const;
-  // Validates option overrides ("acyl=carbon") against every rule; unknown names are errors.
+  // Validates option overrides ("acyl=carboxylic"): each name must be an option of some rule and
+  // the value one that rule knows. Rules whose option of that name lacks the value keep their
+  // default (the result's interpretation says which value each rule used).
   Status CheckOptions(const Options& options) const;
-  RuleMatch Evaluate(std::size_t i, const RDKit::ROMol& mol, const Options& options) const;
+  // False when rule i certainly cannot take the structure (see MolProfile).
+  bool MayMatch(std::size_t i, const MolProfile& profile) const;
+  // `skeleton` is the structure's canonical SMILES without stereo (for exclusions by name).
+  RuleMatch Evaluate(std::size_t i, const RDKit::ROMol& mol, const std::string& skeleton,
+                     const Options& options, EvaluationCache* cache = nullptr) const;
 
  private:
   RuleSet();
