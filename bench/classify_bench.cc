@@ -4,7 +4,7 @@
 // Structures: realistic analogues enumerated from the knowledge base's own substances — each
 // parent, its aromatic positional variants (F, Cl, Br, CH3, OCH3 on each aromatic CH), and salt
 // and protonated forms (hydrochloride, fumarate, oxalate, [NH+] with chloride) — shuffled, at
-// least --count (default 100,000).
+// least --count (default 100,000) distinct ones (disubstituted variants fill up the count).
 //
 // Sentinel: ResolveStructure (standardise only what needs it) + Classifier::Classify (all
 // jurisdictions, every class rule behind its screen) + ClassificationJson, on --threads threads.
@@ -85,10 +85,35 @@ std::vector<std::string> Enumerate(const classify::KnowledgeBase& kb, std::size_
       }
     }
   }
+  // Disubstituted variants until there are enough distinct structures.
+  const std::size_t singles = out.size();
+  for (std::size_t i = 0; i < singles && out.size() < count; ++i) {
+    std::unique_ptr<RDKit::RWMol> base(RDKit::SmilesToMol(out[i]));
+    if (!base || base->getNumHeavyAtoms() > 60) continue;
+    std::vector<unsigned> sites;
+    for (const RDKit::Atom* a : base->atoms()) {
+      if (a->getIsAromatic() && a->getAtomicNum() == 6 && a->getTotalNumHs() > 0) {
+        sites.push_back(a->getIdx());
+      }
+    }
+    for (unsigned site : sites) {
+      for (const char* sub : {"F", "C", "OC"}) {
+        std::unique_ptr<RDKit::RWMol> frag(RDKit::SmilesToMol(sub));
+        RDKit::RWMol m(*base);
+        const unsigned first = m.getNumAtoms();
+        m.insertMol(*frag);
+        m.addBond(site, first, RDKit::Bond::SINGLE);
+        try {
+          RDKit::MolOps::sanitizeMol(m);
+          add(RDKit::MolToSmiles(m));
+        } catch (...) {
+        }
+      }
+    }
+  }
   std::mt19937 rng(20261122);
   std::shuffle(out.begin(), out.end(), rng);
-  // Pad by repetition if the knowledge base is small (repeats are still full work).
-  for (std::size_t i = 0; out.size() < count; ++i) out.push_back(out[i]);
+  if (out.size() > count) out.resize(count);
   return out;
 }
 
@@ -154,8 +179,14 @@ int main(int argc, char** argv) {
   const classify::Classifier& c = **loaded;
   auto t0 = bench::Clock::now();
   const auto inputs = bench::Enumerate(c.kb(), count);
-  std::fprintf(stderr, "enumerated %zu structures from %zu knowledge-base substances in %.1f s\n",
+  std::fprintf(stderr,
+               "enumerated %zu distinct structures from %zu knowledge-base substances in %.1f s\n",
                inputs.size(), c.kb().substances().size(), bench::Seconds(bench::Clock::now() - t0));
+  if (inputs.size() < count) {
+    std::fprintf(stderr, "only %zu distinct structures could be enumerated (wanted %zu)\n",
+                 inputs.size(), count);
+    return 2;
+  }
   classify::ClassifyOptions options;
   options.as_of = classify::ParseDate("2026-01-01").value();
 

@@ -13,6 +13,7 @@ packages=(
   # RDKit has no InChI, so the IUPAC library comes separately.
   librdkit-dev rdkit-data libboost-dev libboost-serialization-dev libboost-system-dev
   libboost-iostreams-dev libinchi-dev
+  libjemalloc-dev                     # allocator for the executables (see CMakeLists.txt)
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include <RDGeneral/RDLog.h>
 
 #include <exception>
+#include <tuple>
 
 namespace sentinel::chem {
 namespace {
@@ -61,14 +62,80 @@ Result<std::unique_ptr<RDKit::RWMol>> ParseMolBlock(std::string_view molblock) {
   return mol;
 }
 
+namespace {
+
+// Metals need RDKit's metal disconnector and the full cleanup; everything else Sentinel
+// standardises with targeted steps.
+bool IsMetal(int z) {
+  return (z >= 3 && z <= 4) || (z >= 11 && z <= 13) || (z >= 19 && z <= 32) ||
+         (z >= 37 && z <= 51) || (z >= 55 && z <= 84) || z >= 87;
+}
+
+// A charge the uncharger would change: a protonated centre ([NH+], [NH3+]) or an anion with no
+// cationic neighbour (carboxylate, phenolate). Zwitterionic groups such as nitro, N-oxides and
+// quaternary ammonium stay as they are, as RDKit writes them.
+bool NeedsUncharging(const RDKit::ROMol& mol) {
+  for (const RDKit::Atom* atom : mol.atoms()) {
+    const int q = atom->getFormalCharge();
+    if (q > 0 && atom->getTotalNumHs() > 0) return true;
+    if (q < 0) {
+      bool paired = false;
+      for (const RDKit::Atom* n : mol.atomNeighbors(atom)) paired |= n->getFormalCharge() > 0;
+      if (!paired) return true;
+    }
+  }
+  return false;
+}
+
+// The parent fragment, as RDKit's LargestFragmentChooser picks it: organic (has carbon) first,
+// then most atoms (hydrogens included), then greatest mass, then the SMILES that sorts first.
+std::size_t ParentFragment(const std::vector<RDKit::ROMOL_SPTR>& fragments,
+                           std::vector<std::string>* smiles) {
+  std::size_t best = 0;
+  auto key = [&](std::size_t i) {
+    const RDKit::ROMol& f = *fragments[i];
+    bool organic = false;
+    unsigned atoms = 0;
+    for (const RDKit::Atom* a : f.atoms()) {
+      organic |= a->getAtomicNum() == 6;
+      atoms += 1 + a->getTotalNumHs();
+    }
+    return std::make_tuple(organic, atoms, RDKit::Descriptors::calcAMW(f));
+  };
+  for (std::size_t i = 0; i < fragments.size(); ++i) {
+    smiles->push_back(RDKit::MolToSmiles(*fragments[i]));
+  }
+  for (std::size_t i = 1; i < fragments.size(); ++i) {
+    const auto a = key(i), b = key(best);
+    if (a > b || (a == b && (*smiles)[i] < (*smiles)[best])) best = i;
+  }
+  return best;
+}
+
+Result<Standardised> FullStandardise(std::unique_ptr<RDKit::RWMol> mol) {
+  Standardised out;
+  std::unique_ptr<RDKit::RWMol> parent(RDKit::MolStandardize::chargeParent(*mol));
+  if (!parent) return Status::InvalidArgument("standardisation found no parent fragment");
+  out.steps.push_back(
+      "metal-containing structure: RDKit's full standardisation (metals "
+      "disconnected, parent fragment, charges neutralised)");
+  for (RDKit::Atom* atom : parent->atoms()) atom->setIsotope(0);
+  RDKit::MolOps::removeHs(*parent);
+  out.smiles = CanonicalSmiles(*parent);
+  out.mol = std::move(parent);
+  return out;
+}
+
+}  // namespace
+
 bool NeedsStandardising(const RDKit::ROMol& mol) {
   for (const RDKit::Atom* atom : mol.atoms()) {
-    if (atom->getFormalCharge() != 0 || atom->getIsotope() != 0 || atom->getAtomicNum() == 1) {
+    if (atom->getIsotope() != 0 || atom->getAtomicNum() == 1 || IsMetal(atom->getAtomicNum())) {
       return true;
     }
   }
   std::vector<int> fragment_of;
-  return RDKit::MolOps::getMolFrags(mol, fragment_of) > 1;
+  return RDKit::MolOps::getMolFrags(mol, fragment_of) > 1 || NeedsUncharging(mol);
 }
 
 Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
@@ -79,55 +146,39 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
     return out;
   }
   try {
-    std::vector<std::vector<int>> fragments;
-    RDKit::MolOps::getMolFrags(*mol, fragments);
-    bool charged = false, labelled = false;
-    for (const RDKit::Atom* atom : mol->atoms()) {
-      charged |= atom->getFormalCharge() != 0;
+    bool labelled = false, explicit_h = false, metal = false;
+    for (RDKit::Atom* atom : mol->atoms()) {
       labelled |= atom->getIsotope() != 0;
+      explicit_h |= atom->getAtomicNum() == 1;
+      metal |= IsMetal(atom->getAtomicNum());
     }
-    std::unique_ptr<RDKit::RWMol> parent(RDKit::MolStandardize::fragmentParent(*mol));
-    if (!parent) return Status::InvalidArgument("standardisation found no parent fragment");
+    if (metal) return FullStandardise(std::move(mol));
+    if (labelled || explicit_h) {
+      for (RDKit::Atom* atom : mol->atoms()) atom->setIsotope(0);
+      RDKit::MolOps::removeHs(*mol);  // deuterium and explicit H become implicit hydrogens
+      if (labelled) out.steps.push_back("removed isotope labels");
+    }
+    std::unique_ptr<RDKit::RWMol> parent;
+    auto fragments = RDKit::MolOps::getMolFrags(*mol, /*sanitizeFrags=*/true);
     if (fragments.size() > 1) {
-      // The fragment SMILES are recomputed on the parent's own terms so the kept one is found
-      // by equality; the others are what the report lists as removed.
-      const std::string kept = CanonicalSmiles(*parent);
+      std::vector<std::string> smiles;
+      const std::size_t kept = ParentFragment(fragments, &smiles);
       std::string removed;
-      bool skipped_kept = false;
-      for (const auto& f : fragments) {
-        std::string s = RDKit::MolFragmentToSmiles(*mol, f);
-        std::unique_ptr<RDKit::RWMol> piece(RDKit::SmilesToMol(s));
-        if (!skipped_kept && piece && CanonicalSmiles(*piece) == kept) {
-          skipped_kept = true;
-          continue;
-        }
-        removed += " " + s;
+      for (std::size_t i = 0; i < fragments.size(); ++i) {
+        if (i != kept) removed += " " + smiles[i];
       }
       out.steps.push_back("kept the parent of " + std::to_string(fragments.size()) +
                           " fragments (removed" + removed + ")");
+      parent = std::make_unique<RDKit::RWMol>(*fragments[kept]);
+    } else {
+      parent = std::move(mol);
     }
-    bool parent_charged = false;
-    for (const RDKit::Atom* atom : parent->atoms()) parent_charged |= atom->getFormalCharge() != 0;
-    if (parent_charged) {
-      RDKit::MolStandardize::Uncharger uncharger;
+    if (NeedsUncharging(*parent)) {
+      // The uncharger compiles its patterns when made: one per thread, reused.
+      static thread_local RDKit::MolStandardize::Uncharger uncharger;
       std::unique_ptr<RDKit::ROMol> neutral(uncharger.uncharge(*parent));
       parent = std::make_unique<RDKit::RWMol>(*neutral);
       out.steps.push_back("neutralised charges");
-    } else if (charged && fragments.size() == 1) {
-      out.steps.push_back("normalised charge-separated groups");
-    }
-    if (labelled) {
-      bool changed = false;
-      for (RDKit::Atom* atom : parent->atoms()) {
-        if (atom->getIsotope() != 0) {
-          atom->setIsotope(0);
-          changed = true;
-        }
-      }
-      if (changed) {
-        RDKit::MolOps::removeHs(*parent);  // former deuterium atoms become implicit hydrogens
-        out.steps.push_back("removed isotope labels");
-      }
     }
     RDKit::MolOps::sanitizeMol(*parent);
     out.smiles = CanonicalSmiles(*parent);

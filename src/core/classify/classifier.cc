@@ -76,7 +76,9 @@ Classification Classifier::Classify(const RDKit::ROMol& mol, const std::string& 
                                     const ClassifyOptions& options) const {
   Classification out;
   const Date date = options.as_of.value_or(Today());
-  const std::string skeleton = chem::CanonicalSmiles(mol, false);
+  // Without stereo marks the structure is its own skeleton: skip a second canonicalisation.
+  const bool has_stereo = smiles.find_first_of("@/\\") != std::string::npos;
+  const std::string skeleton = has_stereo ? chem::CanonicalSmiles(mol, false) : smiles;
   const Substance* exact = kb_->FindExact(smiles);
   const auto isomers =
       exact ? std::vector<const Substance*>{} : kb_->FindStereoisomers(skeleton, smiles);
@@ -116,7 +118,8 @@ Classification Classifier::Classify(const RDKit::ROMol& mol, const std::string& 
       if (spec.jurisdiction != j || rules_->in_force(i) > date) continue;
       if (auto repealed = rules_->repealed(i); repealed && *repealed <= date) continue;
       if (options.screen_rules && !rules_->MayMatch(i, profile)) continue;
-      RuleMatch m = rules_->Evaluate(i, mol, skeleton, options.interpretation, &cache);
+      RuleMatch m = rules_->Evaluate(i, mol, skeleton, options.interpretation, &cache,
+                                     options.screen_rules ? &profile : nullptr);
       if (listed) {
         if (m.in_class && spec.only_if_not_listed) {
           finding.notes.push_back("its structure fits " + spec.id + " (" + spec.title +

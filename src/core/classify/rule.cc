@@ -169,6 +169,19 @@ struct EvaluationCache::Impl {
     if (!systems) systems = RingSystems(mol);
     return *systems;
   }
+  // Skeleton matches, shared by rules with the same skeleton SMARTS (keyed by its text).
+  const std::vector<RDKit::MatchVectType>& SkeletonMatches(const std::string& smarts,
+                                                           const RDKit::ROMol& query) {
+    auto it = skeletons.find(smarts);
+    if (it == skeletons.end()) {
+      std::vector<RDKit::MatchVectType> found;
+      RDKit::SubstructMatch(mol, query, found, /*uniquify=*/true, /*recursionPossible=*/true,
+                            /*useChirality=*/false, /*useQueryQueryMatches=*/false,
+                            /*maxMatches=*/64);
+      it = skeletons.emplace(smarts, std::move(found)).first;
+    }
+    return it->second;
+  }
   const std::string& Fragment(const std::vector<int>& atoms, bool bare) {
     auto key = std::make_pair(atoms, bare);
     auto it = fragments.find(key);
@@ -182,6 +195,7 @@ struct EvaluationCache::Impl {
   std::unordered_map<const RDKit::ROMol*, std::vector<char>> atom_sets;
   std::unordered_map<const RDKit::ROMol*, std::vector<RDKit::MatchVectType>> matches;
   std::optional<std::vector<std::vector<int>>> systems;
+  std::unordered_map<std::string, std::vector<RDKit::MatchVectType>> skeletons;
   std::map<std::pair<std::vector<int>, bool>, std::string> fragments;
 };
 
@@ -241,6 +255,55 @@ int RequiredElement(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
     return shared > 0 ? shared : 0;
   }
   return 0;
+}
+
+// An atom kind a query atom certainly has: element and aromaticity, both known, or nothing.
+struct Kind {
+  int z = 0;          // 0 unknown
+  int aromatic = -1;  // -1 unknown, 0 aliphatic, 1 aromatic
+};
+
+Kind QueryKind(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
+  Kind k;
+  if (!q || q->getNegation()) return k;
+  const std::string& d = q->getDescription();
+  const auto* eq = dynamic_cast<const Queries::EqualityQuery<int, const RDKit::Atom*, true>*>(q);
+  if (d == "AtomType" && eq) {
+    const int v = eq->getVal();
+    k.z = v > 1000 ? v - 1000 : v;
+    k.aromatic = v > 1000 ? 1 : 0;
+  } else if (d == "AtomAtomicNum" && eq) {
+    k.z = eq->getVal();
+  } else if (d == "AtomIsAromatic") {
+    k.aromatic = 1;
+  } else if (d == "AtomIsAliphatic") {
+    k.aromatic = 0;
+  } else if (d == "AtomAnd") {
+    for (auto it = q->beginChildren(); it != q->endChildren(); ++it) {
+      const Kind c = QueryKind(it->get());
+      if (c.z) k.z = c.z;
+      if (c.aromatic >= 0) k.aromatic = c.aromatic;
+    }
+  } else if (d == "AtomOr") {
+    bool first = true;
+    for (auto it = q->beginChildren(); it != q->endChildren(); ++it) {
+      const Kind c = QueryKind(it->get());
+      if (first) {
+        k = c;
+        first = false;
+        continue;
+      }
+      if (c.z != k.z) k.z = 0;
+      if (c.aromatic != k.aromatic) k.aromatic = -1;
+    }
+  }
+  return k;
+}
+
+std::size_t BondKindBit(int z1, bool a1, int z2, bool a2) {
+  int x = z1 * 2 + (a1 ? 1 : 0), y = z2 * 2 + (a2 ? 1 : 0);
+  if (x > y) std::swap(x, y);
+  return static_cast<std::size_t>((x * 131 + y) % 1024);
 }
 
 int CycleRank(const RDKit::ROMol& mol) {
@@ -404,6 +467,15 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
         if (z != 1) ++needs.least.heavy_atoms;
       }
       needs.least.cycle_rank = CycleRank(**q);
+      for (const RDKit::Bond* b : (*q)->bonds()) {
+        const auto* qa = dynamic_cast<const RDKit::QueryAtom*>(b->getBeginAtom());
+        const auto* qb = dynamic_cast<const RDKit::QueryAtom*>(b->getEndAtom());
+        if (!qa || !qb) continue;
+        const Kind ka = QueryKind(qa->getQuery()), kb = QueryKind(qb->getQuery());
+        if (ka.z > 1 && kb.z > 1 && ka.aromatic >= 0 && kb.aromatic >= 0) {
+          needs.least.bond_kinds.set(BondKindBit(ka.z, ka.aromatic == 1, kb.z, kb.aromatic == 1));
+        }
+      }
       rule->needs.push_back(needs);
       rule->skeletons.push_back(std::move(q).value());
     }
@@ -516,18 +588,29 @@ MolProfile ProfileOf(const RDKit::ROMol& mol) {
     if (z < 64) ++p.element_count[static_cast<std::size_t>(z)];
   }
   p.cycle_rank = CycleRank(mol);
+  for (const RDKit::Bond* b : mol.bonds()) {
+    const RDKit::Atom* a = b->getBeginAtom();
+    const RDKit::Atom* c = b->getEndAtom();
+    p.bond_kinds.set(
+        BondKindBit(a->getAtomicNum(), a->getIsAromatic(), c->getAtomicNum(), c->getIsAromatic()));
+  }
   return p;
 }
 
+namespace {
+bool Covers(const MolProfile& have, const MolProfile& least) {
+  if (have.heavy_atoms < least.heavy_atoms || have.cycle_rank < least.cycle_rank) return false;
+  if ((least.bond_kinds & ~have.bond_kinds).any()) return false;
+  for (std::size_t z = 0; z < least.element_count.size(); ++z) {
+    if (have.element_count[z] < least.element_count[z]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 bool RuleSet::MayMatch(std::size_t i, const MolProfile& profile) const {
   for (const auto& needs : rules_[i]->needs) {
-    const MolProfile& least = needs.least;
-    if (profile.heavy_atoms < least.heavy_atoms || profile.cycle_rank < least.cycle_rank) continue;
-    bool enough = true;
-    for (std::size_t z = 0; z < least.element_count.size() && enough; ++z) {
-      enough = profile.element_count[z] >= least.element_count[z];
-    }
-    if (enough) return true;
+    if (Covers(profile, needs.least)) return true;
   }
   return false;
 }
@@ -561,7 +644,7 @@ Status RuleSet::CheckOptions(const Options& options) const {
 
 RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
                             const std::string& skeleton_smiles, const Options& overrides,
-                            EvaluationCache* shared_cache) const {
+                            EvaluationCache* shared_cache, const MolProfile* profile) const {
   const CompiledRule& rule = *rules_[i];
   const RuleSpec& spec = rule.spec;
   const auto& types = vocabulary_->types;
@@ -585,11 +668,10 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
   if (!shared_cache) own_cache.emplace(mol);
   MatchCache& cache = (shared_cache ? *shared_cache : *own_cache).impl();
   std::string best_reason;
-  for (const auto& skeleton : rule.skeletons) {
-    std::vector<RDKit::MatchVectType> matches;
-    RDKit::SubstructMatch(mol, *skeleton, matches, /*uniquify=*/true, /*recursionPossible=*/true,
-                          /*useChirality=*/false, /*useQueryQueryMatches=*/false,
-                          /*maxMatches=*/64);
+  for (std::size_t k = 0; k < rule.skeletons.size(); ++k) {
+    if (profile && !Covers(*profile, rule.needs[k].least)) continue;
+    const auto& skeleton = rule.skeletons[k];
+    const auto& matches = cache.SkeletonMatches(spec.skeletons[k], *skeleton);
     for (const auto& match : matches) {
       result.skeleton_matched = true;
       std::map<int, int> atom_of_map;

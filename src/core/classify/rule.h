@@ -22,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -131,6 +132,8 @@ struct MolProfile {
   std::array<std::uint16_t, 64> element_count{};
   int heavy_atoms = 0;
   int cycle_rank = 0;
+  // Bonded pairs of atom kinds (element + aromatic or not), hashed into bits.
+  std::bitset<1024> bond_kinds;
 };
 MolProfile ProfileOf(const RDKit::ROMol& mol);
 
@@ -171,7 +174,8 @@ class RuleSet {
   bool MayMatch(std::size_t i, const MolProfile& profile) const;
   // `skeleton` is the structure's canonical SMILES without stereo (for exclusions by name).
   RuleMatch Evaluate(std::size_t i, const RDKit::ROMol& mol, const std::string& skeleton,
-                     const Options& options, EvaluationCache* cache = nullptr) const;
+                     const Options& options, EvaluationCache* cache = nullptr,
+                     const MolProfile* profile = nullptr) const;
 
  private:
   RuleSet();
