@@ -16,7 +16,7 @@ RDLogger.DisableLog("rdApp.*")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLUMNS = ["name", "synonyms", "cas", "smiles", "formula", "mono_mass", "schedule", "status",
            "in_force", "citation"]
-HEADER_KEYS = {"jurisdiction", "instrument", "source", "licence"}
+HEADER_KEYS = {"jurisdiction", "instrument", "source", "licence", "short"}
 SALT = re.compile(r"\s+(hcl|hydrochloride|hbr|hydrobromide|citrate|oxalate|fumarate|sulfate|"
                   r"tartrate|maleate|phosphate|base)$", re.I)
 

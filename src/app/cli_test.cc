@@ -43,11 +43,11 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  ProcessResult Sentinel(const std::string& args) {
+  ProcessResult Sentinel(const std::string& args, const std::string& stdin_path = "/dev/null") {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     const std::string cmd = "SENTINEL_CACHE_DIR='" + (dir_ / "cache").string() + "' '" +
                             SENTINEL_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
-                            err.string() + "' </dev/null";
+                            err.string() + "' <'" + stdin_path + "'";
     const int status = std::system(cmd.c_str());
     ProcessResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -258,6 +258,114 @@ TEST_F(CliTest, DefaultLibraryIsCachedAndReused) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("rebuilding"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("Eutylone"), std::string::npos);
+}
+
+// ---- sentinel classify ----
+
+TEST_F(CliTest, ClassifyMeetsJsonContractAndReportsBadRecords) {
+  const auto r = Sentinel(
+      "classify -f json fentanyl 'CC(C)C(=O)N(c1ccccc1)C1CCN(CCc2cccs2)CC1' 'C1CC(' "
+      "'CCC(=O)N(c1ccccc1)C1(c2ccccc2)CCN(CCc2ccccc2)CC1'");
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // one record had an error; the others still ran
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 4U) << r.out;
+  for (const auto& j : lines) {
+    for (const char* key : {"input", "smiles", "name", "jurisdictions", "analogue_of", "error"}) {
+      EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
+    }
+  }
+  const json& fentanyl = lines[0];
+  EXPECT_EQ(fentanyl["name"], "Fentanyl");
+  EXPECT_TRUE(fentanyl["error"].is_null());
+  for (const char* jur : {"UN", "US", "CN", "GB"}) {
+    const json& f = fentanyl["jurisdictions"][jur];
+    for (const char* key : {"status", "schedule", "basis", "rule", "explanation"}) {
+      EXPECT_TRUE(f.contains(key)) << jur << " " << key;
+    }
+    EXPECT_EQ(f["status"], "controlled") << jur;
+    EXPECT_EQ(f["basis"], "listed") << jur;
+  }
+  EXPECT_EQ(fentanyl["jurisdictions"]["US"]["schedule"], "II");
+  const json& analogue = lines[1]["jurisdictions"]["US"];
+  EXPECT_EQ(analogue["status"], "controlled");
+  EXPECT_EQ(analogue["basis"], "class");
+  EXPECT_EQ(analogue["rule"], "US-FRS");
+  ASSERT_TRUE(analogue.contains("modifications"));
+  EXPECT_GE(analogue["modifications"].size(), 2U);  // A (thienyl) and E (isobutyryl)
+  EXPECT_FALSE(analogue["matched_atoms"].empty());
+  EXPECT_EQ(analogue["interpretation"]["acyl"], "carboxylic");
+  EXPECT_TRUE(lines[2]["smiles"].is_null());
+  EXPECT_NE(lines[2]["error"].get<std::string>().find("argument 3"), std::string::npos);
+  // Controlled nowhere (4-phenyl is no listed modification anywhere): a warning, with the
+  // nearest controlled substances, and no legal finding.
+  const json& uncontrolled = lines[3];
+  for (const auto& [jur, f] : uncontrolled["jurisdictions"].items()) {
+    EXPECT_EQ(f["status"], "not_controlled") << jur;
+  }
+  ASSERT_FALSE(uncontrolled["analogue_of"].empty());
+  EXPECT_GT(uncontrolled["analogue_of"][0]["similarity"].get<double>(), 0.45);
+}
+
+TEST_F(CliTest, ClassifyReadsFilesAndStdinAndFiltersJurisdictions) {
+  WriteFile(dir_ / "in.smi", "# a comment\nCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1\ncarfentanil\n");
+  WriteFile(dir_ / "in.csv", "id,smiles\nsample-1,\"CNC(C)C(=O)c1ccc(C)cc1\"\nsample-2,\n");
+  WriteFile(dir_ / "in.sdf",
+            "ethanol\n     RDKit          2D\n\n  3  2  0  0  0  0  0  0  0  0999 V2000\n"
+            "    0.0000    0.0000    0.0000 C   0  0\n    1.2990    0.7500    0.0000 C   0  0\n"
+            "    2.5981   -0.0000    0.0000 O   0  0\n  1  2  1  0\n  2  3  1  0\nM  END\n$$$$\n");
+  WriteFile(dir_ / "stdin.txt", "InChI=1S/C3H7NO2/c1-2(4)3(5)6/h2H,4H2,1H3,(H,5,6)/t2-/m0/s1\n");
+  const auto r = Sentinel("classify -f json -J US -J GB " + (dir_ / "in.smi").string() + " " +
+                              (dir_ / "in.csv").string() + " " + (dir_ / "in.sdf").string() + " -",
+                          (dir_ / "stdin.txt").string());
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // sample-2 has no SMILES
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 6U) << r.out;
+  for (const auto& j : lines) {
+    if (!j["error"].is_null()) continue;
+    EXPECT_EQ(j["jurisdictions"].size(), 2U);
+    EXPECT_TRUE(j["jurisdictions"].contains("US"));
+    EXPECT_TRUE(j["jurisdictions"].contains("GB"));
+  }
+  EXPECT_EQ(lines[1]["name"], "Carfentanil");
+  EXPECT_EQ(lines[2]["input"], "sample-1");  // mephedrone, by its row label
+  EXPECT_EQ(lines[2]["jurisdictions"]["GB"]["status"], "controlled");
+  EXPECT_NE(lines[3]["error"].get<std::string>().find("in.csv:3"), std::string::npos);
+  EXPECT_EQ(lines[4]["smiles"], "CCO");
+  EXPECT_EQ(lines[4]["read_as"], "molfile");
+  EXPECT_EQ(lines[5]["smiles"], "C[C@H](N)C(=O)O");  // L-alanine from its InChI, stereo kept
+  EXPECT_EQ(lines[5]["read_as"], "InChI");
+}
+
+TEST_F(CliTest, ClassifyAsOfDateOptionsAndDrawing) {
+  const std::string analogue = "'CC(=O)N(c1ccccc1)C1CCN(CCc2ccc(F)cc2)CC1'";
+  auto before = JsonLines(Sentinel("classify -f json -J US --as-of 2018-01-01 " + analogue).out);
+  auto after = JsonLines(Sentinel("classify -f json -J US --as-of 2018-03-01 " + analogue).out);
+  ASSERT_EQ(before.size(), 1U);
+  ASSERT_EQ(after.size(), 1U);
+  EXPECT_EQ(before[0]["jurisdictions"]["US"]["status"], "not_controlled");
+  EXPECT_EQ(after[0]["jurisdictions"]["US"]["status"], "controlled");
+
+  const std::string carbamoyl = "'CN(C)C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1'";
+  auto narrow = JsonLines(Sentinel("classify -f json -J US " + carbamoyl).out);
+  auto broad = JsonLines(Sentinel("classify -f json -J US -O acyl=oxoacid " + carbamoyl).out);
+  EXPECT_EQ(narrow[0]["jurisdictions"]["US"]["status"], "not_controlled");
+  EXPECT_EQ(broad[0]["jurisdictions"]["US"]["status"], "controlled");
+  EXPECT_EQ(broad[0]["jurisdictions"]["US"]["interpretation"]["acyl"], "oxoacid");
+
+  const auto drawn = Sentinel("classify -J US --svg " + (dir_ / "s.svg").string() + " " + analogue);
+  EXPECT_EQ(drawn.exit_code, 0) << drawn.err;
+  const std::string svg = ReadFile(dir_ / "s.svg");
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("<path"), std::string::npos);
+  EXPECT_NE(drawn.out.find("US: controlled"), std::string::npos) << drawn.out;
+
+  EXPECT_EQ(Sentinel("classify -O acyl=nonsense fentanyl").exit_code, 2);
+  EXPECT_EQ(Sentinel("classify -O nosuchoption=x fentanyl").exit_code, 2);
+  EXPECT_EQ(Sentinel("classify --as-of 2019-02-30 fentanyl").exit_code, 2);
+  EXPECT_EQ(Sentinel("classify -J XX fentanyl").exit_code, 2);
+  const auto bad_data = Sentinel("classify --data " + (dir_ / "nowhere").string() + " fentanyl");
+  EXPECT_EQ(bad_data.exit_code, 2);
+  EXPECT_NE(bad_data.err.find("knowledge base"), std::string::npos);
 }
 
 }  // namespace

@@ -134,7 +134,8 @@ Result<std::vector<classify::ListRow>> ParseList(std::string_view text, const st
     if (!date.ok()) return RowError(where, row.name, "in_force", date.status().message());
     row.control.in_force = *date;
     row.control.citation = Trim(cells[9]);
-    row.control.list = name.substr(name.find_last_of('/') + 1);
+    row.control.list = table->header.count("short") ? table->header["short"]
+                                                    : name.substr(name.find_last_of('/') + 1);
     rows.push_back(std::move(row));
   }
   return rows;

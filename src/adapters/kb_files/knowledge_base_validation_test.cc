@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-#include <map>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "adapters/kb_files/kb_files.h"

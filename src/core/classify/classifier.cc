@@ -44,11 +44,11 @@ Finding ListedFinding(const Substance& s, const Control& c, const std::string& j
   f.status = std::string(ToString(c.status));
   f.schedule = Schedules(s, jurisdiction, date, c.instrument);
   f.basis = "listed";
-  f.rule = c.instrument + ": " + c.listed_name;
+  f.rule = c.list + ": " + c.listed_name;
   f.instrument = c.instrument;
   f.in_force = FormatDate(c.in_force);
   f.citation = c.citation;
-  f.explanation = how + " '" + c.listed_name + "' in " + c.instrument + ", " +
+  f.explanation = how + " '" + c.listed_name + "' in the " + c.list + ", " +
                   (c.status == ControlStatus::kPrecursor ? "" : "schedule ") + f.schedule +
                   " (in force " + f.in_force + (c.citation.empty() ? "" : "; " + c.citation) + ")";
   return f;

@@ -39,7 +39,7 @@ struct Control {
   Date in_force{};
   std::string citation;
   std::string listed_name;  // the name the list gives
-  std::string list;         // which list file, for the report
+  std::string list;         // the list's short title ("UN Single Convention 1961")
 
   bool InForceOn(const Date& date) const { return in_force <= date; }
 };
