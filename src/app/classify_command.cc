@@ -153,6 +153,24 @@ int RunClassify(const ClassifyCommandOptions& options, std::istream& in, std::os
     return 2;
   }
   const classify::Classifier& classifier = **loaded;
+  if (options.list_rules) {
+    const auto& rules = classifier.rules();
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      const auto& r = rules.spec(i);
+      out << r.id << "  [" << r.jurisdiction << ", " << r.status << ", schedule " << r.schedule
+          << "; in force " << r.in_force << (r.repealed.empty() ? "" : ", repealed " + r.repealed)
+          << "]\n  " << r.title << "\n  " << r.instrument << "\n";
+      for (const auto& o : r.options) {
+        out << "  option " << o.name << " (default " << o.default_value << "): " << o.question
+            << "\n";
+        for (const auto& [value, meaning] : o.meanings) {
+          out << "      " << value << ": " << meaning << "\n";
+        }
+      }
+      out << "\n";
+    }
+    return 0;
+  }
   if (Status s = classifier.rules().CheckOptions(copts.interpretation); !s.ok()) {
     err << "sentinel classify: --option: " << s.message() << "\n";
     return 2;

@@ -21,6 +21,7 @@ struct ClassifyCommandOptions {
   double analogue_threshold = 0.45;
   int threads = 0;
   std::string data_dir;  // empty = the shipped data
+  bool list_rules = false;  // print the class rules and their interpretation options instead
 };
 
 // The knowledge base and rules under a data directory, loaded and compiled once.

@@ -118,6 +118,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::Range(0.0, 1.0));
   cl_cmd->add_option("-j,--threads", classify.threads, "Worker threads (0: all cores)");
   cl_cmd->add_option("--data", classify.data_dir, "Data directory (default: the shipped data)");
+  cl_cmd->add_flag("--rules", classify.list_rules,
+                   "List the class rules with their interpretation options, and exit");
 
   try {
     app.parse(argc, argv);
