@@ -1,5 +1,6 @@
 #include "app/classify_command.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -55,7 +56,7 @@ std::string Text(const std::string& input, const Result<classify::ResolvedStruct
     if (!f.basis.empty()) out += " (" + f.basis + (f.basis == "class" ? ": " + f.rule : "") + ")";
     out += "\n      " + f.explanation + "\n";
     for (const auto& [name, value] : f.interpretation) {
-      out += "      interpretation " + name + "=" + value + "\n";
+      out += fmt::format("      interpretation {}={}\n", name, value);
     }
     for (const auto& note : f.notes) out += "      note: " + note + "\n";
   }

@@ -20,7 +20,7 @@ struct ClassifyCommandOptions {
   std::vector<std::string> options;  // rule interpretation: name=value
   double analogue_threshold = 0.45;
   int threads = 0;
-  std::string data_dir;  // empty = the shipped data
+  std::string data_dir;     // empty = the shipped data
   bool list_rules = false;  // print the class rules and their interpretation options instead
 };
 

@@ -5,6 +5,7 @@
 #include <inchi_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -198,7 +199,7 @@ Result<std::unique_ptr<RDKit::RWMol>> MolFromInchi(std::string_view inchi) {
           // The library reports isotopes as ISOTOPIC_SHIFT_FLAG + (mass - average mass).
           const int shift = a.isotopic_mass - ISOTOPIC_SHIFT_FLAG;
           const double average = RDKit::PeriodicTable::getTable()->getAtomicWeight(a.elname);
-          atom->setIsotope(static_cast<unsigned>(static_cast<int>(average + 0.5) + shift));
+          atom->setIsotope(static_cast<unsigned>(std::lround(average) + shift));
         }
         if (a.radical == INCHI_RADICAL_DOUBLET) atom->setNumRadicalElectrons(1);
         mol->addAtom(atom, /*updateLabel=*/false, /*takeOwnership=*/true);

@@ -116,7 +116,7 @@ Result<Standardised> FullStandardise(std::unique_ptr<RDKit::RWMol> mol) {
   Standardised out;
   std::unique_ptr<RDKit::RWMol> parent(RDKit::MolStandardize::chargeParent(*mol));
   if (!parent) return Status::InvalidArgument("standardisation found no parent fragment");
-  out.steps.push_back(
+  out.steps.emplace_back(
       "metal-containing structure: RDKit's full standardisation (metals "
       "disconnected, parent fragment, charges neutralised)");
   for (RDKit::Atom* atom : parent->atoms()) atom->setIsotope(0);
@@ -156,7 +156,7 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
     if (labelled || explicit_h) {
       for (RDKit::Atom* atom : mol->atoms()) atom->setIsotope(0);
       RDKit::MolOps::removeHs(*mol);  // deuterium and explicit H become implicit hydrogens
-      if (labelled) out.steps.push_back("removed isotope labels");
+      if (labelled) out.steps.emplace_back("removed isotope labels");
     }
     std::unique_ptr<RDKit::RWMol> parent;
     auto fragments = RDKit::MolOps::getMolFrags(*mol, /*sanitizeFrags=*/true);
@@ -178,7 +178,7 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
       static thread_local RDKit::MolStandardize::Uncharger uncharger;
       std::unique_ptr<RDKit::ROMol> neutral(uncharger.uncharge(*parent));
       parent = std::make_unique<RDKit::RWMol>(*neutral);
-      out.steps.push_back("neutralised charges");
+      out.steps.emplace_back("neutralised charges");
     }
     RDKit::MolOps::sanitizeMol(*parent);
     out.smiles = CanonicalSmiles(*parent);

@@ -10,6 +10,8 @@
 #include <GraphMol/Substruct/SubstructMatch.h>
 #include <Query/EqualityQuery.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <exception>
 #include <optional>
@@ -111,6 +113,7 @@ std::vector<std::vector<int>> RingSystems(const RDKit::ROMol& mol) {
     systems.push_back(std::move(merged));
   }
   std::vector<std::vector<int>> out;
+  out.reserve(systems.size());
   for (const auto& s : systems) out.emplace_back(s.begin(), s.end());
   return out;
 }
@@ -493,13 +496,13 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
         if (name == "any") continue;
         if (!name.empty() && name[0] == '$') {
           if (!option_names.count(name.substr(1))) {
-            return Status::InvalidArgument(where + ": " + field + ": no option " + name);
+            return Status::InvalidArgument(fmt::format("{}: {}: no option {}", where, field, name));
           }
           continue;
         }
         if (!set.vocabulary_->types.count(name)) {
-          return Status::InvalidArgument(where + ": " + field + ": unknown substituent type '" +
-                                         name + "'");
+          return Status::InvalidArgument(
+              fmt::format("{}: {}: unknown substituent type '{}'", where, field, name));
         }
       }
       return Status::Ok();
@@ -635,8 +638,8 @@ Status RuleSet::CheckOptions(const Options& options) const {
     if (!known) return Status::InvalidArgument("no rule has an option named '" + name + "'");
     if (!accepted) {
       return Status::InvalidArgument(
-          "option " + name + ": '" + value +
-          "' is not one of: " + Join(std::vector<std::string>(values.begin(), values.end()), ", "));
+          fmt::format("option {}: '{}' is not one of: {}", name, value,
+                      Join(std::vector<std::string>(values.begin(), values.end()), ", ")));
     }
   }
   return Status::Ok();
@@ -775,8 +778,8 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
             failure = part.spec.label + ": " + part.spec.description + " replaced by " + found +
                       ", which is not " + Join(allowed, ", ");
           } else if (!part.reference_key.empty() && found != part.reference_key) {
-            mods.push_back({part.spec.label, part.spec.description + " " + part.spec.reference +
-                                                 " → " + found + " (" + type + ")"});
+            mods.push_back({part.spec.label, fmt::format("{} {} → {} ({})", part.spec.description,
+                                                         part.spec.reference, found, type)});
           }
         }
       }
