@@ -80,8 +80,9 @@ Classification Classifier::Classify(const RDKit::ROMol& mol, const std::string& 
   const bool has_stereo = smiles.find_first_of("@/\\") != std::string::npos;
   const std::string skeleton = has_stereo ? chem::CanonicalSmiles(mol, false) : smiles;
   const Substance* exact = kb_->FindExact(smiles);
-  const auto isomers =
-      exact ? std::vector<const Substance*>{} : kb_->FindStereoisomers(skeleton, smiles);
+  // Stereoisomers matter even when the structure itself is in the knowledge base: it may be
+  // listed in one jurisdiction and only an isomer of a listed entry in another.
+  const auto isomers = kb_->FindStereoisomers(skeleton, smiles);
   out.substance = exact;
   const MolProfile profile = ProfileOf(mol);
   EvaluationCache cache(mol);
