@@ -37,6 +37,8 @@ cmake -S "${root}" -B "${build}" \
 cmake --build "${build}" -j"${jobs}" --target "${targets[@]}"
 
 mkdir -p "${build}/artifacts"
+# Leaks inside third-party libraries (documented one by one in fuzz/lsan.supp) are not ours.
+export LSAN_OPTIONS="suppressions=${root}/fuzz/lsan.supp${LSAN_OPTIONS:+:${LSAN_OPTIONS}}"
 status=0
 for target in "${targets[@]}"; do
   name="${target%_fuzz}"
