@@ -10,21 +10,12 @@ namespace sentinel::app {
 namespace {
 
 std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::string line;
-  std::istringstream in(text);
-  while (std::getline(in, line)) {
+  std::vector<std::string> out = Split(text, '\n');
+  if (!out.empty() && out.back().empty()) out.pop_back();  // the final newline ends a line
+  for (auto& line : out) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
   }
   return out;
-}
-
-std::string Trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
 }
 
 // Minimal CSV field splitting with double-quoted fields ("a,b" and "" escapes).

@@ -8,30 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/common/text.h"
+
 namespace sentinel::kb_files {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> Split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t end = s.find(sep, start);
-    out.emplace_back(s.substr(start, end == std::string_view::npos ? s.npos : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  while (!s.empty() && (s.front() == ' ')) s.remove_prefix(1);
-  return std::string(s);
-}
 
 // Lines with their numbers, '#' comments and blank lines set aside; header "# key: value"
 // lines collected.

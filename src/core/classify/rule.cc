@@ -84,14 +84,11 @@ std::vector<int> AllAtoms(const RDKit::ROMol& mol) {
 }
 
 Result<std::string> ReferenceKey(const std::string& smiles, bool bare, const std::string& where) {
-  std::unique_ptr<RDKit::RWMol> mol;
-  try {
-    mol.reset(RDKit::SmilesToMol(smiles));
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(where + ": SMILES '" + smiles + "': " + e.what());
+  auto mol = chem::ParseSmiles(smiles);
+  if (!mol.ok()) {
+    return Status::InvalidArgument(where + ": SMILES '" + smiles + "': " + mol.status().message());
   }
-  if (!mol) return Status::InvalidArgument(where + ": SMILES '" + smiles + "' does not parse");
-  return FragmentSmiles(*mol, AllAtoms(*mol), bare);
+  return FragmentSmiles(**mol, AllAtoms(**mol), bare);
 }
 
 // The ring systems (rings sharing a bond, fused or bridged), as sorted atom lists.
@@ -230,35 +227,6 @@ class CompiledRule {
 };
 
 namespace {
-
-// The element a query atom certainly has, or 0: AND takes any child's, OR only a shared one,
-// and a negated query says nothing.
-int RequiredElement(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
-  if (!q || q->getNegation()) return 0;
-  const std::string& d = q->getDescription();
-  if (d == "AtomAtomicNum" || d == "AtomType") {
-    const auto* eq = dynamic_cast<const Queries::EqualityQuery<int, const RDKit::Atom*, true>*>(q);
-    if (!eq) return 0;
-    const int v = eq->getVal();
-    return d == "AtomType" ? (v > 1000 ? v - 1000 : v) : v;
-  }
-  if (d == "AtomAnd") {
-    for (auto it = q->beginChildren(); it != q->endChildren(); ++it) {
-      if (int z = RequiredElement(it->get())) return z;
-    }
-    return 0;
-  }
-  if (d == "AtomOr") {
-    int shared = -1;
-    for (auto it = q->beginChildren(); it != q->endChildren(); ++it) {
-      const int z = RequiredElement(it->get());
-      if (shared == -1) shared = z;
-      if (z == 0 || z != shared) return 0;
-    }
-    return shared > 0 ? shared : 0;
-  }
-  return 0;
-}
 
 // An atom kind a query atom certainly has: element and aromaticity, both known, or nothing.
 struct Kind {
@@ -465,7 +433,7 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
       for (const RDKit::Atom* a : (*q)->atoms()) {
         if (a->getAtomMapNum() > 0) skeleton_maps.insert(a->getAtomMapNum());
         const auto* qa = dynamic_cast<const RDKit::QueryAtom*>(a);
-        const int z = qa ? RequiredElement(qa->getQuery()) : a->getAtomicNum();
+        const int z = qa ? QueryKind(qa->getQuery()).z : a->getAtomicNum();
         if (z > 1 && z < 64) ++needs.least.element_count[static_cast<std::size_t>(z)];
         if (z != 1) ++needs.least.heavy_atoms;
       }
