@@ -1,11 +1,13 @@
-// Fuzzes structure input end to end: text read as SMILES, InChI, molfile, CAS or name, then
-// standardised and classified in every jurisdiction. Any input must give a result or a Status,
-// never a crash; a resolved structure must have a canonical SMILES that parses again.
+// Fuzzes structure input end to end: the record readers (.smi lines, SDF, CSV), then text read
+// as SMILES, InChI, molfile, CAS or name, standardised and classified in every jurisdiction. Any
+// input must give a result or a Status, never a crash; a resolved structure must have a canonical
+// SMILES that parses again.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "app/classify_command.h"
+#include "app/structure_input.h"
 #include "core/chem/molecule.h"
 #include "core/classify/resolve.h"
 
@@ -23,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > 4096) return 0;  // structures are bounded well above this by the parsers themselves
   const auto& classifier = Shared();
   const std::string text(reinterpret_cast<const char*>(data), size);
+  for (const char* kind : {"lines", "sdf", "csv"}) {
+    for (const auto& record : sentinel::app::ReadStructureText(text, "fuzz", kind)) {
+      if (record.where.empty()) __builtin_trap();  // every record says where it came from
+    }
+  }
   for (bool molfile : {false, true}) {
     auto r = sentinel::classify::ResolveStructure(text, molfile, classifier.kb());
     if (!r.ok()) continue;
