@@ -89,9 +89,14 @@ bool NeedsUncharging(const RDKit::ROMol& mol) {
 
 // The parent fragment, as RDKit's LargestFragmentChooser picks it: organic (has carbon) first,
 // then most atoms (hydrogens included), then greatest mass, then the SMILES that sorts first.
+// `smiles` holds each fragment's SMILES once computed (empty until then): only ties need them.
 std::size_t ParentFragment(const std::vector<RDKit::ROMOL_SPTR>& fragments,
                            std::vector<std::string>* smiles) {
-  std::size_t best = 0;
+  smiles->assign(fragments.size(), std::string());
+  auto smiles_of = [&](std::size_t i) -> const std::string& {
+    if ((*smiles)[i].empty()) (*smiles)[i] = RDKit::MolToSmiles(*fragments[i]);
+    return (*smiles)[i];
+  };
   auto key = [&](std::size_t i) {
     const RDKit::ROMol& f = *fragments[i];
     bool organic = false;
@@ -102,12 +107,14 @@ std::size_t ParentFragment(const std::vector<RDKit::ROMOL_SPTR>& fragments,
     }
     return std::make_tuple(organic, atoms, RDKit::Descriptors::calcAMW(f));
   };
-  for (std::size_t i = 0; i < fragments.size(); ++i) {
-    smiles->push_back(RDKit::MolToSmiles(*fragments[i]));
-  }
+  std::size_t best = 0;
+  auto best_key = key(0);
   for (std::size_t i = 1; i < fragments.size(); ++i) {
-    const auto a = key(i), b = key(best);
-    if (a > b || (a == b && (*smiles)[i] < (*smiles)[best])) best = i;
+    const auto k = key(i);
+    if (k > best_key || (k == best_key && smiles_of(i) < smiles_of(best))) {
+      best = i;
+      best_key = k;
+    }
   }
   return best;
 }
@@ -165,7 +172,9 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
       const std::size_t kept = ParentFragment(fragments, &smiles);
       std::string removed;
       for (std::size_t i = 0; i < fragments.size(); ++i) {
-        if (i != kept) removed += " " + smiles[i];
+        if (i == kept) continue;
+        if (smiles[i].empty()) smiles[i] = RDKit::MolToSmiles(*fragments[i]);
+        removed += " " + smiles[i];
       }
       out.steps.push_back("kept the parent of " + std::to_string(fragments.size()) +
                           " fragments (removed" + removed + ")");

@@ -2,6 +2,7 @@
 
 #include <GraphMol/MolOps.h>
 #include <GraphMol/QueryAtom.h>
+#include <GraphMol/QueryOps.h>
 #include <GraphMol/RWMol.h>
 #include <GraphMol/RingInfo.h>
 #include <GraphMol/SmilesParse/SmartsWrite.h>
@@ -35,6 +36,32 @@ Result<std::unique_ptr<RDKit::ROMol>> CompileSmarts(const std::string& smarts,
   }
   if (!q) return Status::InvalidArgument(where + ": SMARTS '" + smarts + "' does not parse");
   return q;
+}
+
+bool HasRecursion(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
+  if (!q) return false;
+  if (q->getDescription() == "RecursiveStructure") return true;
+  for (auto child = q->beginChildren(); child != q->endChildren(); ++child) {
+    if (HasRecursion(child->get())) return true;
+  }
+  return false;
+}
+
+// The skeleton with every atom that holds a recursive SMARTS widened to "any atom": a pattern
+// every match of the skeleton also matches. RDKit evaluates recursive SMARTS over the whole
+// molecule before it starts matching, so a cheap failed match of this pattern saves that cost
+// for the many structures that lack the skeleton's frame. Null when nothing would be widened.
+std::unique_ptr<RDKit::ROMol> WithoutRecursion(const RDKit::ROMol& query) {
+  std::unique_ptr<RDKit::RWMol> relaxed;
+  for (const RDKit::Atom* a : query.atoms()) {
+    const auto* qa = dynamic_cast<const RDKit::QueryAtom*>(a);
+    if (!qa || !HasRecursion(qa->getQuery())) continue;
+    if (!relaxed) relaxed = std::make_unique<RDKit::RWMol>(query);
+    RDKit::QueryAtom any;
+    any.setQuery(RDKit::makeAtomNullQuery());
+    relaxed->replaceAtom(a->getIdx(), &any);
+  }
+  return relaxed;
 }
 
 // A copy of `atoms` (with their hydrogen counts) as a molecule of its own, each bond leaving
@@ -170,11 +197,17 @@ struct EvaluationCache::Impl {
     return *systems;
   }
   // Skeleton matches, shared by rules with the same skeleton SMARTS (keyed by its text).
+  // `frame`, when given, is a cheaper pattern that every match of `query` also matches.
   const std::vector<RDKit::MatchVectType>& SkeletonMatches(const std::string& smarts,
-                                                           const RDKit::ROMol& query) {
+                                                           const RDKit::ROMol& query,
+                                                           const RDKit::ROMol* frame) {
     auto it = skeletons.find(smarts);
     if (it == skeletons.end()) {
       std::vector<RDKit::MatchVectType> found;
+      RDKit::MatchVectType one;
+      if (frame && !RDKit::SubstructMatch(mol, *frame, one, /*recursionPossible=*/false)) {
+        return skeletons.emplace(smarts, std::move(found)).first->second;
+      }
       RDKit::SubstructMatch(mol, query, found, /*uniquify=*/true, /*recursionPossible=*/true,
                             /*useChirality=*/false, /*useQueryQueryMatches=*/false,
                             /*maxMatches=*/64);
@@ -220,6 +253,7 @@ class CompiledRule {
   Date in_force{};
   std::optional<Date> repealed;
   std::vector<std::unique_ptr<RDKit::ROMol>> skeletons;
+  std::vector<std::unique_ptr<RDKit::ROMol>> frames;  // WithoutRecursion(skeleton), or null
   std::vector<CompiledPart> parts;
   std::set<std::string> exclusion_skeletons;
   std::map<std::string, std::string> exclusion_names;  // skeleton -> name
@@ -448,6 +482,7 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
         }
       }
       rule->needs.push_back(needs);
+      rule->frames.push_back(WithoutRecursion(**q));
       rule->skeletons.push_back(std::move(q).value());
     }
     std::set<std::string> option_names;
@@ -642,7 +677,8 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
   for (std::size_t k = 0; k < rule.skeletons.size(); ++k) {
     if (profile && !Covers(*profile, rule.needs[k].least)) continue;
     const auto& skeleton = rule.skeletons[k];
-    const auto& matches = cache.SkeletonMatches(spec.skeletons[k], *skeleton);
+    const auto& matches = cache.SkeletonMatches(spec.skeletons[k], *skeleton,
+                                                profile ? rule.frames[k].get() : nullptr);
     for (const auto& match : matches) {
       result.skeleton_matched = true;
       std::map<int, int> atom_of_map;
