@@ -14,6 +14,9 @@ packages=(
   librdkit-dev rdkit-data libboost-dev libboost-serialization-dev libboost-system-dev
   libboost-iostreams-dev libinchi-dev
   libjemalloc-dev                     # allocator for the executables (see CMakeLists.txt)
+  # Reports: the embedded store, the HTTP API, token hashing; PostgreSQL for larger nodes;
+  # wrk drives the HTTP benchmark.
+  libsqlite3-dev libcpp-httplib-dev libsodium-dev libpq-dev libpqxx-dev postgresql-15 wrk
 )
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include "app/classify_command.h"
 #include "app/identify_command.h"
+#include "app/serve_command.h"
 
 #ifndef SENTINEL_VERSION
 #define SENTINEL_VERSION "0.0.0"
@@ -121,6 +122,57 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   cl_cmd->add_flag("--rules", classify.list_rules,
                    "List the class rules with their interpretation options, and exit");
 
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve the report API (JSON over HTTP under /api/v1) on a node's database");
+  serve_cmd->add_option("--db", serve.db,
+                        "Database: a file (SQLite, created if absent) or postgresql://...");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free)");
+  serve_cmd->add_flag("--demo", serve.demo,
+                      "Start on a local demo database (sentinel-demo/ unless --db), generated "
+                      "on first start, and print a token");
+  serve_cmd->add_option("--demo-reports", serve.demo_reports, "Size of the generated demo history")
+      ->check(CLI::Range(1000, 20'000'000));
+  serve_cmd->add_option("--threads", serve.threads, "HTTP handler threads")
+      ->check(CLI::Range(1, 1024));
+  serve_cmd->add_option("--data", serve.data_dir, "Data directory (default: the shipped data)");
+
+  ImportOptions import;
+  bool import_no_progress = false;
+  auto* import_cmd = app.add_subcommand(
+      "import", "Bulk-load reports from CSV (columns are field paths) or JSON Lines files");
+  import_cmd
+      ->add_option("files", import.files, "Files (.csv, .jsonl); '-' reads JSON Lines from stdin")
+      ->required();
+  import_cmd->add_option("--db", import.db, "Database file or postgresql://...")->required();
+  import_cmd->add_option("--organisation", import.organisation, "Source organisation of every row")
+      ->required();
+  import_cmd->add_option("--data", import.data_dir, "Data directory (default: the shipped data)");
+  import_cmd->add_flag("--no-progress", import_no_progress, "No progress counts on stderr");
+
+  AdminOptions admin;
+  auto* admin_cmd = app.add_subcommand("admin", "Organisations and API tokens of a node");
+  admin_cmd->require_subcommand(1);
+  auto* org_cmd = admin_cmd->add_subcommand("organisation", "Create or update an organisation");
+  org_cmd->add_option("--db", admin.db, "Database")->required();
+  org_cmd->add_option("--id", admin.id, "Short identifier, e.g. nfl-ohio")->required();
+  org_cmd->add_option("--name", admin.name, "Display name");
+  org_cmd->add_option("--country", admin.country, "ISO 3166-1 alpha-2 country")->required();
+  org_cmd->add_option("--group", admin.groups, "Trusted group (repeatable)")
+      ->allow_extra_args(false);
+  auto* token_cmd = admin_cmd->add_subcommand(
+      "token", "Create an API token (printed once on stdout; only its hash is kept)");
+  token_cmd->add_option("--db", admin.db, "Database")->required();
+  token_cmd->add_option("--organisation", admin.organisation, "Organisation")->required();
+  token_cmd->add_option("--user", admin.user, "Who uses the token (a handle, not a name)")
+      ->required();
+  token_cmd->add_option("--role", admin.role, "reader, reporter, analyst or admin")
+      ->required()
+      ->check(CLI::IsMember({"reader", "reporter", "analyst", "admin"}));
+  auto* revoke_cmd = admin_cmd->add_subcommand("revoke", "Revoke an API token");
+  revoke_cmd->add_option("--db", admin.db, "Database")->required();
+  revoke_cmd->add_option("--token-id", admin.token_id, "Token id")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -139,6 +191,23 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (cl_cmd->parsed()) return RunClassify(classify, std::cin, out, err);
   if (build_cmd->parsed()) return RunLibraryBuild(build, out, err);
   if (info_cmd->parsed()) return RunLibraryInfo(info_path, out, err);
+  if (serve_cmd->parsed()) return RunServe(serve, out, err);
+  if (import_cmd->parsed()) {
+    import.progress = !import_no_progress;
+    return RunImport(import, std::cin, out, err);
+  }
+  if (org_cmd->parsed()) {
+    admin.action = "organisation";
+    return RunAdmin(admin, out, err);
+  }
+  if (token_cmd->parsed()) {
+    admin.action = "token";
+    return RunAdmin(admin, out, err);
+  }
+  if (revoke_cmd->parsed()) {
+    admin.action = "revoke";
+    return RunAdmin(admin, out, err);
+  }
   return 2;
 }
 

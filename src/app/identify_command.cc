@@ -47,6 +47,28 @@ std::vector<std::string> CompoundKeysNamed(const spectra::Library& lib, const st
   return keys;
 }
 
+// The query of one parsed record, or nullopt (with the reason) when it has no usable peak.
+std::optional<PendingQuery> MakeQuery(const spectra::SpectrumRecord& record,
+                                      const std::string& source, std::size_t index,
+                                      std::optional<int> mass, std::string* skipped) {
+  PendingQuery q;
+  q.info.name = record.name.empty() ? fmt::format("query {}", index + 1) : record.name;
+  q.info.source = source;
+  q.info.index = index;
+  q.query.spectrum = spectra::ToNominal(record.peaks);
+  if (record.molecular_weight && *record.molecular_weight > 0 &&
+      *record.molecular_weight <= spectra::kMaxNominalMz) {
+    q.query.nominal_mass = static_cast<int>(std::lround(*record.molecular_weight));
+  }
+  if (!q.query.nominal_mass) q.query.nominal_mass = mass;
+  if (q.query.spectrum.empty()) {
+    *skipped = fmt::format("{}: record {} ({}): no peak with positive intensity", source,
+                           record.record, q.info.name);
+    return std::nullopt;
+  }
+  return q;
+}
+
 unsigned WorkerCount(unsigned requested, std::size_t jobs) {
   unsigned n = requested != 0 ? requested : std::max(1u, std::thread::hardware_concurrency());
   return static_cast<unsigned>(std::min<std::size_t>(n, std::max<std::size_t>(jobs, 1)));
@@ -74,23 +96,15 @@ int RunIdentify(const IdentifyCommandOptions& options, std::ostream& out, std::o
       exit_code = 1;
     }
     for (auto& record : parsed->spectra) {
-      PendingQuery q;
-      q.info.name = record.name.empty() ? fmt::format("query {}", queries.size() + 1) : record.name;
-      q.info.source = input == "-" ? "stdin" : input;
-      q.info.index = queries.size();
-      q.query.spectrum = spectra::ToNominal(record.peaks);
-      if (record.molecular_weight && *record.molecular_weight > 0 &&
-          *record.molecular_weight <= spectra::kMaxNominalMz) {
-        q.query.nominal_mass = static_cast<int>(std::lround(*record.molecular_weight));
-      }
-      if (!q.query.nominal_mass) q.query.nominal_mass = options.mass;
-      if (q.query.spectrum.empty()) {
-        err << "sentinel identify: skipped " << q.info.source << ": record " << record.record
-            << " (" << q.info.name << "): no peak with positive intensity\n";
+      std::string skipped;
+      auto q =
+          MakeQuery(record, input == "-" ? "stdin" : input, queries.size(), options.mass, &skipped);
+      if (!q) {
+        err << "sentinel identify: skipped " << skipped << "\n";
         exit_code = 1;
         continue;
       }
-      queries.push_back(std::move(q));
+      queries.push_back(std::move(*q));
     }
   }
 
@@ -165,6 +179,33 @@ int RunIdentify(const IdentifyCommandOptions& options, std::ostream& out, std::o
   for (auto& w : workers) w.join();
   out.flush();
   return exit_code;
+}
+
+Result<nlohmann::json> IdentifySpectraText(const std::vector<const spectra::Library*>& libraries,
+                                           std::string_view text) {
+  const auto format = formats::DetectFormat("request", text);
+  if (!format) {
+    return Status::InvalidArgument(
+        "the spectrum text is neither MSP, JCAMP-DX nor m/z-intensity pairs");
+  }
+  formats::ParseOutcome parsed =
+      *format == formats::SpectrumFormat::kMsp     ? formats::ParseMsp(text, "request")
+      : *format == formats::SpectrumFormat::kJcamp ? formats::ParseJcamp(text, "request")
+                                                   : formats::ParsePeakText(text, "request");
+  if (!parsed.errors.empty()) return Status::InvalidArgument(parsed.errors.front().ToString());
+  if (parsed.spectra.size() > 100) {
+    return Status::InvalidArgument(
+        fmt::format("{} spectra in one request; at most 100", parsed.spectra.size()));
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < parsed.spectra.size(); ++i) {
+    std::string skipped;
+    auto q = MakeQuery(parsed.spectra[i], "request", i, std::nullopt, &skipped);
+    if (!q) return Status::InvalidArgument(skipped);
+    out.push_back(IdentificationToJson(q->info, spectra::Identify(libraries, q->query, {})));
+  }
+  if (out.empty()) return Status::InvalidArgument("no spectrum in the request");
+  return out;
 }
 
 int RunLibraryBuild(const LibraryBuildOptions& options, std::ostream& out, std::ostream& err) {

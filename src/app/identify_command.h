@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/spectra/identify.h"
 
 namespace sentinel::app {
@@ -30,6 +32,11 @@ struct IdentifyCommandOptions {
 };
 
 int RunIdentify(const IdentifyCommandOptions& options, std::ostream& out, std::ostream& err);
+
+// Identification of every spectrum in a text (format detected), as the JSON contract's
+// objects in an array; for the HTTP API. At most 100 spectra; a malformed record is an error.
+Result<nlohmann::json> IdentifySpectraText(const std::vector<const spectra::Library*>& libraries,
+                                           std::string_view text);
 
 struct LibraryBuildOptions {
   std::vector<std::string> sources;  // empty: the shipped default

@@ -28,14 +28,6 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
-}
-
 std::string CachePathFor(const std::string& cache_dir, const std::string& source) {
   std::error_code ec;
   const std::string absolute = fs::weakly_canonical(source, ec).string();
@@ -89,6 +81,14 @@ std::optional<std::string> CachedIndexPath(const std::string& source,
                                            const LibraryLoadOptions& options) {
   if (!options.cache_dir) return std::nullopt;
   return CachePathFor(*options.cache_dir, source);
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::move(ss).str();
 }
 
 std::string DefaultLibraryPath(const std::string& data_dir) {

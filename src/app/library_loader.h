@@ -32,6 +32,9 @@ std::string ResolveDataDir();
 // $SENTINEL_CACHE_DIR, else $XDG_CACHE_HOME/sentinel, else $HOME/.cache/sentinel.
 std::optional<std::string> ResolveCacheDir();
 
+// The whole of a (small) file.
+Result<std::string> ReadWholeFile(const std::string& path);
+
 std::string DefaultLibraryPath(const std::string& data_dir);
 std::string ClassRulesPath(const std::string& data_dir);
 

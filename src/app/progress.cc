@@ -38,9 +38,15 @@ void Progress::Print(std::size_t done, bool final_line) {
   const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
   const double percent =
       total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0;
-  // On a terminal the line redraws in place; in a log each report is its own line.
-  std::fprintf(stderr, "%s%s: %zu/%zu (%.0f%%), %.0f/s%s", tty_ ? "\r" : "", label_.c_str(), done,
-               total_, percent, rate, (tty_ && !final_line) ? "" : "\n");
+  // On a terminal the line redraws in place; in a log each report is its own line. An unknown
+  // total (0) shows the count alone.
+  if (total_ > 0) {
+    std::fprintf(stderr, "%s%s: %zu/%zu (%.0f%%), %.0f/s%s", tty_ ? "\r" : "", label_.c_str(), done,
+                 total_, percent, rate, (tty_ && !final_line) ? "" : "\n");
+  } else {
+    std::fprintf(stderr, "%s%s: %zu, %.0f/s%s", tty_ ? "\r" : "", label_.c_str(), done, rate,
+                 (tty_ && !final_line) ? "" : "\n");
+  }
   std::fflush(stderr);
   printed_ = true;
 }

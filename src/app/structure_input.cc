@@ -1,5 +1,7 @@
 #include "app/structure_input.h"
 
+#include "app/csv.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,32 +16,6 @@ std::vector<std::string> Lines(const std::string& text) {
   if (!out.empty() && out.back().empty()) out.pop_back();  // the final newline ends a line
   for (auto& line : out) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-  }
-  return out;
-}
-
-// Minimal CSV field splitting with double-quoted fields ("a,b" and "" escapes).
-std::vector<std::string> CsvFields(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        out.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
   }
   return out;
 }

@@ -22,6 +22,15 @@ std::string Status::ToString() const {
     case Code::kFailedPrecondition:
       name = "failed precondition";
       break;
+    case Code::kUnauthenticated:
+      name = "unauthenticated";
+      break;
+    case Code::kPermissionDenied:
+      name = "permission denied";
+      break;
+    case Code::kConflict:
+      name = "conflict";
+      break;
   }
   return std::string(name) + ": " + message_;
 }

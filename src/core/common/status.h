@@ -14,7 +14,17 @@ namespace sentinel {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kCorruption, kIoError, kFailedPrecondition };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kCorruption,
+    kIoError,
+    kFailedPrecondition,
+    kUnauthenticated,
+    kPermissionDenied,
+    kConflict,
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -27,6 +37,14 @@ class Status {
   static Status FailedPrecondition(std::string msg) {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
+
+  static Status Unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
+  static Status PermissionDenied(std::string msg) {
+    return {Code::kPermissionDenied, std::move(msg)};
+  }
+  static Status Conflict(std::string msg) { return {Code::kConflict, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -1,0 +1,140 @@
+// The SQLite schema as numbered migrations. A database records the migrations applied to it
+// (schema_migrations) and Sentinel applies the missing ones, in order, each in its own
+// transaction, when it opens the database. Never edit a released migration: add one.
+//
+// Reports, their substance links, supersessions, token revocations and the audit log are
+// append-only: triggers refuse UPDATE and DELETE. `counts` is the weekly and monthly summary
+// (derived, maintained in the same transaction as each report) that makes aggregates fast.
+#pragma once
+
+#include <string_view>
+
+namespace sentinel::sqlite {
+
+inline constexpr std::string_view kMigrations[] = {
+    // 1: reports, substances, access control, audit, summary counts.
+    R"sql(
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  country TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE organisation_groups (
+  organisation TEXT NOT NULL REFERENCES organisations(id),
+  grp TEXT NOT NULL,
+  PRIMARY KEY (organisation, grp)
+);
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  organisation TEXT NOT NULL REFERENCES organisations(id),
+  user TEXT NOT NULL,
+  role INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE token_revocations (
+  token INTEGER PRIMARY KEY REFERENCES tokens(id),
+  revoked_at TEXT NOT NULL
+);
+CREATE TABLE substances (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  smiles TEXT NOT NULL,
+  inchikey TEXT NOT NULL,
+  in_kb INTEGER NOT NULL,
+  classification TEXT NOT NULL,
+  first_recorded TEXT NOT NULL
+);
+CREATE INDEX substances_name ON substances(lower(name));
+CREATE TABLE substance_classes (
+  substance INTEGER NOT NULL REFERENCES substances(id),
+  class TEXT NOT NULL,
+  PRIMARY KEY (substance, class)
+);
+CREATE INDEX substance_classes_class ON substance_classes(class);
+CREATE TABLE reports (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  organisation TEXT NOT NULL,
+  org_country TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  distribution INTEGER NOT NULL,
+  date TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  month_day INTEGER NOT NULL,
+  country TEXT NOT NULL,
+  subdivision TEXT NOT NULL,
+  lat REAL,
+  lon REAL,
+  body TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  UNIQUE (organisation, idempotency_key),
+  UNIQUE (id, version)
+);
+CREATE INDEX reports_date ON reports(date);
+CREATE INDEX reports_country ON reports(country, date);
+CREATE INDEX reports_subdivision ON reports(subdivision, date);
+CREATE TABLE report_substances (
+  seq INTEGER NOT NULL REFERENCES reports(seq),
+  ordinal INTEGER NOT NULL,
+  substance INTEGER NOT NULL REFERENCES substances(id),
+  role TEXT NOT NULL,
+  purity REAL,
+  resolved_by TEXT NOT NULL,
+  PRIMARY KEY (seq, ordinal)
+);
+CREATE INDEX report_substances_substance ON report_substances(substance, seq);
+CREATE TABLE supersessions (
+  old_seq INTEGER PRIMARY KEY REFERENCES reports(seq),
+  new_seq INTEGER NOT NULL UNIQUE REFERENCES reports(seq)
+);
+CREATE TABLE counts (
+  period INTEGER NOT NULL,
+  start_day INTEGER NOT NULL,
+  substance INTEGER NOT NULL,
+  country TEXT NOT NULL,
+  subdivision TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  organisation TEXT NOT NULL,
+  org_country TEXT NOT NULL,
+  distribution INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (period, start_day, substance, country, subdivision, kind, organisation,
+               distribution)
+);
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  user TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE TRIGGER reports_no_update BEFORE UPDATE ON reports
+  BEGIN SELECT RAISE(ABORT, 'reports are append-only'); END;
+CREATE TRIGGER reports_no_delete BEFORE DELETE ON reports
+  BEGIN SELECT RAISE(ABORT, 'reports are append-only'); END;
+CREATE TRIGGER report_substances_no_update BEFORE UPDATE ON report_substances
+  BEGIN SELECT RAISE(ABORT, 'reports are append-only'); END;
+CREATE TRIGGER report_substances_no_delete BEFORE DELETE ON report_substances
+  BEGIN SELECT RAISE(ABORT, 'reports are append-only'); END;
+CREATE TRIGGER supersessions_no_update BEFORE UPDATE ON supersessions
+  BEGIN SELECT RAISE(ABORT, 'supersessions are append-only'); END;
+CREATE TRIGGER supersessions_no_delete BEFORE DELETE ON supersessions
+  BEGIN SELECT RAISE(ABORT, 'supersessions are append-only'); END;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER token_revocations_no_delete BEFORE DELETE ON token_revocations
+  BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;
+)sql",
+};
+
+}  // namespace sentinel::sqlite

@@ -1,0 +1,960 @@
+#include "adapters/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "adapters/sqlite/schema.h"
+#include "core/common/text.h"
+
+namespace sentinel::sqlite {
+namespace {
+
+using reports::AggregateQuery;
+using reports::AggregateRow;
+using reports::AuditEntry;
+using reports::Principal;
+using reports::ReportPage;
+using reports::ReportQuery;
+using reports::StoredReport;
+using reports::SubmitItem;
+using reports::SubmitOutcome;
+using reports::SubstanceRecord;
+using reports::SubstanceSummary;
+
+std::string NowUtc() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03d}Z", text, ms.count());
+}
+
+// A prepared statement, reset when it goes out of scope so it can be reused.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Statement& Bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& Bind(int i, int v) { return Bind(i, static_cast<std::int64_t>(v)); }
+  Statement& Bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Statement& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, const char* v) { return Bind(i, std::string(v)); }
+  Statement& Bind(int i, std::string_view v) { return Bind(i, std::string(v)); }
+  Statement& Bind(int i, std::optional<double> v) {
+    if (v) return Bind(i, *v);
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& BindNull(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) { return sqlite3_column_double(stmt_, col); }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// One connection with its cache of prepared statements.
+class Connection {
+ public:
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    if (db_) sqlite3_close_v2(db_);
+  }
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only,
+                                                  bool synchronous_full) {
+    auto c = std::make_unique<Connection>();
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+        SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) {
+      return Status::IoError(fmt::format("cannot open database {}: {}", path,
+                                         c->db_ ? sqlite3_errmsg(c->db_) : "out of memory"));
+    }
+    sqlite3_busy_timeout(c->db_, 10000);
+    if (!read_only) {
+      if (Status s = c->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
+    }
+    if (Status s = c->Exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = c->Exec("PRAGMA foreign_keys=ON"); !s.ok()) return s;
+    return c;
+  }
+  Status Exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error ? error : sqlite3_errmsg(db_);
+      sqlite3_free(error);
+      return Status::IoError(fmt::format("SQLite: {} (in: {})", message, sql.substr(0, 80)));
+    }
+    return Status::Ok();
+  }
+  Statement Prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        // Statements are Sentinel's own text: a failure here is a programming error.
+        throw std::runtime_error(fmt::format("SQLite prepare: {}: {}", sqlite3_errmsg(db_), sql));
+      }
+      it = cache_.emplace(sql, stmt).first;
+    }
+    return Statement(it->second);
+  }
+  Status Error(std::string_view what) const {
+    return Status::IoError(fmt::format("SQLite {}: {}", what, sqlite3_errmsg(db_)));
+  }
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+std::string NewReportId() {
+  unsigned char bytes[10];
+  randombytes_buf(bytes, sizeof bytes);
+  static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";  // Crockford base32
+  std::string id = "r";
+  std::uint64_t acc = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      id += kAlphabet[(acc >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return id;
+}
+
+Status Migrate(Connection& c) {
+  if (Status s = c.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                        "KEY, applied_at TEXT NOT NULL)");
+      !s.ok()) {
+    return s;
+  }
+  std::int64_t applied = 0;
+  {
+    auto stmt = c.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (stmt.Step() != SQLITE_ROW) return c.Error("schema version");
+    applied = stmt.Int(0);
+  }
+  const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+  if (applied > known) {
+    return Status::FailedPrecondition(fmt::format(
+        "database schema version {} is newer than this Sentinel knows ({})", applied, known));
+  }
+  for (std::int64_t v = applied + 1; v <= known; ++v) {
+    if (Status s = c.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status s = c.Exec(std::string(kMigrations[v - 1]));
+    if (s.ok()) {
+      s = c.Exec(fmt::format("INSERT INTO schema_migrations(version, applied_at) VALUES({}, '{}')",
+                             v, NowUtc()));
+    }
+    if (!s.ok()) {
+      (void)c.Exec("ROLLBACK");
+      return Status::FailedPrecondition(fmt::format("migration {} failed: {}", v, s.message()));
+    }
+    if (Status commit = c.Exec("COMMIT"); !commit.ok()) return commit;
+  }
+  return Status::Ok();
+}
+
+std::int64_t DayNumber(std::chrono::sys_days d) { return d.time_since_epoch().count(); }
+
+// The SQL condition that applies the distribution rule (reports::Visible) to a row with
+// columns organisation, org_country and distribution, for `viewer`. Trusted-group peers are
+// listed explicitly: they are few.
+struct VisibilityClause {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
+}  // namespace
+
+class SqliteStore final : public reports::Store {
+ public:
+  SqliteStore(std::string path, SqliteOptions options)
+      : path_(std::move(path)), options_(options) {}
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_thread_.joinable()) writer_thread_.join();
+  }
+
+  Status Start() {
+    auto w = Connection::Open(path_, false, options_.synchronous_full);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    if (Status s = Migrate(*writer_); !s.ok()) return s;
+    if (Status s = LoadPeers(); !s.ok()) return s;
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  Status Submit(const Principal& who, const std::vector<SubmitItem>& items,
+                std::vector<SubmitOutcome>* outcomes) override {
+    if (who.role < reports::Role::kReporter) {
+      return Status::PermissionDenied("submitting reports needs the reporter role");
+    }
+    return Write([&](Connection& c) { return SubmitLocked(c, who, items, outcomes); });
+  }
+
+  Result<ReportPage> Query(const Principal& viewer, const ReportQuery& q) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    const VisibilityClause vis = Visibility(viewer, "r");
+    std::string sql =
+        "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
+        "r.date, r.country, r.subdivision, r.body, "
+        "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
+        "FROM reports r WHERE " +
+        vis.sql;
+    std::vector<std::string> params = vis.params;
+    std::vector<std::int64_t> ints;
+    if (q.kind) sql += fmt::format(" AND r.kind = {}", static_cast<int>(*q.kind));
+    if (q.from) {
+      sql += " AND r.date >= ?";
+      params.push_back(*q.from);
+    }
+    if (q.to) {
+      sql += " AND r.date <= ?";
+      params.push_back(*q.to);
+    }
+    if (q.place) {
+      sql += q.place->size() == 2 ? " AND r.country = ?" : " AND r.subdivision = ?";
+      params.push_back(*q.place);
+    }
+    if (q.substance) {
+      sql +=
+          " AND r.seq IN (SELECT rs.seq FROM report_substances rs JOIN substances s ON s.id = "
+          "rs.substance WHERE s.key = ?)";
+      params.push_back(*q.substance);
+    }
+    if (q.substance_class) {
+      sql +=
+          " AND r.seq IN (SELECT rs.seq FROM report_substances rs JOIN substance_classes sc ON "
+          "sc.substance = rs.substance WHERE sc.class = ?)";
+      params.push_back(*q.substance_class);
+    }
+    if (!q.all_versions) {
+      sql += " AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq)";
+    }
+    if (q.before_sequence) sql += fmt::format(" AND r.seq < {}", *q.before_sequence);
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 1000);
+    sql += fmt::format(" ORDER BY r.seq DESC LIMIT {}", limit + 1);
+    auto stmt = c.Prepare(sql);
+    for (std::size_t i = 0; i < params.size(); ++i) stmt.Bind(static_cast<int>(i + 1), params[i]);
+    ReportPage page;
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      if (page.reports.size() == limit) {
+        page.next_before_sequence = page.reports.back().sequence;
+        break;
+      }
+      page.reports.push_back(ReadReport(stmt));
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return c.Error("query");
+    for (auto& r : page.reports) {
+      if (Status s = LoadSubstanceKeys(c, &r); !s.ok()) return s;
+    }
+    return page;
+  }
+
+  Result<StoredReport> Get(const Principal& viewer, const std::string& id, int version) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    const VisibilityClause vis = Visibility(viewer, "r");
+    std::string sql =
+        "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
+        "r.date, r.country, r.subdivision, r.body, "
+        "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
+        "FROM reports r WHERE r.id = ? AND " +
+        vis.sql + (version > 0 ? " AND r.version = ?" : "") + " ORDER BY r.version DESC LIMIT 1";
+    auto stmt = c.Prepare(sql);
+    int i = 1;
+    stmt.Bind(i++, id);
+    for (const auto& p : vis.params) stmt.Bind(i++, p);
+    if (version > 0) stmt.Bind(i++, version);
+    if (stmt.Step() != SQLITE_ROW) {
+      return Status::NotFound(fmt::format("report {}{} not found", id,
+                                          version > 0 ? fmt::format(" version {}", version) : ""));
+    }
+    StoredReport r = ReadReport(stmt);
+    if (Status s = LoadSubstanceKeys(c, &r); !s.ok()) return s;
+    return r;
+  }
+
+  Result<std::vector<AggregateRow>> Aggregate(const Principal& viewer,
+                                              const AggregateQuery& q) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    const VisibilityClause vis = Visibility(viewer, "k");
+    const char* place = q.by_subdivision ? "k.subdivision" : "k.country";
+    std::string sql = fmt::format(
+        "SELECT k.start_day, s.key, {0}, SUM(k.n) FROM counts k JOIN substances s ON s.id = "
+        "k.substance WHERE k.period = {1} AND {2}",
+        place, q.period == reports::Period::kWeek ? 0 : 1, vis.sql);
+    std::vector<std::string> params = vis.params;
+    if (q.kind) sql += fmt::format(" AND k.kind = {}", static_cast<int>(*q.kind));
+    if (q.from) {
+      auto d = reports::ParseDay(*q.from);
+      if (!d.ok()) return d.status();
+      sql += fmt::format(" AND k.start_day >= {}", DayNumber(reports::PeriodStart(q.period, *d)));
+    }
+    if (q.to) {
+      auto d = reports::ParseDay(*q.to);
+      if (!d.ok()) return d.status();
+      sql += fmt::format(" AND k.start_day <= {}", DayNumber(*d));
+    }
+    if (q.place) {
+      sql += q.place->size() == 2 ? " AND k.country = ?" : " AND k.subdivision = ?";
+      params.push_back(*q.place);
+    }
+    if (q.substance) {
+      sql += " AND s.key = ?";
+      params.push_back(*q.substance);
+    }
+    if (q.substance_class) {
+      sql += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = ?)";
+      params.push_back(*q.substance_class);
+    }
+    sql += fmt::format(
+        " GROUP BY k.start_day, k.substance, {0} HAVING SUM(k.n) > 0 ORDER BY k.start_day, s.key, "
+        "{0}",
+        place);
+    auto stmt = c.Prepare(sql);
+    for (std::size_t i = 0; i < params.size(); ++i) stmt.Bind(static_cast<int>(i + 1), params[i]);
+    std::vector<AggregateRow> rows;
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      AggregateRow row;
+      row.period_start = reports::FormatDay(std::chrono::sys_days{std::chrono::days{stmt.Int(0)}});
+      row.substance_key = stmt.Text(1);
+      row.place = stmt.Text(2);
+      row.reports = stmt.Int(3);
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return c.Error("aggregate");
+    return rows;
+  }
+
+  Result<SubstanceSummary> Substance(const Principal& viewer, const std::string& key) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    auto stmt = c.Prepare(
+        "SELECT id, key, name, smiles, inchikey, in_kb, classification FROM substances "
+        "WHERE key = ? OR lower(name) = lower(?)");
+    stmt.Bind(1, key).Bind(2, key);
+    if (stmt.Step() != SQLITE_ROW) return Status::NotFound("substance " + key + " not recorded");
+    const std::int64_t id = stmt.Int(0);
+    SubstanceSummary summary;
+    summary.substance = ReadSubstance(stmt, 1);
+    if (Status s = LoadClasses(c, id, &summary.substance); !s.ok()) return s;
+    if (Status s = Summarise(c, viewer, id, &summary); !s.ok()) return s;
+    // A new substance known only from reports the viewer may not see stays hidden with them.
+    if (!summary.substance.in_knowledge_base && summary.reports == 0) {
+      return Status::NotFound("substance " + key + " not recorded");
+    }
+    return summary;
+  }
+
+  Result<std::vector<SubstanceSummary>> Substances(const Principal& viewer,
+                                                   std::size_t limit) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    auto stmt = c.Prepare(
+        "SELECT id, key, name, smiles, inchikey, in_kb, classification FROM substances "
+        "ORDER BY id LIMIT ?");
+    stmt.Bind(1, static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 10000)));
+    std::vector<std::pair<std::int64_t, SubstanceSummary>> found;
+    while (stmt.Step() == SQLITE_ROW) {
+      SubstanceSummary s;
+      s.substance = ReadSubstance(stmt, 1);
+      found.emplace_back(stmt.Int(0), std::move(s));
+    }
+    std::vector<SubstanceSummary> out;
+    for (auto& [id, s] : found) {
+      if (Status st = LoadClasses(c, id, &s.substance); !st.ok()) return st;
+      if (Status st = Summarise(c, viewer, id, &s); !st.ok()) return st;
+      if (s.reports > 0) out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Status PutOrganisation(const Principal& who, const reports::Organisation& o) override {
+    if (who.role < reports::Role::kAdmin) {
+      return Status::PermissionDenied("managing organisations needs the admin role");
+    }
+    Status st = Write([&](Connection& c) -> Status {
+      auto ins = c.Prepare(
+          "INSERT INTO organisations(id, name, country, created_at) VALUES(?,?,?,?) "
+          "ON CONFLICT(id) DO UPDATE SET name = excluded.name, country = excluded.country");
+      ins.Bind(1, o.id).Bind(2, o.name).Bind(3, o.country).Bind(4, NowUtc());
+      if (ins.Step() != SQLITE_DONE) return c.Error("organisation");
+      auto del = c.Prepare("DELETE FROM organisation_groups WHERE organisation = ?");
+      del.Bind(1, o.id);
+      if (del.Step() != SQLITE_DONE) return c.Error("organisation groups");
+      for (const auto& g : o.trusted_groups) {
+        auto add = c.Prepare("INSERT INTO organisation_groups(organisation, grp) VALUES(?,?)");
+        add.Bind(1, o.id).Bind(2, g);
+        if (add.Step() != SQLITE_DONE) return c.Error("organisation group");
+      }
+      return AuditLocked(
+          c, who, "organisation.put", o.id,
+          fmt::format("country={} groups={}", o.country, fmt::join(o.trusted_groups, ",")));
+    });
+    if (st.ok()) st = LoadPeers();
+    return st;
+  }
+
+  Result<reports::Organisation> GetOrganisation(const std::string& id) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    auto stmt = c.Prepare("SELECT id, name, country FROM organisations WHERE id = ?");
+    stmt.Bind(1, id);
+    if (stmt.Step() != SQLITE_ROW) return Status::NotFound("organisation " + id + " not found");
+    reports::Organisation o{stmt.Text(0), stmt.Text(1), stmt.Text(2), {}};
+    auto groups = c.Prepare("SELECT grp FROM organisation_groups WHERE organisation = ?");
+    groups.Bind(1, id);
+    while (groups.Step() == SQLITE_ROW) o.trusted_groups.push_back(groups.Text(0));
+    return o;
+  }
+
+  Result<std::int64_t> CreateToken(const Principal& who, const std::string& token_hash,
+                                   const reports::TokenRecord& token) override {
+    if (who.role < reports::Role::kAdmin) {
+      return Status::PermissionDenied("creating tokens needs the admin role");
+    }
+    if (!who.organisation.empty() && who.organisation != token.organisation) {
+      return Status::PermissionDenied("an organisation's admin creates tokens for it only");
+    }
+    std::int64_t id = 0;
+    Status st = Write([&](Connection& c) -> Status {
+      auto ins = c.Prepare(
+          "INSERT INTO tokens(hash, organisation, user, role, created_at) VALUES(?,?,?,?,?)");
+      ins.Bind(1, token_hash)
+          .Bind(2, token.organisation)
+          .Bind(3, token.user)
+          .Bind(4, static_cast<int>(token.role))
+          .Bind(5, NowUtc());
+      if (ins.Step() != SQLITE_DONE) return c.Error("token");
+      id = sqlite3_last_insert_rowid(c.db());
+      return AuditLocked(c, who, "token.create", std::to_string(id),
+                         fmt::format("organisation={} user={} role={}", token.organisation,
+                                     token.user, reports::RoleName(token.role)));
+    });
+    if (!st.ok()) return st;
+    return id;
+  }
+
+  Status RevokeToken(const Principal& who, std::int64_t token_id) override {
+    if (who.role < reports::Role::kAdmin) {
+      return Status::PermissionDenied("revoking tokens needs the admin role");
+    }
+    return Write([&](Connection& c) -> Status {
+      auto upd = c.Prepare(
+          "INSERT INTO token_revocations(token, revoked_at) SELECT id, ? FROM tokens WHERE id = ? "
+          "AND (? = '' OR organisation = ?)");
+      upd.Bind(1, NowUtc()).Bind(2, token_id).Bind(3, who.organisation).Bind(4, who.organisation);
+      if (upd.Step() != SQLITE_DONE) return c.Error("revoke");
+      if (sqlite3_changes(c.db()) == 0) {
+        return Status::NotFound(fmt::format("token {} not found", token_id));
+      }
+      return AuditLocked(c, who, "token.revoke", std::to_string(token_id), "");
+    });
+  }
+
+  Result<Principal> Authenticate(const std::string& token_hash) override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    auto stmt = c.Prepare(
+        "SELECT t.id, t.organisation, t.user, t.role, o.country FROM tokens t JOIN organisations "
+        "o ON o.id = t.organisation WHERE t.hash = ? AND NOT EXISTS (SELECT 1 FROM "
+        "token_revocations v WHERE v.token = t.id)");
+    stmt.Bind(1, token_hash);
+    if (stmt.Step() != SQLITE_ROW) return Status::Unauthenticated("unknown or revoked token");
+    Principal p;
+    p.token_id = stmt.Int(0);
+    p.organisation = stmt.Text(1);
+    p.user = stmt.Text(2);
+    p.role = static_cast<reports::Role>(stmt.Int(3));
+    p.country = stmt.Text(4);
+    auto groups = c.Prepare("SELECT grp FROM organisation_groups WHERE organisation = ?");
+    groups.Bind(1, p.organisation);
+    while (groups.Step() == SQLITE_ROW) p.trusted_groups.push_back(groups.Text(0));
+    return p;
+  }
+
+  Result<std::vector<AuditEntry>> Audit(const Principal& who, std::int64_t after,
+                                        std::size_t limit) override {
+    if (who.role < reports::Role::kAdmin) {
+      return Status::PermissionDenied("reading the audit log needs the admin role");
+    }
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    auto stmt = c.Prepare(
+        "SELECT seq, at, organisation, user, token, action, target, detail FROM audit WHERE seq > "
+        "? AND (? = '' OR organisation = ?) ORDER BY seq LIMIT ?");
+    stmt.Bind(1, after)
+        .Bind(2, who.organisation)
+        .Bind(3, who.organisation)
+        .Bind(4, static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 10000)));
+    std::vector<AuditEntry> out;
+    while (stmt.Step() == SQLITE_ROW) {
+      out.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Int(4),
+                     stmt.Text(5), stmt.Text(6), stmt.Text(7)});
+    }
+    return out;
+  }
+
+  Status CheckIntegrity() override {
+    auto reader = Reader();
+    Connection& c = *reader.connection;
+    {
+      auto stmt = c.Prepare("PRAGMA integrity_check");
+      if (stmt.Step() != SQLITE_ROW) return c.Error("integrity_check");
+      const std::string verdict = stmt.Text(0);
+      if (verdict != "ok") return Status::Corruption("SQLite integrity_check: " + verdict);
+    }
+    // The weekly summary must count exactly the latest versions' distinct substances.
+    auto stmt = c.Prepare(
+        "SELECT (SELECT COALESCE(SUM(n), 0) FROM counts WHERE period = 0), (SELECT COUNT(*) FROM "
+        "(SELECT DISTINCT rs.seq, rs.substance FROM report_substances rs WHERE NOT EXISTS "
+        "(SELECT 1 FROM supersessions s WHERE s.old_seq = rs.seq)))");
+    if (stmt.Step() != SQLITE_ROW) return c.Error("summary check");
+    if (stmt.Int(0) != stmt.Int(1)) {
+      return Status::Corruption(
+          fmt::format("weekly summary counts {} substance mentions, the reports hold {}",
+                      stmt.Int(0), stmt.Int(1)));
+    }
+    return Status::Ok();
+  }
+
+  std::int64_t CountReports() override {
+    auto reader = Reader();
+    auto stmt = reader.connection->Prepare("SELECT COUNT(*) FROM reports");
+    return stmt.Step() == SQLITE_ROW ? stmt.Int(0) : -1;
+  }
+
+ private:
+  // --- writing: one writer thread, group commit -------------------------------------------
+  struct Job {
+    std::function<Status(Connection&)> work;
+    std::promise<Status> done;
+  };
+
+  Status Write(std::function<Status(Connection&)> work) {
+    Job job{std::move(work), {}};
+    auto future = job.done.get_future();
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return Status::FailedPrecondition("store is closing");
+      queue_.push_back(&job);
+    }
+    queue_cv_.notify_one();
+    return future.get();
+  }
+
+  void WriterLoop() {
+    while (true) {
+      std::vector<Job*> jobs;
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        jobs.assign(queue_.begin(), queue_.end());
+        queue_.clear();
+      }
+      std::vector<Status> results(jobs.size());
+      Status begin = writer_->Exec("BEGIN IMMEDIATE");
+      if (!begin.ok()) {
+        for (Job* j : jobs) j->done.set_value(begin);
+        continue;
+      }
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        (void)writer_->Exec("SAVEPOINT job");
+        try {
+          results[i] = jobs[i]->work(*writer_);
+        } catch (const std::exception& e) {
+          results[i] = Status::IoError(std::string("write failed: ") + e.what());
+        }
+        if (results[i].ok()) {
+          (void)writer_->Exec("RELEASE job");
+        } else {
+          (void)writer_->Exec("ROLLBACK TO job");
+          (void)writer_->Exec("RELEASE job");
+        }
+      }
+      Status commit = writer_->Exec("COMMIT");
+      if (!commit.ok()) (void)writer_->Exec("ROLLBACK");
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        jobs[i]->done.set_value(commit.ok() ? results[i] : commit);
+      }
+    }
+  }
+
+  Status AuditLocked(Connection& c, const Principal& who, std::string_view action,
+                     const std::string& target, const std::string& detail) {
+    auto stmt = c.Prepare(
+        "INSERT INTO audit(at, organisation, user, token, action, target, detail) "
+        "VALUES(?,?,?,?,?,?,?)");
+    stmt.Bind(1, NowUtc())
+        .Bind(2, who.organisation)
+        .Bind(3, who.user)
+        .Bind(4, who.token_id)
+        .Bind(5, action)
+        .Bind(6, target)
+        .Bind(7, detail);
+    return stmt.Step() == SQLITE_DONE ? Status::Ok() : c.Error("audit");
+  }
+
+  Result<std::int64_t> SubstanceIdLocked(Connection& c, const SubstanceRecord& s) {
+    {
+      auto find = c.Prepare("SELECT id FROM substances WHERE key = ?");
+      find.Bind(1, s.key);
+      if (find.Step() == SQLITE_ROW) return find.Int(0);
+    }
+    auto ins = c.Prepare(
+        "INSERT INTO substances(key, name, smiles, inchikey, in_kb, classification, "
+        "first_recorded) VALUES(?,?,?,?,?,?,?)");
+    ins.Bind(1, s.key)
+        .Bind(2, s.name)
+        .Bind(3, s.smiles)
+        .Bind(4, s.inchikey)
+        .Bind(5, s.in_knowledge_base ? 1 : 0)
+        .Bind(6, s.classification.is_null() ? std::string() : s.classification.dump())
+        .Bind(7, NowUtc());
+    if (ins.Step() != SQLITE_DONE) return c.Error("substance");
+    const std::int64_t id = sqlite3_last_insert_rowid(c.db());
+    for (const auto& cls : s.classes) {
+      auto add = c.Prepare("INSERT OR IGNORE INTO substance_classes(substance, class) VALUES(?,?)");
+      add.Bind(1, id).Bind(2, cls);
+      if (add.Step() != SQLITE_DONE) return c.Error("substance class");
+    }
+    return id;
+  }
+
+  // Adds `delta` to the weekly and monthly counts of every distinct substance of report `seq`.
+  Status CountLocked(Connection& c, std::int64_t seq, int delta) {
+    for (int period = 0; period < 2; ++period) {
+      const char* start = period == 0 ? "r.day - (((r.day + 3) % 7 + 7) % 7)" : "r.month_day";
+      auto stmt = c.Prepare(fmt::format(
+          "INSERT INTO counts(period, start_day, substance, country, subdivision, kind, "
+          "organisation, org_country, distribution, n) SELECT DISTINCT {0}, {1}, rs.substance, "
+          "r.country, r.subdivision, r.kind, r.organisation, r.org_country, r.distribution, ? "
+          "FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.seq = ? "
+          "ON CONFLICT(period, start_day, substance, country, subdivision, kind, organisation, "
+          "distribution) DO UPDATE SET n = n + excluded.n",
+          period, start));
+      stmt.Bind(1, delta).Bind(2, seq);
+      if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
+    }
+    return Status::Ok();
+  }
+
+  Status SubmitLocked(Connection& c, const Principal& who, const std::vector<SubmitItem>& items,
+                      std::vector<SubmitOutcome>* outcomes) {
+    outcomes->clear();
+    for (const SubmitItem& item : items) {
+      const reports::Report& r = item.report;
+      {
+        auto dup = c.Prepare(
+            "SELECT id, version, body FROM reports WHERE organisation = ? AND idempotency_key = ?");
+        dup.Bind(1, who.organisation).Bind(2, r.idempotency_key);
+        if (dup.Step() == SQLITE_ROW) {
+          // A replay is the same report under the same key; anything else reusing the key is
+          // a client error that must not pass silently.
+          const bool same_target = item.supersedes.empty() || dup.Text(0) == item.supersedes;
+          if (!same_target || dup.Text(2) != r.body.dump()) {
+            return Status::Conflict(
+                fmt::format("idempotency key '{}' was already used for a different report ({})",
+                            r.idempotency_key, dup.Text(0)));
+          }
+          outcomes->push_back({dup.Text(0), static_cast<int>(dup.Int(1)), true});
+          continue;
+        }
+      }
+      std::string id = NewReportId();
+      int version = 1;
+      std::int64_t superseded_seq = 0;
+      if (!item.supersedes.empty()) {
+        auto prev = c.Prepare(
+            "SELECT r.seq, r.version, r.kind, r.organisation FROM reports r WHERE r.id = ? AND "
+            "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq)");
+        prev.Bind(1, item.supersedes);
+        // Another organisation's report reads as absent: a correction attempt must not tell
+        // whether a report the caller may not see exists.
+        if (prev.Step() != SQLITE_ROW || prev.Text(3) != who.organisation) {
+          return Status::NotFound("report " + item.supersedes +
+                                  " is not among your organisation's reports");
+        }
+        if (prev.Int(2) != static_cast<int>(r.kind)) {
+          return Status::InvalidArgument(
+              fmt::format("a correction keeps the report's kind ({})",
+                          reports::KindName(static_cast<reports::Kind>(prev.Int(2)))));
+        }
+        superseded_seq = prev.Int(0);
+        version = static_cast<int>(prev.Int(1)) + 1;
+        id = item.supersedes;
+      }
+      const std::chrono::year_month_day ymd{r.date};
+      const auto month_start =
+          std::chrono::sys_days{ymd.year() / ymd.month() / std::chrono::day{1}};
+      auto ins = c.Prepare(
+          "INSERT INTO reports(id, version, organisation, org_country, idempotency_key, kind, "
+          "distribution, date, day, month_day, country, subdivision, lat, lon, body, "
+          "received_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      ins.Bind(1, id)
+          .Bind(2, version)
+          .Bind(3, who.organisation)
+          .Bind(4, who.country)
+          .Bind(5, r.idempotency_key)
+          .Bind(6, static_cast<int>(r.kind))
+          .Bind(7, static_cast<int>(r.distribution))
+          .Bind(8, reports::FormatDay(r.date))
+          .Bind(9, DayNumber(r.date))
+          .Bind(10, DayNumber(month_start))
+          .Bind(11, r.country)
+          .Bind(12, r.subdivision)
+          .Bind(13, r.lat)
+          .Bind(14, r.lon)
+          .Bind(15, r.body.dump())
+          .Bind(16, NowUtc());
+      if (ins.Step() != SQLITE_DONE) return c.Error("report");
+      const std::int64_t seq = sqlite3_last_insert_rowid(c.db());
+      for (std::size_t k = 0; k < item.mentions.size(); ++k) {
+        const auto& m = item.mentions[k];
+        auto sid = SubstanceIdLocked(c, m.substance);
+        if (!sid.ok()) return sid.status();
+        auto link = c.Prepare(
+            "INSERT INTO report_substances(seq, ordinal, substance, role, purity, resolved_by) "
+            "VALUES(?,?,?,?,?,?)");
+        link.Bind(1, seq)
+            .Bind(2, static_cast<std::int64_t>(k))
+            .Bind(3, *sid)
+            .Bind(4, m.role)
+            .Bind(5, m.purity_percent)
+            .Bind(6, m.resolved_by);
+        if (link.Step() != SQLITE_DONE) return c.Error("report substance");
+      }
+      if (superseded_seq) {
+        auto sup = c.Prepare("INSERT INTO supersessions(old_seq, new_seq) VALUES(?,?)");
+        sup.Bind(1, superseded_seq).Bind(2, seq);
+        if (sup.Step() != SQLITE_DONE) return c.Error("supersession");
+        if (Status s = CountLocked(c, superseded_seq, -1); !s.ok()) return s;
+      }
+      if (Status s = CountLocked(c, seq, +1); !s.ok()) return s;
+      if (Status s =
+              AuditLocked(c, who, version > 1 ? "report.correct" : "report.submit", id,
+                          fmt::format("version={} kind={}", version, reports::KindName(r.kind)));
+          !s.ok()) {
+        return s;
+      }
+      outcomes->push_back({id, version, false});
+    }
+    return Status::Ok();
+  }
+
+  // --- reading ----------------------------------------------------------------------------
+  struct Lease {
+    SqliteStore* store;
+    std::unique_ptr<Connection> connection;
+    ~Lease() {
+      if (connection) {
+        std::lock_guard lock(store->pool_mu_);
+        store->pool_.push_back(std::move(connection));
+      }
+    }
+  };
+
+  Lease Reader() {
+    std::unique_ptr<Connection> pooled;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        pooled = std::move(pool_.back());
+        pool_.pop_back();
+      }
+    }
+    if (pooled) return Lease{this, std::move(pooled)};
+    auto c = Connection::Open(path_, true, false);
+    if (!c.ok()) throw std::runtime_error(c.status().ToString());
+    return Lease{this, std::move(c).value()};
+  }
+
+  Status LoadPeers() {
+    auto reader = Reader();
+    auto stmt = reader.connection->Prepare(
+        "SELECT a.organisation, b.organisation FROM organisation_groups a JOIN "
+        "organisation_groups b ON a.grp = b.grp");
+    std::map<std::string, std::set<std::string>> peers;
+    while (stmt.Step() == SQLITE_ROW) peers[stmt.Text(0)].insert(stmt.Text(1));
+    std::lock_guard lock(peers_mu_);
+    peers_ = std::move(peers);
+    return Status::Ok();
+  }
+
+  VisibilityClause Visibility(const Principal& viewer, const std::string& t) {
+    VisibilityClause v;
+    std::set<std::string> peers;
+    {
+      std::lock_guard lock(peers_mu_);
+      if (auto it = peers_.find(viewer.organisation); it != peers_.end()) peers = it->second;
+    }
+    v.sql = fmt::format(
+        "({0}.organisation = ? OR {0}.distribution = {1} OR ({0}.distribution = "
+        "{2} AND {0}.org_country = ?)",
+        t, static_cast<int>(reports::Distribution::kEveryone),
+        static_cast<int>(reports::Distribution::kNational));
+    v.params = {viewer.organisation, viewer.country};
+    if (!peers.empty()) {
+      v.sql += fmt::format(" OR ({}.distribution = {} AND {}.organisation IN (", t,
+                           static_cast<int>(reports::Distribution::kTrustedGroup), t);
+      bool first = true;
+      for (const auto& p : peers) {
+        v.sql += first ? "?" : ",?";
+        first = false;
+        v.params.push_back(p);
+      }
+      v.sql += "))";
+    }
+    v.sql += ")";
+    return v;
+  }
+
+  static StoredReport ReadReport(Statement& s) {
+    StoredReport r;
+    r.sequence = s.Int(0);
+    r.id = s.Text(1);
+    r.version = static_cast<int>(s.Int(2));
+    r.organisation = s.Text(3);
+    r.received_at = s.Text(4);
+    r.kind = static_cast<reports::Kind>(s.Int(5));
+    r.distribution = static_cast<reports::Distribution>(s.Int(6));
+    r.date = s.Text(7);
+    r.country = s.Text(8);
+    r.subdivision = s.Text(9);
+    r.body = nlohmann::json::parse(s.Text(10), nullptr, false);
+    r.latest = s.Int(11) != 0;
+    return r;
+  }
+
+  static Status LoadSubstanceKeys(Connection& c, StoredReport* r) {
+    auto stmt = c.Prepare(
+        "SELECT s.key FROM report_substances rs JOIN substances s ON s.id = rs.substance WHERE "
+        "rs.seq = ? ORDER BY rs.ordinal");
+    stmt.Bind(1, r->sequence);
+    while (stmt.Step() == SQLITE_ROW) r->substance_keys.push_back(stmt.Text(0));
+    return Status::Ok();
+  }
+
+  static SubstanceRecord ReadSubstance(Statement& s, int first) {
+    SubstanceRecord r;
+    r.key = s.Text(first);
+    r.name = s.Text(first + 1);
+    r.smiles = s.Text(first + 2);
+    r.inchikey = s.Text(first + 3);
+    r.in_knowledge_base = s.Int(first + 4) != 0;
+    const std::string cls = s.Text(first + 5);
+    r.classification = cls.empty() ? nlohmann::json() : nlohmann::json::parse(cls, nullptr, false);
+    return r;
+  }
+
+  static Status LoadClasses(Connection& c, std::int64_t id, SubstanceRecord* s) {
+    auto stmt = c.Prepare("SELECT class FROM substance_classes WHERE substance = ? ORDER BY class");
+    stmt.Bind(1, id);
+    while (stmt.Step() == SQLITE_ROW) s->classes.push_back(stmt.Text(0));
+    return Status::Ok();
+  }
+
+  Status Summarise(Connection& c, const Principal& viewer, std::int64_t id, SubstanceSummary* out) {
+    const VisibilityClause vis = Visibility(viewer, "r");
+    auto stmt = c.Prepare(
+        "SELECT COUNT(DISTINCT r.seq), MIN(r.date), MAX(r.date) FROM reports r JOIN "
+        "report_substances rs ON rs.seq = r.seq WHERE rs.substance = ? AND NOT EXISTS (SELECT 1 "
+        "FROM supersessions s WHERE s.old_seq = r.seq) AND " +
+        vis.sql);
+    int i = 1;
+    stmt.Bind(i++, id);
+    for (const auto& p : vis.params) stmt.Bind(i++, p);
+    if (stmt.Step() != SQLITE_ROW) return c.Error("substance summary");
+    out->reports = stmt.Int(0);
+    out->first_reported = stmt.Text(1);
+    out->latest_reported = stmt.Text(2);
+    return Status::Ok();
+  }
+
+  std::string path_;
+  SqliteOptions options_;
+  std::unique_ptr<Connection> writer_;
+  std::thread writer_thread_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> pool_;
+  std::mutex peers_mu_;
+  std::map<std::string, std::set<std::string>> peers_;
+};
+
+Result<std::unique_ptr<reports::Store>> OpenSqliteStore(const std::string& path,
+                                                        const SqliteOptions& options) {
+  if (sodium_init() < 0) return Status::FailedPrecondition("libsodium failed to initialise");
+  auto store = std::make_unique<SqliteStore>(path, options);
+  if (Status s = store->Start(); !s.ok()) return s;
+  return std::unique_ptr<reports::Store>(std::move(store));
+}
+
+}  // namespace sentinel::sqlite

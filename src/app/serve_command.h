@@ -1,0 +1,44 @@
+// `sentinel serve`: the HTTP API over a node's store; `sentinel import`: bulk loading of CSV
+// and JSON Lines through the same intake; `sentinel admin`: organisations and tokens from the
+// command line (bootstrapping a node before any token exists).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace sentinel::app {
+
+struct ServeOptions {
+  std::string db;  // empty with --demo: sentinel-demo/sentinel.db
+  std::string listen = "127.0.0.1:8080";
+  bool demo = false;
+  std::size_t demo_reports = 150'000;  // size of the generated history on first start
+  std::string data_dir;
+  int threads = 32;
+};
+
+int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err);
+
+struct ImportOptions {
+  std::vector<std::string> files;  // .csv or .jsonl/.ndjson; "-" is stdin (JSON Lines)
+  std::string db;
+  std::string organisation;  // the source organisation of every row
+  std::string data_dir;
+  bool progress = true;
+};
+
+int RunImport(const ImportOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
+
+struct AdminOptions {
+  std::string db;
+  std::string action;  // organisation | token | revoke
+  std::string id, name, country;
+  std::vector<std::string> groups;
+  std::string organisation, user, role;
+  long long token_id = 0;
+};
+
+int RunAdmin(const AdminOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace sentinel::app

@@ -1,0 +1,90 @@
+#include "core/reports/store.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace sentinel::reports {
+namespace {
+
+constexpr std::array<std::string_view, 4> kRoleNames = {"reader", "reporter", "analyst", "admin"};
+
+}  // namespace
+
+std::string_view RoleName(Role role) { return kRoleNames[static_cast<std::size_t>(role)]; }
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (std::size_t i = 0; i < kRoleNames.size(); ++i) {
+    if (kRoleNames[i] == name) return static_cast<Role>(i);
+  }
+  return std::nullopt;
+}
+
+bool Visible(Distribution distribution, const std::string& source_organisation,
+             const std::string& source_country, const std::vector<std::string>& source_groups,
+             const Principal& viewer) {
+  if (viewer.organisation == source_organisation) return true;
+  switch (distribution) {
+    case Distribution::kOrganisation:
+      return false;
+    case Distribution::kNational:
+      return viewer.country == source_country;
+    case Distribution::kTrustedGroup:
+      return std::any_of(source_groups.begin(), source_groups.end(), [&](const std::string& g) {
+        return std::find(viewer.trusted_groups.begin(), viewer.trusted_groups.end(), g) !=
+               viewer.trusted_groups.end();
+      });
+    case Distribution::kEveryone:
+      return true;
+  }
+  return false;
+}
+
+std::chrono::sys_days PeriodStart(Period period, std::chrono::sys_days day) {
+  if (period == Period::kMonth) {
+    const std::chrono::year_month_day ymd{day};
+    return std::chrono::sys_days{ymd.year() / ymd.month() / std::chrono::day{1}};
+  }
+  const std::chrono::weekday wd{day};
+  return day - (wd - std::chrono::Monday);
+}
+
+std::string FormatDay(std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd{day};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return text;
+}
+
+Result<std::chrono::sys_days> ParseDay(std::string_view text) {
+  auto digits = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return Status::InvalidArgument("'" + std::string(text) + "' is not a date YYYY-MM-DD");
+  }
+  const int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
+  const std::chrono::year_month_day ymd{std::chrono::year{y},
+                                        std::chrono::month{static_cast<unsigned>(m)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
+  if (y < 0 || m < 0 || d < 0 || !ymd.ok()) {
+    return Status::InvalidArgument("'" + std::string(text) + "' is not a calendar date");
+  }
+  return std::chrono::sys_days{ymd};
+}
+
+Principal NodeAdministrator() {
+  Principal p;
+  p.organisation = "";
+  p.user = "node";
+  p.role = Role::kAdmin;
+  return p;
+}
+
+}  // namespace sentinel::reports

@@ -1,0 +1,210 @@
+// The report store: the one interface every backend (SQLite, PostgreSQL) implements.
+//
+// Contract.
+// - Durable acknowledgement: when Submit returns OK, every item is on stable storage and
+//   survives a crash of the process (and, with the backends' default settings, of the machine).
+// - All or nothing: a Submit stores every item or none.
+// - Idempotent: an item whose (organisation, idempotency key) is already stored is not stored
+//   again; its outcome names the stored report and says `duplicate`.
+// - Append-only: nothing is updated in place or deleted. A correction is a new version of a
+//   report that supersedes the previous one; both stay readable.
+// - Visibility: every read takes the viewer and returns only what the reports' distribution
+//   levels allow it (see Visible below); the store applies the rule, callers cannot forget it.
+// - Audit: every write appends to the audit log, in the same transaction as the write.
+// Implementations are safe to call from many threads at once.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/status.h"
+#include "core/reports/report.h"
+
+namespace sentinel::reports {
+
+enum class Role { kReader, kReporter, kAnalyst, kAdmin };  // each includes the ones before
+std::string_view RoleName(Role role);
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Organisation {
+  std::string id;  // short slug, e.g. "demo-forensics-us"
+  std::string name;
+  std::string country;  // ISO 3166-1 alpha-2
+  std::vector<std::string> trusted_groups;
+};
+
+// Who is asking: resolved from an API token.
+struct Principal {
+  std::string organisation;
+  std::string country;
+  std::vector<std::string> trusted_groups;
+  std::string user;
+  Role role = Role::kReader;
+  std::int64_t token_id = 0;
+};
+
+// The distribution rule. A report is visible to its own organisation; `national` adds the
+// organisations of the same country as the source; `trusted_group` adds those sharing a trusted
+// group with the source; `everyone` adds all.
+bool Visible(Distribution distribution, const std::string& source_organisation,
+             const std::string& source_country, const std::vector<std::string>& source_groups,
+             const Principal& viewer);
+
+// A substance as the store knows it. `key` identifies it: the standardised canonical SMILES
+// when the structure is known, else "name:" + the lower-cased name.
+struct SubstanceRecord {
+  std::string key;
+  std::string name;
+  std::string smiles;  // empty when only a name is known
+  std::string inchikey;
+  bool in_knowledge_base = false;
+  std::vector<std::string> classes;  // e.g. "fentanyl-related", "synthetic cannabinoid"
+  nlohmann::json classification;     // the classify contract's JSON, or null
+};
+
+// A substance mention after resolution.
+struct ResolvedMention {
+  SubstanceRecord substance;
+  std::string role;
+  std::optional<double> purity_percent;
+  std::string resolved_by;  // "name", "SMILES", "InChI", "spectrum"
+};
+
+struct SubmitItem {
+  Report report;
+  std::vector<ResolvedMention> mentions;  // one per report.substances, same order
+  std::string supersedes;                 // report id this corrects, or empty
+};
+
+// A submitted body after validation and substance resolution: the item to store, or every
+// problem found (JSON path + message).
+struct PreparedReport {
+  std::optional<SubmitItem> item;
+  std::vector<FieldError> errors;
+};
+
+struct SubmitOutcome {
+  std::string id;
+  int version = 1;
+  bool duplicate = false;
+};
+
+struct StoredReport {
+  std::string id;
+  int version = 1;
+  bool latest = true;
+  std::int64_t sequence = 0;  // store-wide arrival order
+  std::string organisation;
+  std::string received_at;  // ISO 8601 UTC
+  Kind kind = Kind::kSeizure;
+  Distribution distribution = Distribution::kOrganisation;
+  std::string date;  // YYYY-MM-DD
+  std::string country, subdivision;
+  std::vector<std::string> substance_keys;
+  nlohmann::json body;
+};
+
+struct ReportQuery {
+  std::optional<Kind> kind;
+  std::optional<std::string> from, to;   // inclusive YYYY-MM-DD
+  std::optional<std::string> place;      // "US" (all its subdivisions) or "US-OH"
+  std::optional<std::string> substance;  // substance key
+  std::optional<std::string> substance_class;
+  bool all_versions = false;
+  std::optional<std::int64_t> before_sequence;  // cursor: reports older than this
+  std::size_t limit = 100;
+};
+
+struct ReportPage {
+  std::vector<StoredReport> reports;                 // newest first
+  std::optional<std::int64_t> next_before_sequence;  // set when more may follow
+};
+
+enum class Period { kWeek, kMonth };
+
+// The Monday of the ISO week, or the first of the month, holding `day`.
+std::chrono::sys_days PeriodStart(Period period, std::chrono::sys_days day);
+std::string FormatDay(std::chrono::sys_days day);               // YYYY-MM-DD
+Result<std::chrono::sys_days> ParseDay(std::string_view text);  // YYYY-MM-DD, a real day
+
+struct AggregateQuery {
+  Period period = Period::kWeek;
+  std::optional<Kind> kind;
+  std::optional<std::string> from, to;
+  std::optional<std::string> place;  // restrict to a country or subdivision
+  bool by_subdivision = false;       // group by subdivision instead of country
+  std::optional<std::string> substance;
+  std::optional<std::string> substance_class;
+};
+
+struct AggregateRow {
+  std::string period_start;  // Monday of the ISO week, or the first of the month
+  std::string substance_key;
+  std::string place;
+  std::int64_t reports = 0;
+};
+
+struct SubstanceSummary {
+  SubstanceRecord substance;
+  std::int64_t reports = 0;                     // visible to the viewer
+  std::string first_reported, latest_reported;  // dates, empty when none visible
+};
+
+struct AuditEntry {
+  std::int64_t sequence = 0;
+  std::string at;  // ISO 8601 UTC
+  std::string organisation, user;
+  std::int64_t token_id = 0;
+  std::string action;  // "report.submit", "token.create" ...
+  std::string target;
+  std::string detail;
+};
+
+struct TokenRecord {
+  std::int64_t id = 0;
+  std::string organisation, user;
+  Role role = Role::kReader;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status Submit(const Principal& who, const std::vector<SubmitItem>& items,
+                        std::vector<SubmitOutcome>* outcomes) = 0;
+  virtual Result<ReportPage> Query(const Principal& viewer, const ReportQuery& query) = 0;
+  // One report (latest version when version is 0); NotFound when absent or not visible.
+  virtual Result<StoredReport> Get(const Principal& viewer, const std::string& id, int version) = 0;
+  virtual Result<std::vector<AggregateRow>> Aggregate(const Principal& viewer,
+                                                      const AggregateQuery& query) = 0;
+  virtual Result<SubstanceSummary> Substance(const Principal& viewer, const std::string& key) = 0;
+  virtual Result<std::vector<SubstanceSummary>> Substances(const Principal& viewer,
+                                                           std::size_t limit) = 0;
+
+  // Access control. Tokens are stored only as their hash.
+  virtual Status PutOrganisation(const Principal& who, const Organisation& organisation) = 0;
+  virtual Result<Organisation> GetOrganisation(const std::string& id) = 0;
+  virtual Result<std::int64_t> CreateToken(const Principal& who, const std::string& token_hash,
+                                           const TokenRecord& token) = 0;
+  virtual Status RevokeToken(const Principal& who, std::int64_t token_id) = 0;
+  // Unauthenticated when no live token has this hash.
+  virtual Result<Principal> Authenticate(const std::string& token_hash) = 0;
+  virtual Result<std::vector<AuditEntry>> Audit(const Principal& who, std::int64_t after,
+                                                std::size_t limit) = 0;
+
+  // The backend's own consistency check (SQLite: PRAGMA integrity_check) plus Sentinel's:
+  // the summary counts agree with the reports.
+  virtual Status CheckIntegrity() = 0;
+  virtual std::int64_t CountReports() = 0;  // every version, ignoring visibility
+};
+
+// The principal of the node itself, for bootstrapping (first organisation, first admin token)
+// from the command line.
+Principal NodeAdministrator();
+
+}  // namespace sentinel::reports

@@ -1,0 +1,335 @@
+// The store contract (core/reports/store.h), run against every backend.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "adapters/sqlite/sqlite_store.h"
+#include "core/reports/store.h"
+#include "test/store/backends.h"
+
+namespace sentinel::reports {
+namespace {
+
+using std::chrono::sys_days;
+using namespace std::chrono_literals;
+
+Report Seizure(const std::string& key, const std::string& date, const std::string& country,
+               const std::string& subdivision, Distribution distribution) {
+  Report r;
+  r.kind = Kind::kSeizure;
+  r.idempotency_key = key;
+  r.distribution = distribution;
+  r.date = ParseDay(date).value();
+  r.country = country;
+  r.subdivision = subdivision;
+  r.form = "powder";
+  r.body = {{"kind", "seizure"}, {"idempotency_key", key}, {"date", date}};
+  return r;
+}
+
+ResolvedMention Mention(const std::string& name, const std::string& smiles,
+                        std::vector<std::string> classes = {}) {
+  ResolvedMention m;
+  m.substance.key = smiles.empty() ? "name:" + name : smiles;
+  m.substance.name = name;
+  m.substance.smiles = smiles;
+  m.substance.in_knowledge_base = true;
+  m.substance.classes = std::move(classes);
+  m.role = "main";
+  m.resolved_by = "name";
+  return m;
+}
+
+const char* kFentanyl = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1";
+const char* kXylazine = "Cc1cccc(C)c1NC1=NCCCS1";
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto store = test::OpenBackend(GetParam(),
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    if (!store.ok()) GTEST_SKIP() << store.status().ToString();
+    store_ = std::move(store).value();
+    const Principal admin = NodeAdministrator();
+    ASSERT_TRUE(store_->PutOrganisation(admin, {"lab-us", "US lab", "US", {"north-america"}}).ok());
+    ASSERT_TRUE(store_->PutOrganisation(admin, {"ed-us", "US ED", "US", {}}).ok());
+    ASSERT_TRUE(store_->PutOrganisation(admin, {"lab-ca", "CA lab", "CA", {"north-america"}}).ok());
+    ASSERT_TRUE(store_->PutOrganisation(admin, {"lab-gb", "GB lab", "GB", {}}).ok());
+    lab_us_ = Who("lab-us", "US", {"north-america"}, Role::kReporter);
+    ed_us_ = Who("ed-us", "US", {}, Role::kReader);
+    lab_ca_ = Who("lab-ca", "CA", {"north-america"}, Role::kReporter);
+    lab_gb_ = Who("lab-gb", "GB", {}, Role::kReporter);
+  }
+  static Principal Who(std::string org, std::string country, std::vector<std::string> groups,
+                       Role role) {
+    Principal p;
+    p.organisation = std::move(org);
+    p.country = std::move(country);
+    p.trusted_groups = std::move(groups);
+    p.role = role;
+    p.user = "tester";
+    return p;
+  }
+  SubmitOutcome SubmitOne(const Principal& who, Report r, std::vector<ResolvedMention> m) {
+    std::vector<SubmitOutcome> out;
+    SubmitItem item{std::move(r), std::move(m), ""};
+    Status s = store_->Submit(who, {item}, &out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out.empty() ? SubmitOutcome{} : out[0];
+  }
+  std::unique_ptr<Store> store_;
+  Principal lab_us_, ed_us_, lab_ca_, lab_gb_;
+};
+
+TEST_P(StoreContract, SubmitThenGetAndIdempotentReplay) {
+  auto first =
+      SubmitOne(lab_us_, Seizure("k1", "2026-03-02", "US", "US-OH", Distribution::kEveryone),
+                {Mention("Fentanyl", kFentanyl)});
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_EQ(first.version, 1);
+  auto again =
+      SubmitOne(lab_us_, Seizure("k1", "2026-03-02", "US", "US-OH", Distribution::kEveryone),
+                {Mention("Fentanyl", kFentanyl)});
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.id, first.id);
+  EXPECT_EQ(store_->CountReports(), 1);
+  // The same key for a different report is a client error, not a silent replay.
+  std::vector<SubmitOutcome> out;
+  Report changed = Seizure("k1", "2026-03-03", "US", "US-OH", Distribution::kEveryone);
+  EXPECT_EQ(store_->Submit(lab_us_, {{changed, {Mention("Fentanyl", kFentanyl)}, ""}}, &out).code(),
+            Status::Code::kConflict);
+  EXPECT_EQ(store_->CountReports(), 1);
+  // The same key from another organisation is another report.
+  auto other = SubmitOne(lab_ca_, Seizure("k1", "2026-03-02", "CA", "", Distribution::kEveryone),
+                         {Mention("Fentanyl", kFentanyl)});
+  EXPECT_FALSE(other.duplicate);
+  EXPECT_NE(other.id, first.id);
+  auto got = store_->Get(lab_gb_, first.id, 0);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->organisation, "lab-us");
+  EXPECT_EQ(got->date, "2026-03-02");
+  EXPECT_EQ(got->subdivision, "US-OH");
+  ASSERT_EQ(got->substance_keys.size(), 1u);
+  EXPECT_EQ(got->substance_keys[0], kFentanyl);
+  EXPECT_EQ(got->body["idempotency_key"], "k1");
+}
+
+TEST_P(StoreContract, BatchIsAllOrNothing) {
+  SubmitItem good{Seizure("b1", "2026-03-02", "US", "", Distribution::kEveryone),
+                  {Mention("Fentanyl", kFentanyl)},
+                  ""};
+  SubmitItem bad = good;
+  bad.report.idempotency_key = "b2";
+  bad.supersedes = "r-does-not-exist";  // fails inside the transaction
+  std::vector<SubmitOutcome> out;
+  Status s = store_->Submit(lab_us_, {good, bad}, &out);
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->CountReports(), 0);
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
+TEST_P(StoreContract, DistributionLevels) {
+  SubmitOne(lab_us_, Seizure("o", "2026-01-05", "US", "", Distribution::kOrganisation),
+            {Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_us_, Seizure("n", "2026-01-05", "US", "", Distribution::kNational),
+            {Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_us_, Seizure("t", "2026-01-05", "US", "", Distribution::kTrustedGroup),
+            {Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_us_, Seizure("e", "2026-01-05", "US", "", Distribution::kEveryone),
+            {Mention("Fentanyl", kFentanyl)});
+  auto count = [&](const Principal& viewer) {
+    ReportQuery q;
+    auto page = store_->Query(viewer, q);
+    EXPECT_TRUE(page.ok());
+    return page.ok() ? page->reports.size() : 0u;
+  };
+  EXPECT_EQ(count(lab_us_), 4u);  // its own
+  EXPECT_EQ(count(ed_us_), 2u);   // national + everyone
+  EXPECT_EQ(count(lab_ca_), 2u);  // trusted group + everyone
+  EXPECT_EQ(count(lab_gb_), 1u);  // everyone
+  // The rule holds for aggregates and substance pages too.
+  AggregateQuery a;
+  auto rows = store_->Aggregate(lab_gb_, a);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].reports, 1);
+  auto page = store_->Substance(ed_us_, kFentanyl);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->reports, 2);
+  EXPECT_EQ(store_->Get(lab_gb_, "nope", 0).status().code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreContract, CorrectionsSupersedeAndStayReadable) {
+  auto v1 = SubmitOne(lab_us_, Seizure("c1", "2026-02-10", "US", "US-OH", Distribution::kEveryone),
+                      {Mention("Fentanyl", kFentanyl)});
+  SubmitItem fix{Seizure("c1-fix", "2026-02-10", "US", "US-OH", Distribution::kEveryone),
+                 {Mention("Fentanyl", kFentanyl), Mention("Xylazine", kXylazine)},
+                 v1.id};
+  std::vector<SubmitOutcome> out;
+  ASSERT_TRUE(store_->Submit(lab_us_, {fix}, &out).ok());
+  EXPECT_EQ(out[0].id, v1.id);
+  EXPECT_EQ(out[0].version, 2);
+  auto latest = store_->Get(ed_us_, v1.id, 0);
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->version, 2);
+  EXPECT_EQ(latest->substance_keys.size(), 2u);
+  auto old = store_->Get(ed_us_, v1.id, 1);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->latest);
+  ReportQuery q;
+  EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 1u);
+  q.all_versions = true;
+  EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 2u);
+  // Aggregates count the correction only.
+  AggregateQuery a;
+  a.substance = kFentanyl;
+  auto rows = store_->Aggregate(ed_us_, a);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].reports, 1);
+  EXPECT_EQ((*rows)[0].period_start, "2026-02-09");  // the Monday
+  // Only the source corrects; another organisation's attempt is refused.
+  SubmitItem foreign = fix;
+  foreign.report.idempotency_key = "c1-foreign";
+  foreign.supersedes = v1.id;
+  EXPECT_EQ(store_->Submit(lab_ca_, {foreign}, &out).code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
+TEST_P(StoreContract, QueryFiltersAndStableCursor) {
+  for (int i = 0; i < 25; ++i) {
+    const std::string date = FormatDay(ParseDay("2025-12-01").value() + std::chrono::days{i * 3});
+    const bool ohio = i % 2 == 0;
+    SubmitOne(lab_us_,
+              Seizure("q" + std::to_string(i), date, "US", ohio ? "US-OH" : "US-WV",
+                      Distribution::kEveryone),
+              {i % 5 == 0 ? Mention("Xylazine", kXylazine, {"alpha-2 agonist"})
+                          : Mention("Fentanyl", kFentanyl, {"fentanyl-related"})});
+  }
+  ReportQuery q;
+  q.place = "US-OH";
+  EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 13u);
+  q.place = "US";  // a country covers all its subdivisions
+  EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 25u);
+  q.substance_class = "alpha-2 agonist";
+  EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 5u);
+  q = {};
+  q.from = "2026-01-01";
+  q.to = "2026-01-31";
+  auto jan = store_->Query(ed_us_, q);
+  for (const auto& r : jan->reports) EXPECT_TRUE(r.date >= "2026-01-01" && r.date <= "2026-01-31");
+  EXPECT_EQ(jan->reports.size(), 10u);  // 3 Jan to 30 Jan, every third day
+  // Paging: 7 at a time, newest first, no report twice, none lost — even when new reports
+  // arrive between pages.
+  q = {};
+  q.limit = 7;
+  std::set<std::string> seen;
+  std::int64_t last_seq = std::numeric_limits<std::int64_t>::max();
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = store_->Query(ed_us_, q);
+    ASSERT_TRUE(page.ok());
+    for (const auto& r : page->reports) {
+      EXPECT_TRUE(seen.insert(r.id).second);
+      EXPECT_LT(r.sequence, last_seq);
+      last_seq = r.sequence;
+    }
+    if (pages == 0) {
+      SubmitOne(lab_us_, Seizure("late", "2026-03-01", "US", "", Distribution::kEveryone),
+                {Mention("Fentanyl", kFentanyl)});
+    }
+    if (!page->next_before_sequence) break;
+    q.before_sequence = page->next_before_sequence;
+  }
+  EXPECT_EQ(seen.size(), 25u);
+}
+
+TEST_P(StoreContract, WeeklyAndMonthlyAggregates) {
+  // Two reports in ISO week 2026-W10 (Mon 2 March), one the next week; Ohio and West Virginia.
+  SubmitOne(lab_us_, Seizure("a1", "2026-03-02", "US", "US-OH", Distribution::kEveryone),
+            {Mention("Fentanyl", kFentanyl), Mention("Xylazine", kXylazine)});
+  SubmitOne(lab_us_, Seizure("a2", "2026-03-08", "US", "US-WV", Distribution::kEveryone),
+            {Mention("Fentanyl", kFentanyl), Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_us_, Seizure("a3", "2026-03-09", "US", "US-OH", Distribution::kEveryone),
+            {Mention("Fentanyl", kFentanyl)});
+  AggregateQuery a;
+  a.substance = kFentanyl;
+  auto weekly = store_->Aggregate(ed_us_, a);
+  ASSERT_TRUE(weekly.ok());
+  ASSERT_EQ(weekly->size(), 2u);
+  EXPECT_EQ((*weekly)[0].period_start, "2026-03-02");
+  EXPECT_EQ((*weekly)[0].place, "US");
+  EXPECT_EQ((*weekly)[0].reports, 2);  // a report naming fentanyl twice counts once
+  EXPECT_EQ((*weekly)[1].reports, 1);
+  a.by_subdivision = true;
+  EXPECT_EQ(store_->Aggregate(ed_us_, a)->size(), 3u);
+  a.period = Period::kMonth;
+  a.by_subdivision = false;
+  auto monthly = store_->Aggregate(ed_us_, a);
+  ASSERT_EQ(monthly->size(), 1u);
+  EXPECT_EQ((*monthly)[0].period_start, "2026-03-01");
+  EXPECT_EQ((*monthly)[0].reports, 3);
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
+TEST_P(StoreContract, TokensAuthenticateAndRevoke) {
+  TokenRecord t{0, "lab-us", "analyst-1", Role::kAnalyst};
+  auto id = store_->CreateToken(NodeAdministrator(), "hash-1", t);
+  ASSERT_TRUE(id.ok());
+  auto who = store_->Authenticate("hash-1");
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->organisation, "lab-us");
+  EXPECT_EQ(who->country, "US");
+  EXPECT_EQ(who->role, Role::kAnalyst);
+  EXPECT_EQ(who->trusted_groups, std::vector<std::string>{"north-america"});
+  EXPECT_EQ(store_->Authenticate("hash-2").status().code(), Status::Code::kUnauthenticated);
+  // Least privilege: a reporter cannot make tokens; an admin only for its own organisation.
+  EXPECT_EQ(store_->CreateToken(lab_us_, "hash-3", t).status().code(),
+            Status::Code::kPermissionDenied);
+  Principal gb_admin = lab_gb_;
+  gb_admin.role = Role::kAdmin;
+  EXPECT_EQ(store_->CreateToken(gb_admin, "hash-4", t).status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_EQ(store_->Submit(ed_us_, {}, nullptr).code(), Status::Code::kPermissionDenied);
+  ASSERT_TRUE(store_->RevokeToken(NodeAdministrator(), *id).ok());
+  EXPECT_EQ(store_->Authenticate("hash-1").status().code(), Status::Code::kUnauthenticated);
+  // Every write is audited.
+  auto audit = store_->Audit(NodeAdministrator(), 0, 100);
+  ASSERT_TRUE(audit.ok());
+  std::vector<std::string> actions;
+  for (const auto& e : *audit) actions.push_back(e.action);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "token.create"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "token.revoke"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "organisation.put"), 4);
+  EXPECT_EQ(store_->Audit(lab_us_, 0, 10).status().code(), Status::Code::kPermissionDenied);
+}
+
+TEST_P(StoreContract, ConcurrentSubmittersLoseNothing) {
+  constexpr int kThreads = 8, kEach = 200;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::vector<SubmitOutcome> out;
+        SubmitItem item{Seizure(fmt::format("t{}-{}", t, i), "2026-03-02", "US", "US-OH",
+                                Distribution::kEveryone),
+                        {Mention("Fentanyl", kFentanyl)},
+                        ""};
+        if (!store_->Submit(lab_us_, {item}, &out).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store_->CountReports(), kThreads * kEach);
+  auto page = store_->Substance(lab_us_, kFentanyl);
+  EXPECT_EQ(page->reports, kThreads * kEach);
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(test::Backends()),
+                         [](const auto& backend) { return backend.param; });
+
+}  // namespace
+}  // namespace sentinel::reports
