@@ -237,7 +237,6 @@ class SqliteStore final : public reports::Store {
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
     if (Status s = Migrate(*writer_); !s.ok()) return s;
-    if (Status s = LoadPeers(); !s.ok()) return s;
     writer_thread_ = std::thread([this] { WriterLoop(); });
     return Status::Ok();
   }
@@ -454,7 +453,10 @@ class SqliteStore final : public reports::Store {
           c, who, "organisation.put", o.id,
           fmt::format("country={} groups={}", o.country, fmt::join(o.trusted_groups, ",")));
     });
-    if (st.ok()) st = LoadPeers();
+    if (st.ok()) {
+      std::lock_guard lock(peers_mu_);
+      peers_.clear();  // memberships changed: recompute on demand
+    }
     return st;
   }
 
@@ -833,25 +835,28 @@ class SqliteStore final : public reports::Store {
     return Lease{this, std::move(c).value()};
   }
 
-  Status LoadPeers() {
+  // The organisations sharing a trusted group with `organisation` (cached until the next
+  // change of any organisation).
+  std::set<std::string> PeersOf(const std::string& organisation) {
+    {
+      std::lock_guard lock(peers_mu_);
+      if (auto it = peers_.find(organisation); it != peers_.end()) return it->second;
+    }
     auto reader = Reader();
     auto stmt = reader.connection->Prepare(
-        "SELECT a.organisation, b.organisation FROM organisation_groups a JOIN "
-        "organisation_groups b ON a.grp = b.grp");
-    std::map<std::string, std::set<std::string>> peers;
-    while (stmt.Step() == SQLITE_ROW) peers[stmt.Text(0)].insert(stmt.Text(1));
+        "SELECT DISTINCT b.organisation FROM organisation_groups a JOIN organisation_groups b ON "
+        "a.grp = b.grp WHERE a.organisation = ?");
+    stmt.Bind(1, organisation);
+    std::set<std::string> peers;
+    while (stmt.Step() == SQLITE_ROW) peers.insert(stmt.Text(0));
     std::lock_guard lock(peers_mu_);
-    peers_ = std::move(peers);
-    return Status::Ok();
+    peers_[organisation] = peers;
+    return peers;
   }
 
   VisibilityClause Visibility(const Principal& viewer, const std::string& t) {
     VisibilityClause v;
-    std::set<std::string> peers;
-    {
-      std::lock_guard lock(peers_mu_);
-      if (auto it = peers_.find(viewer.organisation); it != peers_.end()) peers = it->second;
-    }
+    const std::set<std::string> peers = PeersOf(viewer.organisation);
     v.sql = fmt::format(
         "({0}.organisation = ? OR {0}.distribution = {1} OR ({0}.distribution = "
         "{2} AND {0}.org_country = ?)",

@@ -459,6 +459,9 @@ bool PhraseAt(std::string_view text, size_t pos, std::string_view phrase) {
 
 size_t FindDateOfBirth(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
+    // Every phrase starts a word with 'b' or 'd': a cheap test that skips most positions.
+    const char first = Lower(text[i]);
+    if ((first != 'b' && first != 'd') || (i > 0 && IsWordByte(text[i - 1]))) continue;
     for (const BirthWord& word : kBirthWords) {
       if (!PhraseAt(text, i, word.phrase)) continue;
       const size_t end = i + word.phrase.size();

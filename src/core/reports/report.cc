@@ -242,6 +242,23 @@ std::optional<size_t> Utf8Length(std::string_view s) {
   return count;
 }
 
+// The length of a string as dump() writes it: quoted, with '"', '\\' and control characters
+// escaped. (Exact for valid UTF-8; dump() would refuse anything else.)
+size_t DumpedStringSize(std::string_view s) {
+  size_t size = 2;
+  for (const char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      size += 2;
+    } else if (byte < 0x20) {
+      size += 6;  // \u00XX
+    } else {
+      size += 1;
+    }
+  }
+  return size;
+}
+
 // Whether body.dump() would be longer than `limit`, computed without recursion (a hostile body
 // may nest deeper than the stack allows) and without throwing on invalid UTF-8.
 bool SerialisedLongerThan(const json& body, size_t limit) {
@@ -253,9 +270,11 @@ bool SerialisedLongerThan(const json& body, size_t limit) {
     if (value.is_object() || value.is_array()) {
       size += 2 + (value.empty() ? 0 : value.size() - 1);  // brackets and commas
       for (auto it = value.begin(); it != value.end(); ++it) {
-        if (value.is_object()) size += Quoted(it.key()).size() + 1;  // "key":
+        if (value.is_object()) size += DumpedStringSize(it.key()) + 1;  // "key":
         pending.push_back(&*it);
       }
+    } else if (value.is_string()) {
+      size += DumpedStringSize(value.get_ref<const std::string&>());
     } else {
       size += value.dump(-1, ' ', false, json::error_handler_t::replace).size();
     }

@@ -229,6 +229,8 @@ TEST(ValidateReport, AnOversizedBodyIsRefusedAtTheRoot) {
   // Exactly at the limit is accepted: the limit is on body.dump(), as the store writes it.
   // 4,000 characters is the SMILES limit, so the filler is spread over several substances.
   json at_limit = ValidBody("seizure_minimal");
+  // Text that dump() escapes, so that the validator's count of the escapes is checked too.
+  at_limit["substances"].push_back({{"smiles", "q\"b\\n\nt\tc\x01\x1f/\x7f\u00e9\u4e2d"}});
   const std::size_t remaining = kMaxReportBytes - at_limit.dump().size();
   const std::size_t overhead = json({{"smiles", ""}}).dump().size() + 1;  // and a comma
   const std::size_t chunks = (remaining + overhead + 3999) / (overhead + 4000);

@@ -1,0 +1,201 @@
+// Report storage throughput, against the obvious baselines measured in the same run.
+//
+// Reports: the demo history generator's realistic bodies (every kind, 27 countries), run once
+// through the intake (validation, pseudonyms, substance resolution) on all cores.
+// 1. Bulk import into SQLite (WAL, synchronous=FULL): Sentinel's Submit of 1,000-report
+//    batches, against one report per transaction (what a naive loader does).
+// 2. Weekly aggregate by substance × country over every report: Sentinel's summary table,
+//    against GROUP BY over the reports themselves.
+// --reports=N sets the history size; --scale=K stores it K times (fresh keys) before the
+// aggregate, to reach millions of reports.
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "adapters/sqlite/sqlite_store.h"
+#include "app/demo_history.h"
+#include "app/library_loader.h"
+#include "app/node.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::size_t Arg(int argc, char** argv, const char* name, std::size_t fallback) {
+  const std::size_t n = std::strlen(name);
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strncmp(argv[i], name, n)) return std::strtoull(argv[i] + n, nullptr, 10);
+  }
+  return fallback;
+}
+
+// The same weekly aggregate as Store::Aggregate for an organisation that sees only
+// `everyone`-level reports (distribution 3), computed from the reports themselves.
+double RawAggregateSeconds(const std::string& path, std::int64_t* rows) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  const char* sql =
+      "SELECT r.day - (((r.day + 3) % 7 + 7) % 7) AS week, rs.substance, r.country, "
+      "COUNT(DISTINCT r.seq) FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE "
+      "r.distribution = 3 AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) GROUP BY week, "
+      "rs.substance, r.country";
+  sqlite3_stmt* stmt = nullptr;
+  const auto t0 = Clock::now();
+  sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  *rows = 0;
+  while (sqlite3_step(stmt) == SQLITE_ROW) ++*rows;
+  const double s = Seconds(Clock::now() - t0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sentinel;
+  namespace fs = std::filesystem;
+  const std::size_t n_reports = Arg(argc, argv, "--reports=", 200'000);
+  const std::size_t scale = Arg(argc, argv, "--scale=", 1);
+  const std::size_t naive_n = Arg(argc, argv, "--naive=", 3'000);
+  const fs::path dir = fs::temp_directory_path() / ("sentinel-store-bench-" +
+                                                    std::to_string(::getpid()));
+  fs::create_directories(dir);
+
+  app::NodeOptions options;
+  options.db = (dir / "intake.db").string();
+  auto node = app::OpenNode(options, std::cerr);
+  if (!node.ok()) {
+    std::fprintf(stderr, "%s\n", node.status().ToString().c_str());
+    return 2;
+  }
+  const fs::path data = app::ResolveDataDir();
+  auto reference = app::ParseDemoReference(*app::ReadWholeFile((data / "demo/places.tsv").string()),
+                                           *app::ReadWholeFile((data / "demo/substances.tsv").string()));
+  if (!reference.ok()) return 2;
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const app::DemoHistory history = app::GenerateDemoHistory(*reference, today, n_reports, 7);
+
+  // Intake on all cores.
+  std::vector<reports::SubmitItem> items(history.reports.size());
+  std::vector<const app::DemoOrganisation*> owner(history.reports.size());
+  std::map<std::string, const app::DemoOrganisation*> by_id;
+  for (const auto& o : history.organisations) by_id[o.id] = &o;
+  std::atomic<std::size_t> next{0}, refused{0};
+  auto t0 = Clock::now();
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
+    pool.emplace_back([&] {
+      for (std::size_t i = next++; i < items.size(); i = next++) {
+        auto p = node->intake->Prepare(history.reports[i].body, "");
+        if (!p.item) {
+          ++refused;
+          continue;
+        }
+        items[i] = std::move(*p.item);
+        owner[i] = by_id.at(history.reports[i].organisation_id);
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  const double intake_s = Seconds(Clock::now() - t0);
+  std::fprintf(stderr, "intake: %zu reports in %.1f s (%zu refused)\n", items.size(), intake_s,
+               refused.load());
+
+  auto principal = [](const app::DemoOrganisation& o) {
+    reports::Principal p;
+    p.organisation = o.id;
+    p.country = o.country;
+    p.trusted_groups = o.trusted_groups;
+    p.role = reports::Role::kReporter;
+    p.user = "bench";
+    return p;
+  };
+  auto open = [&](const std::string& name) {
+    auto store = sqlite::OpenSqliteStore((dir / name).string());
+    if (!store.ok()) std::abort();
+    for (const auto& o : history.organisations) {
+      (void)(*store)->PutOrganisation(reports::NodeAdministrator(),
+                                      {o.id, o.name, o.country, o.trusted_groups});
+    }
+    return std::move(store).value();
+  };
+
+  // Baseline: one report per transaction.
+  auto naive = open("naive.db");
+  const std::size_t n_naive = std::min(naive_n, items.size());
+  t0 = Clock::now();
+  for (std::size_t i = 0; i < n_naive; ++i) {
+    std::vector<reports::SubmitOutcome> out;
+    if (!owner[i]) continue;
+    (void)naive->Submit(principal(*owner[i]), {items[i]}, &out);
+  }
+  const double naive_rate = static_cast<double>(n_naive) / Seconds(Clock::now() - t0);
+
+  // Sentinel: batches of 1,000 per organisation, in history order; `scale` copies.
+  auto store = open("bulk.db");
+  std::size_t stored = 0;
+  double bulk_s = 0;
+  for (std::size_t copy = 0; copy < scale; ++copy) {
+    std::map<const app::DemoOrganisation*, std::vector<reports::SubmitItem>> pending;
+    auto flush = [&](const app::DemoOrganisation* o) {
+      auto& batch = pending[o];
+      if (batch.empty()) return;
+      std::vector<reports::SubmitOutcome> out;
+      if (Status s = store->Submit(principal(*o), batch, &out); !s.ok()) {
+        std::fprintf(stderr, "%s\n", s.ToString().c_str());
+        std::abort();
+      }
+      stored += batch.size();
+      batch.clear();
+    };
+    const auto c0 = Clock::now();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!owner[i]) continue;
+      reports::SubmitItem item = items[i];
+      if (copy > 0) item.report.idempotency_key += "-copy" + std::to_string(copy);
+      auto& batch = pending[owner[i]];
+      batch.push_back(std::move(item));
+      if (batch.size() >= 1000) flush(owner[i]);
+    }
+    for (auto& [o, batch] : pending) flush(o);
+    bulk_s += Seconds(Clock::now() - c0);
+    if (scale > 1) std::fprintf(stderr, "  stored %zu\n", stored);
+  }
+  const double bulk_rate = static_cast<double>(stored) / bulk_s;
+
+  // Aggregates over everything stored.
+  reports::Principal everyone;  // sees `everyone`-level reports, as any foreign organisation
+  everyone.organisation = "bench-viewer";
+  everyone.country = "ZZ";
+  reports::AggregateQuery weekly;
+  t0 = Clock::now();
+  auto rows = store->Aggregate(everyone, weekly);
+  const double agg_s = Seconds(Clock::now() - t0);
+  std::int64_t raw_rows = 0;
+  const double raw_s = RawAggregateSeconds((dir / "bulk.db").string(), &raw_rows);
+
+  std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n",
+              stored, history.reports.size());
+  std::printf("  intake (validate, pseudonymise, resolve), all cores: %9.0f reports/s\n",
+              static_cast<double>(items.size()) / intake_s);
+  std::printf("  SQLite bulk import, batches of 1,000      : %9.0f reports/s\n", bulk_rate);
+  std::printf("  SQLite one report per transaction         : %9.0f reports/s\n", naive_rate);
+  std::printf("  ratio bulk / one-per-transaction: %.1fx\n", bulk_rate / naive_rate);
+  std::printf("  weekly aggregate, summary table: %.3f s (%zu rows, visible to a foreign org)\n",
+              agg_s, rows.ok() ? rows->size() : 0);
+  std::printf("  weekly aggregate, GROUP BY over reports: %.3f s (%lld rows)\n",
+              raw_s, static_cast<long long>(raw_rows));
+  std::printf("  ratio: %.1fx\n", raw_s / agg_s);
+  store.reset();
+  naive.reset();
+  fs::remove_all(dir);
+  return 0;
+}
