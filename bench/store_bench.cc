@@ -44,7 +44,8 @@ double RawAggregateSeconds(const std::string& path, std::int64_t* rows) {
   const char* sql =
       "SELECT r.day - (((r.day + 3) % 7 + 7) % 7) AS week, rs.substance, r.country, "
       "COUNT(DISTINCT r.seq) FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE "
-      "r.distribution = 3 AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) GROUP BY week, "
+      "r.distribution = 3 AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
+      "GROUP BY week, "
       "rs.substance, r.country";
   sqlite3_stmt* stmt = nullptr;
   const auto t0 = Clock::now();
@@ -65,8 +66,8 @@ int main(int argc, char** argv) {
   const std::size_t n_reports = Arg(argc, argv, "--reports=", 200'000);
   const std::size_t scale = Arg(argc, argv, "--scale=", 1);
   const std::size_t naive_n = Arg(argc, argv, "--naive=", 3'000);
-  const fs::path dir = fs::temp_directory_path() / ("sentinel-store-bench-" +
-                                                    std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("sentinel-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
 
   app::NodeOptions options;
@@ -77,8 +78,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path data = app::ResolveDataDir();
-  auto reference = app::ParseDemoReference(*app::ReadWholeFile((data / "demo/places.tsv").string()),
-                                           *app::ReadWholeFile((data / "demo/substances.tsv").string()));
+  auto reference =
+      app::ParseDemoReference(*app::ReadWholeFile((data / "demo/places.tsv").string()),
+                              *app::ReadWholeFile((data / "demo/substances.tsv").string()));
   if (!reference.ok()) return 2;
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   const app::DemoHistory history = app::GenerateDemoHistory(*reference, today, n_reports, 7);
@@ -119,7 +121,9 @@ int main(int argc, char** argv) {
     return p;
   };
   auto open = [&](const std::string& name) {
-    auto store = sqlite::OpenSqliteStore((dir / name).string());
+    sqlite::SqliteOptions so;
+    so.synchronous_full = std::getenv("BENCH_NOSYNC") == nullptr;
+    auto store = sqlite::OpenSqliteStore((dir / name).string(), so);
     if (!store.ok()) std::abort();
     for (const auto& o : history.organisations) {
       (void)(*store)->PutOrganisation(reports::NodeAdministrator(),
@@ -182,8 +186,8 @@ int main(int argc, char** argv) {
   std::int64_t raw_rows = 0;
   const double raw_s = RawAggregateSeconds((dir / "bulk.db").string(), &raw_rows);
 
-  std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n",
-              stored, history.reports.size());
+  std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n", stored,
+              history.reports.size());
   std::printf("  intake (validate, pseudonymise, resolve), all cores: %9.0f reports/s\n",
               static_cast<double>(items.size()) / intake_s);
   std::printf("  SQLite bulk import, batches of 1,000      : %9.0f reports/s\n", bulk_rate);
@@ -191,8 +195,8 @@ int main(int argc, char** argv) {
   std::printf("  ratio bulk / one-per-transaction: %.1fx\n", bulk_rate / naive_rate);
   std::printf("  weekly aggregate, summary table: %.3f s (%zu rows, visible to a foreign org)\n",
               agg_s, rows.ok() ? rows->size() : 0);
-  std::printf("  weekly aggregate, GROUP BY over reports: %.3f s (%lld rows)\n",
-              raw_s, static_cast<long long>(raw_rows));
+  std::printf("  weekly aggregate, GROUP BY over reports: %.3f s (%lld rows)\n", raw_s,
+              static_cast<long long>(raw_rows));
   std::printf("  ratio: %.1fx\n", raw_s / agg_s);
   store.reset();
   naive.reset();

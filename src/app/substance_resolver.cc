@@ -123,7 +123,7 @@ Result<reports::ResolvedMention> SubstanceResolver::Resolve(
   }
   auto record = Lookup(m, &out.resolved_by);
   if (!record.ok()) return record.status();
-  out.substance = std::move(record).value();
+  out.substance = std::make_shared<const reports::SubstanceRecord>(std::move(record).value());
   std::lock_guard lock(mu_);
   if (cache_.size() >= kCacheLimit) cache_.clear();
   cache_.emplace(cache_key, std::make_pair(out.substance, out.resolved_by));

@@ -40,7 +40,9 @@ class SubstanceResolver {
   std::shared_ptr<const classify::Classifier> classifier_;
   std::optional<spectra::CompoundClasses> classes_;
   mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::pair<reports::SubstanceRecord, std::string>> cache_;
+  mutable std::unordered_map<
+      std::string, std::pair<std::shared_ptr<const reports::SubstanceRecord>, std::string>>
+      cache_;
 };
 
 }  // namespace sentinel::app

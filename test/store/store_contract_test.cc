@@ -32,11 +32,13 @@ Report Seizure(const std::string& key, const std::string& date, const std::strin
 ResolvedMention Mention(const std::string& name, const std::string& smiles,
                         std::vector<std::string> classes = {}) {
   ResolvedMention m;
-  m.substance.key = smiles.empty() ? "name:" + name : smiles;
-  m.substance.name = name;
-  m.substance.smiles = smiles;
-  m.substance.in_knowledge_base = true;
-  m.substance.classes = std::move(classes);
+  auto record = std::make_shared<SubstanceRecord>();
+  record->key = smiles.empty() ? "name:" + name : smiles;
+  record->name = name;
+  record->smiles = smiles;
+  record->in_knowledge_base = true;
+  record->classes = std::move(classes);
+  m.substance = std::move(record);
   m.role = "main";
   m.resolved_by = "name";
   return m;

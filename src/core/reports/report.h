@@ -27,8 +27,8 @@ std::string_view DistributionName(Distribution d);  // "organisation", "trusted_
 std::optional<Distribution> ParseDistribution(std::string_view name);
 
 // Limits a body must keep (also enforced on the HTTP request as a whole).
-inline constexpr std::size_t kMaxReportBytes = 64 * 1024;
-inline constexpr std::size_t kMaxRequestBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxReportBytes = 64 * std::size_t{1024};
+inline constexpr std::size_t kMaxRequestBytes = 1024 * std::size_t{1024};
 inline constexpr std::size_t kMaxBatchReports = 1000;
 
 // One substance named in a report, as submitted (resolution happens later, outside the core
@@ -49,7 +49,7 @@ struct Report {
   std::string subdivision;       // ISO 3166-2, or empty
   std::optional<double> lat, lon;
   std::vector<SubstanceMention> substances;
-  std::string form;  // seizure form; empty for other kinds
+  std::string form;     // seizure form; empty for other kinds
   nlohmann::json body;  // the validated body (vendor_handle replaced by vendor_pseudonym)
 };
 

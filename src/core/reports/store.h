@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,9 +68,10 @@ struct SubstanceRecord {
   nlohmann::json classification;     // the classify contract's JSON, or null
 };
 
-// A substance mention after resolution.
+// A substance mention after resolution. The record is shared: thousands of reports name the
+// same substance, and its classification is kilobytes.
 struct ResolvedMention {
-  SubstanceRecord substance;
+  std::shared_ptr<const SubstanceRecord> substance;
   std::string role;
   std::optional<double> purity_percent;
   std::string resolved_by;  // "name", "SMILES", "InChI", "spectrum"
