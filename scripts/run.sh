@@ -1,16 +1,10 @@
 #!/usr/bin/env bash
-# Sentinel's main job on its embedded default: build, then identify the shipped example
-# spectra against the shipped SWGDRUG library, search one of them as if it were a new
-# analogue that no library holds, and classify the example structures under UN, US, CN and UK
-# law with the shipped knowledge base and class rules.
+# Sentinel's main job on its embedded default: build, then serve the report API on a local
+# demo database (sentinel-demo/, created with a generated multi-year history on first start)
+# and print its URL and an API token. Stop it with Ctrl-C; it starts at once the next time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" build
 cd "$root"
-echo "== build/sentinel identify --top 5 data/examples/*"
-build/sentinel identify --top 5 data/examples/*.jdx data/examples/*.txt
-echo "== build/sentinel identify --top 5 --exclude Carfentanil data/examples/seizure-tablet-carfentanil.jdx"
-build/sentinel identify --top 5 --exclude Carfentanil data/examples/seizure-tablet-carfentanil.jdx
-echo "== build/sentinel classify data/examples/seized-structures.smi"
-build/sentinel classify data/examples/seized-structures.smi
+exec build/sentinel serve --demo --listen "${SENTINEL_LISTEN:-127.0.0.1:8080}"

@@ -585,6 +585,7 @@ ApiServer::ApiServer(reports::Store* store, ApiCallbacks callbacks, ServerOption
   impl_->server.set_read_timeout(10, 0);
   impl_->server.set_write_timeout(10, 0);
   impl_->server.set_keep_alive_max_count(10000);
+  impl_->server.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
   impl_->Routes();
 }
 
