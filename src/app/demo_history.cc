@@ -1,5 +1,7 @@
 #include "app/demo_history.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -140,7 +142,8 @@ Result<std::vector<TsvRow>> ReadTsv(std::string_view text, std::string_view file
         for (std::string_view h : header) {
           expected += (expected.empty() ? "" : " ") + std::string(h);
         }
-        return Status::InvalidArgument(where + ": the header must be the columns: " + expected);
+        return Status::InvalidArgument(
+            fmt::format("{}: the header must be the columns: {}", where, expected));
       }
       seen_header = true;
       continue;
@@ -741,17 +744,17 @@ std::size_t Generator::AddOrganisation(std::string id, std::string name, const s
                                        const std::string& region, std::string role) {
   // Trusted groups as real networks form them: by region, and by trade across regions.
   std::vector<std::string> groups;
-  if (region == "europe" || region == "uk_ireland") groups.push_back("european-early-warning");
-  if (region == "uk_ireland") groups.push_back("uk-ireland-drug-alerts");
-  if (region == "north_america") groups.push_back("north-american-opioid-network");
-  if (region == "oceania") groups.push_back("oceania-early-warning");
-  if (region == "latin_america") groups.push_back("latin-american-drug-observatories");
-  if (region == "asia" || region == "africa") groups.push_back("global-smart-partners");
-  if (role == "customs") groups.push_back("precursor-taskforce");
-  if (role == "wastewater_programme") groups.push_back("wastewater-network");
-  if (role == "online_monitoring") groups.push_back("online-markets-network");
+  if (region == "europe" || region == "uk_ireland") groups.emplace_back("european-early-warning");
+  if (region == "uk_ireland") groups.emplace_back("uk-ireland-drug-alerts");
+  if (region == "north_america") groups.emplace_back("north-american-opioid-network");
+  if (region == "oceania") groups.emplace_back("oceania-early-warning");
+  if (region == "latin_america") groups.emplace_back("latin-american-drug-observatories");
+  if (region == "asia" || region == "africa") groups.emplace_back("global-smart-partners");
+  if (role == "customs") groups.emplace_back("precursor-taskforce");
+  if (role == "wastewater_programme") groups.emplace_back("wastewater-network");
+  if (role == "online_monitoring") groups.emplace_back("online-markets-network");
   if (role == "emergency_department" || role == "medical_examiner") {
-    groups.push_back("clinical-toxicology-network");
+    groups.emplace_back("clinical-toxicology-network");
   }
   orgs_.list.push_back(
       {std::move(id), std::move(name), country, std::move(groups), std::move(role)});
@@ -932,7 +935,8 @@ std::vector<Cell> Generator::SampleCells(int kind, std::size_t count, Rng& rng) 
 int Generator::RandomDayIn(int month, Rng& rng) const {
   const int first = DayNumber(std::max(FirstDayOfMonth(month), Day(kFirstYear, 1, 1)));
   const int last = DayNumber(std::min(LastDayOfMonth(month), today_));
-  return first + static_cast<int>(rng.Below(static_cast<std::size_t>(last - first + 1)));
+  return first + static_cast<int>(rng.Below(static_cast<std::size_t>(last) -
+                                            static_cast<std::size_t>(first) + 1));
 }
 
 std::string Generator::Distribution(int kind, Rng& rng) const {
@@ -1012,7 +1016,7 @@ std::optional<std::size_t> Generator::PickCoOccurring(const std::vector<Mention>
     });
     if (present) continue;
     const double activity = Activity(r, place, month);
-    if (activity > 0) scratch_.push_back({r, activity});
+    if (activity > 0) scratch_.emplace_back(r, activity);
   }
   if (scratch_.empty()) return std::nullopt;
   return rng.Pick(scratch_);
@@ -1044,7 +1048,8 @@ std::optional<std::size_t> Generator::PlaceBySubdivision(std::string_view subdiv
 std::size_t Generator::RandomPlaceIn(std::string_view country, Rng& rng) const {
   const std::vector<std::size_t>& places = places_of_country_.find(country)->second;
   std::vector<std::pair<std::size_t, double>> weighted;
-  for (const std::size_t p : places) weighted.push_back({p, ref_.places[p].population});
+  weighted.reserve(places.size());
+  for (const std::size_t p : places) weighted.emplace_back(p, ref_.places[p].population);
   return rng.Pick(weighted);
 }
 
@@ -1423,7 +1428,7 @@ void Generator::GeneratePrecursors(std::size_t count) {
     const std::string& destination = ref_.places[cell.place].country;
     std::vector<std::pair<std::string, double>> origins;
     for (const DemoWeightedKey& o : s.origins) {
-      if (o.key != destination) origins.push_back({o.key, o.weight});
+      if (o.key != destination) origins.emplace_back(o.key, o.weight);
     }
     if (origins.empty()) continue;
     const std::string origin = rng.Pick(origins);
@@ -1531,7 +1536,7 @@ void Generator::BuildVendors(std::size_t listings) {
       for (int k = 0; k < classes; ++k) v.classes.insert(rng.Pick(kClassWeights));
       const int span = last_month_ - first_month_ + 1;
       v.first_month =
-          first_month_ - 12 + static_cast<int>(rng.Below(static_cast<std::size_t>(span + 12)));
+          first_month_ - 12 + static_cast<int>(rng.Below(static_cast<std::size_t>(span) + 12));
       v.last_month = v.first_month + 3 + static_cast<int>(rng.LogNormal(18, 0.7));
       v.activity = 1 / std::pow(1 - rng.Uniform(), 0.7) - 0.5;
       vendors_of_country_[country].push_back(vendors_.size());
@@ -1552,10 +1557,11 @@ void Generator::GenerateListings(std::size_t count) {
     for (const std::size_t v : candidates) {
       const Vendor& vendor = vendors_[v];
       if (cell.month < vendor.first_month || cell.month > vendor.last_month) continue;
-      scratch_.push_back({v, vendor.activity * (vendor.classes.count(s.substance_class) ? 20 : 1)});
+      scratch_.emplace_back(v,
+                            vendor.activity * (vendor.classes.count(s.substance_class) ? 20 : 1));
     }
     if (scratch_.empty()) {
-      for (const std::size_t v : candidates) scratch_.push_back({v, vendors_[v].activity});
+      for (const std::size_t v : candidates) scratch_.emplace_back(v, vendors_[v].activity);
     }
     const Vendor& vendor = vendors_[rng.Pick(scratch_)];
     const std::size_t platform =

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <filesystem>
@@ -160,7 +161,7 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
   }
   out.flush();
   server.Serve();
-  pthread_kill(stopper.native_handle(), SIGTERM);
+  kill(getpid(), SIGTERM);  // wakes the signal thread if the server stopped on its own
   stopper.join();
   return 0;
 }

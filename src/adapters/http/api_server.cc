@@ -551,7 +551,7 @@ struct ApiServer::Impl {
       }
     });
     server.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
           std::string what = "internal error";
           try {
             if (ep) std::rethrow_exception(ep);
