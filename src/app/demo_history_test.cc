@@ -147,8 +147,8 @@ TEST(DemoReferenceTest, ErrorsNameTheLineAndColumn) {
 }
 
 // The knowledge base gives a name to the first row (files in name order) that claims it, so a
-// name is only safe when that row is the substance meant: "Methamphetamine", for one, is first
-// claimed as a synonym of levomethamphetamine.
+// name is only safe when that row is the substance meant (a generic name listed as a synonym
+// of one stereoisomer would resolve to that isomer).
 TEST(DemoReferenceTest, NamesAreTheKnowledgeBasesOwnOrNew) {
   std::vector<fs::path> lists;
   for (const auto& entry : fs::directory_iterator(fs::path(SENTINEL_DATA_DIR) / "kb" / "lists")) {
