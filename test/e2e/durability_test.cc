@@ -32,18 +32,6 @@ constexpr int kClients = 4;
 constexpr int kBatch = 25;
 constexpr int kKills = 4;
 
-std::string Cli(const std::string& args) {
-  const std::string cmd = std::string("'") + SENTINEL_BINARY + "' " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[512];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 json Report(int n) {
   static const char* kSubstances[] = {"Fentanyl", "Xylazine", "Heroin", "Carfentanil",
                                       "Bromazolam"};
@@ -62,9 +50,9 @@ TEST(Durability, AcknowledgedReportsSurviveSigkill) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string db = (dir / "node.db").string();
-  Cli("admin organisation --db '" + db + "' --id lab --country US");
-  const std::string token =
-      Cli("admin token --db '" + db + "' --organisation lab --user loader --role reporter");
+  test::SentinelOutput("admin organisation --db '" + db + "' --id lab --country US");
+  const std::string token = test::SentinelOutput(
+      "admin token --db '" + db + "' --organisation lab --user loader --role reporter");
   ASSERT_EQ(token.rfind("snt_", 0), 0u);
 
   std::mutex mu;

@@ -15,18 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string Sentinel(const std::string& args, int* exit_code = nullptr) {
-  const std::string cmd = std::string("'") + SENTINEL_BINARY + "' " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
+using test::SentinelOutput;
 
 json Seizure(const std::string& key, json substances, const std::string& date = "2026-03-02",
              json place = {{"country", "US"}, {"subdivision", "US-OH"}}) {
@@ -44,14 +33,15 @@ class ServeTest : public ::testing::Test {
     db_ = (dir_ / "node.db").string();
     const std::string db = " --db '" + db_ + "'";
     int code = 0;
-    Sentinel("admin organisation" + db + " --id lab-oh --country US --group midwest", &code);
+    SentinelOutput("admin organisation" + db + " --id lab-oh --country US --group midwest", &code);
     ASSERT_EQ(code, 0);
-    Sentinel("admin organisation" + db + " --id ed-gb --country GB", &code);
+    SentinelOutput("admin organisation" + db + " --id ed-gb --country GB", &code);
     ASSERT_EQ(code, 0);
-    reporter_ =
-        Sentinel("admin token" + db + " --organisation lab-oh --user bench-1 --role reporter");
-    reader_ = Sentinel("admin token" + db + " --organisation ed-gb --user triage --role reader");
-    admin_ = Sentinel("admin token" + db + " --organisation lab-oh --user lead --role admin");
+    reporter_ = SentinelOutput("admin token" + db +
+                               " --organisation lab-oh --user bench-1 --role reporter");
+    reader_ =
+        SentinelOutput("admin token" + db + " --organisation ed-gb --user triage --role reader");
+    admin_ = SentinelOutput("admin token" + db + " --organisation lab-oh --user lead --role admin");
     ASSERT_EQ(reporter_.rfind("snt_", 0), 0u) << reporter_;
     server_ = new test::ServerProcess();
     ASSERT_TRUE(server_->Start({"--db", db_}, (dir_ / "server.log").string())) << server_->error();

@@ -20,6 +20,21 @@
 
 namespace sentinel::test {
 
+// Runs SENTINEL_BINARY with `args` (a shell fragment), stderr discarded; its stdout without
+// trailing newlines. The exit code goes to *exit_code when given.
+inline std::string SentinelOutput(const std::string& args, int* exit_code = nullptr) {
+  const std::string cmd = std::string("'") + SENTINEL_BINARY + "' " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 class ServerProcess {
  public:
   // Runs SENTINEL_BINARY with `args` (serve ... --listen 127.0.0.1:0 is added), waits until it

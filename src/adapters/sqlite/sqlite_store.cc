@@ -225,6 +225,12 @@ Status Migrate(Connection& c) {
   return Status::Ok();
 }
 
+// The columns ReadReport reads, in its order, from `reports r`.
+constexpr std::string_view kSelectReport =
+    "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
+    "r.date, r.country, r.subdivision, r.body, "
+    "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) FROM reports r ";
+
 std::int64_t DayNumber(std::chrono::sys_days d) { return d.time_since_epoch().count(); }
 
 // The SQL condition that applies the distribution rule (reports::Visible) to a row with
@@ -271,12 +277,7 @@ class SqliteStore final : public reports::Store {
     auto reader = Reader();
     Connection& c = *reader.connection;
     const VisibilityClause vis = Visibility(viewer, "r");
-    std::string sql =
-        "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
-        "r.date, r.country, r.subdivision, r.body, "
-        "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
-        "FROM reports r WHERE " +
-        vis.sql;
+    std::string sql = std::string(kSelectReport) + "WHERE " + vis.sql;
     std::vector<std::string> params = vis.params;
     std::vector<std::int64_t> ints;
     if (q.kind) sql += fmt::format(" AND r.kind = {}", static_cast<int>(*q.kind));
@@ -332,12 +333,9 @@ class SqliteStore final : public reports::Store {
     auto reader = Reader();
     Connection& c = *reader.connection;
     const VisibilityClause vis = Visibility(viewer, "r");
-    std::string sql =
-        "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
-        "r.date, r.country, r.subdivision, r.body, "
-        "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
-        "FROM reports r WHERE r.id = ? AND " +
-        vis.sql + (version > 0 ? " AND r.version = ?" : "") + " ORDER BY r.version DESC LIMIT 1";
+    std::string sql = std::string(kSelectReport) + "WHERE r.id = ? AND " + vis.sql +
+                      (version > 0 ? " AND r.version = ?" : "") +
+                      " ORDER BY r.version DESC LIMIT 1";
     auto stmt = c.Prepare(sql);
     int i = 1;
     stmt.Bind(i++, id);
