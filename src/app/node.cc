@@ -5,6 +5,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "adapters/postgres/pg_store.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/classify_command.h"
 #include "app/library_loader.h"
@@ -24,7 +25,15 @@ Result<Node> OpenNode(const NodeOptions& options, std::ostream& err) {
   const std::string data_dir = options.data_dir.empty() ? ResolveDataDir() : options.data_dir;
   std::string key_file = options.key_file;
   if (IsPostgresUrl(options.db)) {
-    return Status::InvalidArgument("PostgreSQL support is not built into this version");
+    // Nodes sharing a database must pseudonymise vendor handles alike, so they share one key,
+    // which cannot sit beside a database that is not a file.
+    if (key_file.empty()) {
+      return Status::InvalidArgument(
+          "a PostgreSQL database needs the node key file named explicitly (--key-file)");
+    }
+    auto store = postgres::OpenPostgresStore(options.db);
+    if (!store.ok()) return store.status();
+    node.store = std::move(store).value();
   } else {
     const auto parent = std::filesystem::path(options.db).parent_path();
     if (!parent.empty()) {

@@ -1,0 +1,182 @@
+// The PostgreSQL schema as numbered migrations, the counterpart of adapters/sqlite/schema.h.
+// A database records the migrations applied to it (schema_migrations); each node applies the
+// missing ones, in order, each in its own transaction under a transaction-level advisory lock,
+// so nodes that start at the same time neither race nor apply a migration twice. Never edit a
+// released migration: add one.
+//
+// Reports, their substance links, supersessions, token revocations and the audit log are
+// append-only: triggers refuse UPDATE, DELETE and TRUNCATE. `counts` is the weekly and monthly
+// summary (derived, maintained in the same transaction as each report) that makes aggregates
+// fast.
+//
+// Keys, places and classes are COLLATE "C": ordering and lower() then behave byte-wise as in
+// SQLite, whatever locale the cluster was created with, so both backends sort alike.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sentinel::postgres {
+
+// The key of the advisory lock that serialises migrations ("sentinel" in ASCII).
+inline constexpr std::int64_t kMigrationLockKey = 0x73656e74696e656c;
+
+inline constexpr std::string_view kMigrations[] = {
+    // 1: reports, substances, access control, audit, summary counts.
+    R"sql(
+CREATE TABLE organisations (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT NOT NULL,
+  country TEXT COLLATE "C" NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE organisation_groups (
+  organisation TEXT COLLATE "C" NOT NULL REFERENCES organisations(id),
+  grp TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (organisation, grp)
+);
+CREATE INDEX organisation_groups_grp ON organisation_groups(grp);
+CREATE TABLE tokens (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  organisation TEXT COLLATE "C" NOT NULL REFERENCES organisations(id),
+  user_name TEXT NOT NULL,
+  role SMALLINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE token_revocations (
+  token BIGINT PRIMARY KEY REFERENCES tokens(id),
+  revoked_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE substances (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  key TEXT COLLATE "C" NOT NULL UNIQUE,
+  name TEXT COLLATE "C" NOT NULL,
+  smiles TEXT NOT NULL,
+  inchikey TEXT NOT NULL,
+  in_kb BOOLEAN NOT NULL,
+  classification TEXT NOT NULL,
+  first_recorded TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX substances_name ON substances(lower(name));
+CREATE TABLE substance_classes (
+  substance BIGINT NOT NULL REFERENCES substances(id),
+  class TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (substance, class)
+);
+CREATE INDEX substance_classes_class ON substance_classes(class);
+CREATE TABLE reports (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT COLLATE "C" NOT NULL,
+  version INTEGER NOT NULL,
+  organisation TEXT COLLATE "C" NOT NULL,
+  org_country TEXT COLLATE "C" NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  kind SMALLINT NOT NULL,
+  distribution SMALLINT NOT NULL,
+  date DATE NOT NULL,
+  day INTEGER NOT NULL,        -- days since 1970-01-01, as in SQLite
+  month_day INTEGER NOT NULL,  -- day number of the first of date's month
+  country TEXT COLLATE "C" NOT NULL,
+  subdivision TEXT COLLATE "C" NOT NULL,
+  lat DOUBLE PRECISION,
+  lon DOUBLE PRECISION,
+  body TEXT NOT NULL,  -- the JSON text exactly as SQLite keeps it: replays compare it byte-wise
+  received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  -- Two submitters of one key cannot both insert: the second waits for the first and fails.
+  UNIQUE (organisation, idempotency_key),
+  UNIQUE (id, version)
+);
+CREATE INDEX reports_date ON reports(date);
+CREATE INDEX reports_country ON reports(country, date);
+CREATE INDEX reports_subdivision ON reports(subdivision, date);
+CREATE TABLE report_substances (
+  seq BIGINT NOT NULL REFERENCES reports(seq),
+  ordinal INTEGER NOT NULL,
+  substance BIGINT NOT NULL REFERENCES substances(id),
+  role TEXT NOT NULL,
+  purity DOUBLE PRECISION,
+  resolved_by TEXT NOT NULL,
+  PRIMARY KEY (seq, ordinal)
+);
+CREATE INDEX report_substances_substance ON report_substances(substance, seq);
+CREATE TABLE supersessions (
+  old_seq BIGINT PRIMARY KEY REFERENCES reports(seq),
+  new_seq BIGINT NOT NULL UNIQUE REFERENCES reports(seq)
+);
+-- Unlike SQLite's, the key holds org_country: rows of one organisation filed before and after
+-- it changed country must not merge, or national visibility would follow the older country.
+CREATE TABLE counts (
+  period SMALLINT NOT NULL,  -- 0 week (start: the Monday), 1 month (start: the first)
+  start_day INTEGER NOT NULL,
+  substance BIGINT NOT NULL REFERENCES substances(id),
+  country TEXT COLLATE "C" NOT NULL,
+  subdivision TEXT COLLATE "C" NOT NULL,
+  kind SMALLINT NOT NULL,
+  organisation TEXT COLLATE "C" NOT NULL,
+  org_country TEXT COLLATE "C" NOT NULL,
+  distribution SMALLINT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (period, start_day, substance, country, subdivision, kind, organisation,
+               org_country, distribution)
+);
+-- Aggregates for one substance (the common question) without scanning every period.
+CREATE INDEX counts_substance ON counts(period, substance, start_day);
+CREATE TABLE audit (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- The time of the insert, not of the transaction's start: entries are appended in commit
+  -- order (see pg_store.cc), and their times then run in the same order.
+  at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+  organisation TEXT COLLATE "C" NOT NULL,
+  user_name TEXT NOT NULL,
+  token BIGINT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_organisation ON audit(organisation, seq);
+
+CREATE FUNCTION sentinel_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER reports_append_only BEFORE UPDATE OR DELETE ON reports
+  FOR EACH ROW EXECUTE FUNCTION sentinel_refuse_change('reports are append-only');
+CREATE TRIGGER reports_no_truncate BEFORE TRUNCATE ON reports
+  FOR EACH STATEMENT EXECUTE FUNCTION sentinel_refuse_change('reports are append-only');
+CREATE TRIGGER report_substances_append_only BEFORE UPDATE OR DELETE ON report_substances
+  FOR EACH ROW EXECUTE FUNCTION sentinel_refuse_change('reports are append-only');
+CREATE TRIGGER report_substances_no_truncate BEFORE TRUNCATE ON report_substances
+  FOR EACH STATEMENT EXECUTE FUNCTION sentinel_refuse_change('reports are append-only');
+CREATE TRIGGER supersessions_append_only BEFORE UPDATE OR DELETE ON supersessions
+  FOR EACH ROW EXECUTE FUNCTION sentinel_refuse_change('supersessions are append-only');
+CREATE TRIGGER supersessions_no_truncate BEFORE TRUNCATE ON supersessions
+  FOR EACH STATEMENT EXECUTE FUNCTION sentinel_refuse_change('supersessions are append-only');
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+  FOR EACH ROW EXECUTE FUNCTION sentinel_refuse_change('the audit log is append-only');
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+  FOR EACH STATEMENT EXECUTE FUNCTION sentinel_refuse_change('the audit log is append-only');
+CREATE TRIGGER token_revocations_permanent BEFORE UPDATE OR DELETE ON token_revocations
+  FOR EACH ROW EXECUTE FUNCTION sentinel_refuse_change('revocations are permanent');
+CREATE TRIGGER token_revocations_no_truncate BEFORE TRUNCATE ON token_revocations
+  FOR EACH STATEMENT EXECUTE FUNCTION sentinel_refuse_change('revocations are permanent');
+)sql",
+};
+
+// The triggers above, which CheckIntegrity requires present and enabled: ALTER TABLE ...
+// DISABLE TRIGGER would otherwise switch append-only off without a trace in the data.
+inline constexpr std::string_view kAppendOnlyTriggers[] = {
+    "reports_append_only",
+    "reports_no_truncate",
+    "report_substances_append_only",
+    "report_substances_no_truncate",
+    "supersessions_append_only",
+    "supersessions_no_truncate",
+    "audit_append_only",
+    "audit_no_truncate",
+    "token_revocations_permanent",
+    "token_revocations_no_truncate",
+};
+
+}  // namespace sentinel::postgres
