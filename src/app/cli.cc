@@ -136,6 +136,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   serve_cmd->add_option("--threads", serve.threads, "HTTP handler threads")
       ->check(CLI::Range(1, 1024));
   serve_cmd->add_option("--data", serve.data_dir, "Data directory (default: the shipped data)");
+  serve_cmd->add_option(
+      "--key-file", serve.key_file,
+      "Node key file for pseudonymising vendor handles (default: <db>.key beside a SQLite file; "
+      "required with PostgreSQL, and shared by every node on one database)");
 
   ImportOptions import;
   bool import_no_progress = false;
@@ -148,6 +152,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   import_cmd->add_option("--organisation", import.organisation, "Source organisation of every row")
       ->required();
   import_cmd->add_option("--data", import.data_dir, "Data directory (default: the shipped data)");
+  import_cmd->add_option(
+      "--key-file", import.key_file,
+      "Node key file for pseudonymising vendor handles (default: <db>.key beside a SQLite file; "
+      "required with PostgreSQL, and shared by every node on one database)");
   import_cmd->add_flag("--no-progress", import_no_progress, "No progress counts on stderr");
 
   AdminOptions admin;

@@ -19,6 +19,16 @@ bool IsPostgresUrl(const std::string& db) {
 
 }  // namespace
 
+std::string PrintableDb(const std::string& db) {
+  if (!IsPostgresUrl(db)) return db;
+  // postgresql://user:secret@host/db: the password must not reach logs or terminals.
+  const auto scheme_end = db.find("://") + 3;
+  const auto at = db.find('@', scheme_end);
+  const auto colon = db.find(':', scheme_end);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return db;
+  return db.substr(0, colon + 1) + "***" + db.substr(at);
+}
+
 Result<Node> OpenNode(const NodeOptions& options, std::ostream& err) {
   Node node;
   if (options.db.empty()) return Status::InvalidArgument("--db is required");
@@ -27,7 +37,7 @@ Result<Node> OpenNode(const NodeOptions& options, std::ostream& err) {
   if (IsPostgresUrl(options.db)) {
     // Nodes sharing a database must pseudonymise vendor handles alike, so they share one key,
     // which cannot sit beside a database that is not a file.
-    if (key_file.empty()) {
+    if (key_file.empty() && !options.store_only) {
       return Status::InvalidArgument(
           "a PostgreSQL database needs the node key file named explicitly (--key-file)");
     }
@@ -46,6 +56,7 @@ Result<Node> OpenNode(const NodeOptions& options, std::ostream& err) {
     node.store = std::move(store).value();
     if (key_file.empty()) key_file = options.db + ".key";
   }
+  if (options.store_only) return node;
   auto classifier = LoadClassifier(data_dir);
   if (!classifier.ok()) return classifier.status();
   node.classifier = std::move(classifier).value();

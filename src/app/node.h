@@ -19,6 +19,7 @@ struct NodeOptions {
   std::string data_dir;         // empty: the shipped data
   bool load_libraries = false;  // the spectral libraries, for identification over HTTP
   std::string key_file;         // empty: <db>.key beside a SQLite file; required with PostgreSQL
+  bool store_only = false;      // only the store: administration needs neither rules nor key
 };
 
 struct Node {
@@ -30,5 +31,8 @@ struct Node {
 };
 
 Result<Node> OpenNode(const NodeOptions& options, std::ostream& err);
+
+// The database as it may be shown: a PostgreSQL URL without its password.
+std::string PrintableDb(const std::string& db);
 
 }  // namespace sentinel::app

@@ -101,6 +101,7 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
   NodeOptions node_options;
   node_options.db = options.db.empty() && options.demo ? "sentinel-demo/sentinel.db" : options.db;
   node_options.data_dir = options.data_dir;
+  node_options.key_file = options.key_file;
   node_options.load_libraries = true;
   if (node_options.db.empty()) {
     err << "sentinel serve: --db PATH (or --demo) is required\n";
@@ -153,7 +154,7 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
     server.Stop();
   });
   const std::string url = fmt::format("http://{}:{}", listen->first, server.BoundPort());
-  out << "sentinel: serving " << node_options.db << " at " << url << "/api/v1\n";
+  out << "sentinel: serving " << PrintableDb(node_options.db) << " at " << url << "/api/v1\n";
   if (!token.empty()) {
     out << "sentinel: demo token (admin of demo-observatory): " << token << "\n"
         << "  try: curl -H 'Authorization: Bearer " << token << "' '" << url
@@ -323,6 +324,7 @@ int RunImport(const ImportOptions& options, std::istream& in, std::ostream& out,
   NodeOptions node_options;
   node_options.db = options.db;
   node_options.data_dir = options.data_dir;
+  node_options.key_file = options.key_file;
   auto node = OpenNode(node_options, err);
   if (!node.ok()) {
     err << "sentinel import: " << node.status().message() << "\n";
@@ -365,6 +367,7 @@ int RunImport(const ImportOptions& options, std::istream& in, std::ostream& out,
 int RunAdmin(const AdminOptions& options, std::ostream& out, std::ostream& err) {
   NodeOptions node_options;
   node_options.db = options.db;
+  node_options.store_only = true;
   auto node = OpenNode(node_options, err);
   if (!node.ok()) {
     err << "sentinel admin: " << node.status().message() << "\n";

@@ -15,6 +15,7 @@ struct ServeOptions {
   bool demo = false;
   std::size_t demo_reports = 150'000;  // size of the generated history on first start
   std::string data_dir;
+  std::string key_file;  // the node's pseudonym key; empty: <db>.key beside a SQLite file
   int threads = 32;
 };
 
@@ -25,6 +26,7 @@ struct ImportOptions {
   std::string db;
   std::string organisation;  // the source organisation of every row
   std::string data_dir;
+  std::string key_file;  // as ServeOptions::key_file
   bool progress = true;
 };
 

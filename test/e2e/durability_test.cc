@@ -2,19 +2,24 @@
 // clients while it is killed with SIGKILL at random moments, round after round. Every report
 // that got a 2xx answer must be stored exactly once, and the database must pass its integrity
 // checks.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sqlite3.h>
 
+#include <pqxx/pqxx>
+
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
 
-#include "adapters/sqlite/sqlite_store.h"
+#include "test/store/backends.h"
+#include "test/store/postgres_cluster.h"
 #include "test/support/server_process.h"
 
 namespace sentinel {
@@ -44,12 +49,52 @@ json Report(int n) {
           {"form", "powder"}};
 }
 
-TEST(Durability, AcknowledgedReportsSurviveSigkill) {
+// How many times each acknowledged report is stored, by report number, read straight from the
+// database rather than through the store under test.
+std::map<int, int> StoredCopies(const std::string& backend, const std::string& db) {
+  static constexpr const char* kCopies =
+      "SELECT idempotency_key, COUNT(*) FROM reports WHERE organisation = 'lab' "
+      "GROUP BY idempotency_key";
+  std::map<int, int> copies;
+  if (backend == "postgresql") {
+    pqxx::connection c(db);
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec(kCopies)) {
+      copies[std::stoi(row[0].as<std::string>().substr(4))] = row[1].as<int>();
+    }
+    return copies;
+  }
+  sqlite3* handle = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(handle, kCopies, -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    copies[std::stoi(key.substr(4))] = sqlite3_column_int(stmt, 1);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return copies;
+}
+
+class Durability : public ::testing::TestWithParam<std::string> {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, Durability, ::testing::ValuesIn(test::Backends()),
+                         [](const auto& backend) { return backend.param; });
+
+TEST_P(Durability, AcknowledgedReportsSurviveSigkill) {
   const fs::path dir =
-      fs::temp_directory_path() / ("sentinel-durability-" + std::to_string(getpid()));
+      fs::temp_directory_path() / fmt::format("sentinel-durability-{}-{}", GetParam(), getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::string db = (dir / "node.db").string();
+  std::string db = (dir / "node.db").string();
+  std::vector<std::string> serve_args = {"--db", db};
+  if (GetParam() == "postgresql") {
+    auto url = test::CreatePostgresTestDatabase("durability");
+    if (!url.ok()) GTEST_SKIP() << url.status().ToString();
+    db = *url;
+    serve_args = {"--db", db, "--key-file", (dir / "node.key").string()};
+  }
   test::SentinelOutput("admin organisation --db '" + db + "' --id lab --country US");
   const std::string token = test::SentinelOutput(
       "admin token --db '" + db + "' --organisation lab --user loader --role reporter");
@@ -102,7 +147,7 @@ TEST(Durability, AcknowledgedReportsSurviveSigkill) {
   std::uniform_int_distribution<int> kill_after_ms(1500, 6000);
   for (int round = 0; round <= kKills; ++round) {
     test::ServerProcess server;
-    ASSERT_TRUE(server.Start({"--db", db}, (dir / "server.log").string())) << server.error();
+    ASSERT_TRUE(server.Start(serve_args, (dir / "server.log").string())) << server.error();
     port = server.port();
     std::vector<std::thread> clients;
     for (int i = 0; i < kClients; ++i) clients.emplace_back(client);
@@ -133,25 +178,15 @@ TEST(Durability, AcknowledgedReportsSurviveSigkill) {
       << "the last round should have stored everything";
 
   // Exactly once, and intact.
-  sqlite3* handle = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(handle,
-                     "SELECT idempotency_key, COUNT(*) FROM reports WHERE organisation = 'lab' "
-                     "GROUP BY idempotency_key",
-                     -1, &stmt, nullptr);
   std::set<int> stored;
   int duplicates = 0;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    stored.insert(std::stoi(key.substr(4)));
-    duplicates += sqlite3_column_int(stmt, 1) != 1;
+  for (const auto& [n, copies] : StoredCopies(GetParam(), db)) {
+    stored.insert(n);
+    duplicates += copies != 1;
   }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
   EXPECT_EQ(duplicates, 0);
   EXPECT_EQ(stored, acknowledged);
-  auto store = sqlite::OpenSqliteStore(db);
+  auto store = test::OpenExisting(GetParam(), db);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   Status integrity = (*store)->CheckIntegrity();
   EXPECT_TRUE(integrity.ok()) << integrity.ToString();

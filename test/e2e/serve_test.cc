@@ -1,12 +1,17 @@
 // End to end: a real `sentinel serve` on loopback, driven over HTTP.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "test/store/backends.h"
+#include "test/store/postgres_cluster.h"
 #include "test/support/server_process.h"
 
 namespace sentinel {
@@ -24,31 +29,69 @@ json Seizure(const std::string& key, json substances, const std::string& date = 
           {"form", "powder"}};
 }
 
-class ServeTest : public ::testing::Test {
+// One node per backend, started on first use and kept for every test of that backend.
+struct Deployment {
+  fs::path dir;
+  std::string db, reporter, reader, admin;
+  std::unique_ptr<test::ServerProcess> server;
+  std::string skip_reason;  // set when the backend is not available here
+};
+
+std::unique_ptr<Deployment> Deploy(const std::string& backend) {
+  auto d = std::make_unique<Deployment>();
+  d->dir =
+      fs::temp_directory_path() / fmt::format("sentinel-serve-test-{}-{}", backend, ::getpid());
+  fs::remove_all(d->dir);
+  fs::create_directories(d->dir);
+  std::vector<std::string> args;
+  if (backend == "postgresql") {
+    auto url = test::CreatePostgresTestDatabase("serve_e2e");
+    if (!url.ok()) {
+      d->skip_reason = url.status().ToString();
+      return d;
+    }
+    d->db = *url;
+    // A database that is not a file has no place for the key beside it.
+    args = {"--db", d->db, "--key-file", (d->dir / "node.key").string()};
+  } else {
+    d->db = (d->dir / "node.db").string();
+    args = {"--db", d->db};
+  }
+  const std::string db = fmt::format(" --db '{}'", d->db);
+  int code = 0;
+  SentinelOutput("admin organisation" + db + " --id lab-oh --country US --group midwest", &code);
+  EXPECT_EQ(code, 0);
+  SentinelOutput("admin organisation" + db + " --id ed-gb --country GB", &code);
+  EXPECT_EQ(code, 0);
+  d->reporter =
+      SentinelOutput("admin token" + db + " --organisation lab-oh --user bench-1 --role reporter");
+  d->reader =
+      SentinelOutput("admin token" + db + " --organisation ed-gb --user triage --role reader");
+  d->admin = SentinelOutput("admin token" + db + " --organisation lab-oh --user lead --role admin");
+  EXPECT_EQ(d->reporter.rfind("snt_", 0), 0u) << d->reporter;
+  d->server = std::make_unique<test::ServerProcess>();
+  EXPECT_TRUE(d->server->Start(args, (d->dir / "server.log").string())) << d->server->error();
+  return d;
+}
+
+class ServeTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("sentinel-serve-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = (dir_ / "node.db").string();
-    const std::string db = " --db '" + db_ + "'";
-    int code = 0;
-    SentinelOutput("admin organisation" + db + " --id lab-oh --country US --group midwest", &code);
-    ASSERT_EQ(code, 0);
-    SentinelOutput("admin organisation" + db + " --id ed-gb --country GB", &code);
-    ASSERT_EQ(code, 0);
-    reporter_ = SentinelOutput("admin token" + db +
-                               " --organisation lab-oh --user bench-1 --role reporter");
-    reader_ =
-        SentinelOutput("admin token" + db + " --organisation ed-gb --user triage --role reader");
-    admin_ = SentinelOutput("admin token" + db + " --organisation lab-oh --user lead --role admin");
-    ASSERT_EQ(reporter_.rfind("snt_", 0), 0u) << reporter_;
-    server_ = new test::ServerProcess();
-    ASSERT_TRUE(server_->Start({"--db", db_}, (dir_ / "server.log").string())) << server_->error();
+  void SetUp() override {
+    auto& d = deployments_[GetParam()];
+    if (!d) d = Deploy(GetParam());
+    if (!d->skip_reason.empty()) GTEST_SKIP() << d->skip_reason;
+    ASSERT_TRUE(d->server && d->server->port() > 0) << "the server did not start";
+    server_ = d->server.get();
+    reporter_ = d->reporter;
+    reader_ = d->reader;
+    admin_ = d->admin;
   }
   static void TearDownTestSuite() {
-    delete server_;
-    fs::remove_all(dir_);
+    for (auto& [backend, d] : deployments_) {
+      d->server.reset();
+      fs::remove_all(d->dir);
+    }
+    deployments_.clear();
   }
 
   httplib::Client Client() const {
@@ -77,12 +120,15 @@ class ServeTest : public ::testing::Test {
     return Get("/api/v1/reports?limit=1000", token)["reports"].size();
   }
 
-  static inline fs::path dir_;
-  static inline std::string db_, reporter_, reader_, admin_;
-  static inline test::ServerProcess* server_ = nullptr;
+  static inline std::map<std::string, std::unique_ptr<Deployment>> deployments_;
+  std::string reporter_, reader_, admin_;
+  test::ServerProcess* server_ = nullptr;
 };
 
-TEST_F(ServeTest, HealthIsOpenEverythingElseNeedsAToken) {
+INSTANTIATE_TEST_SUITE_P(Backends, ServeTest, ::testing::ValuesIn(test::Backends()),
+                         [](const auto& backend) { return backend.param; });
+
+TEST_P(ServeTest, HealthIsOpenEverythingElseNeedsAToken) {
   auto res = Client().Get("/health");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
@@ -97,7 +143,7 @@ TEST_F(ServeTest, HealthIsOpenEverythingElseNeedsAToken) {
   EXPECT_EQ(post->status, 401);
 }
 
-TEST_F(ServeTest, SubmitReadBackAndReplayIdempotently) {
+TEST_P(ServeTest, SubmitReadBackAndReplayIdempotently) {
   const json body = Seizure("e2e-1", {{{"name", "Fentanyl"}, {"purity_percent", 12.5}},
                                       {{"name", "Xylazine"}, {"role", "adulterant"}}});
   json first = Post("/api/v1/reports", body, reporter_, 201);
@@ -120,7 +166,7 @@ TEST_F(ServeTest, SubmitReadBackAndReplayIdempotently) {
   EXPECT_EQ(svg->get_header_value("Content-Type"), "image/svg+xml");
 }
 
-TEST_F(ServeTest, NewStructureIsRecordedAsANewSubstance) {
+TEST_P(ServeTest, NewStructureIsRecordedAsANewSubstance) {
   // 2-fluoro-valerylfentanyl: in no list, inside the US class definition.
   const std::string smiles = "CCCCC(=O)N(c1ccccc1F)C1CCN(CCc2ccccc2)CC1";
   Post("/api/v1/reports", Seizure("e2e-new", {{{"smiles", smiles}, {"name", "unknown powder A"}}}),
@@ -134,7 +180,7 @@ TEST_F(ServeTest, NewStructureIsRecordedAsANewSubstance) {
   EXPECT_EQ(s["reports"], 1);
 }
 
-TEST_F(ServeTest, BadInputIsRefusedWithPathsAndNothingIsStored) {
+TEST_P(ServeTest, BadInputIsRefusedWithPathsAndNothingIsStored) {
   const std::size_t before = VisibleReports(admin_);
   json bad = Seizure("e2e-bad", {{{"name", "Fentanyl"}}});
   bad["colour"] = "blue";
@@ -169,7 +215,7 @@ TEST_F(ServeTest, BadInputIsRefusedWithPathsAndNothingIsStored) {
   Get("/api/v1/reports?bogus=1", reader_, 400);
 }
 
-TEST_F(ServeTest, RolesAndDistribution) {
+TEST_P(ServeTest, RolesAndDistribution) {
   Post("/api/v1/reports", Seizure("e2e-role", {{{"name", "Heroin"}}}), reader_, 403);
   json own = Seizure("e2e-private", {{{"name", "Carfentanil"}}});
   own["distribution"] = "organisation";
@@ -183,7 +229,7 @@ TEST_F(ServeTest, RolesAndDistribution) {
   EXPECT_TRUE(found) << "every write is audited";
 }
 
-TEST_F(ServeTest, QueriesAggregatesAndCorrections) {
+TEST_P(ServeTest, QueriesAggregatesAndCorrections) {
   json batch = {
       {"reports",
        {Seizure("e2e-q1", {{{"name", "Bromazolam"}}}, "2026-01-05",
@@ -226,7 +272,7 @@ TEST_F(ServeTest, QueriesAggregatesAndCorrections) {
   EXPECT_EQ(seen.size(), VisibleReports(admin_));
 }
 
-TEST_F(ServeTest, ClassifyIdentifyAndOpenApiOverHttp) {
+TEST_P(ServeTest, ClassifyIdentifyAndOpenApiOverHttp) {
   json c = Post("/api/v1/classify", {{"structure", "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"}},
                 reader_, 200);
   EXPECT_EQ(c["name"], "Fentanyl");

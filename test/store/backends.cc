@@ -298,4 +298,11 @@ Result<std::unique_ptr<reports::Store>> OpenBackend(const std::string& backend,
   return Status::NotFound("no backend " + backend);
 }
 
+Result<std::unique_ptr<reports::Store>> OpenExisting(const std::string& backend,
+                                                     const std::string& db) {
+  if (backend == "sqlite") return sqlite::OpenSqliteStore(db);
+  if (backend == "postgresql") return postgres::OpenPostgresStore(db);
+  return Status::NotFound("no backend " + backend);
+}
+
 }  // namespace sentinel::test

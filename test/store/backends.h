@@ -12,5 +12,8 @@ namespace sentinel::test {
 std::vector<std::string> Backends();  // "sqlite", and "postgresql"
 Result<std::unique_ptr<reports::Store>> OpenBackend(const std::string& backend,
                                                     const std::string& test_name);
+// A store on a database that already exists: a SQLite file or a PostgreSQL URL.
+Result<std::unique_ptr<reports::Store>> OpenExisting(const std::string& backend,
+                                                     const std::string& db);
 
 }  // namespace sentinel::test
