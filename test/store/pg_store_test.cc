@@ -382,17 +382,6 @@ TEST_F(PostgresStore, RunsAsARoleThatOwnsNothing) {
   EXPECT_THROW(tx.exec("ALTER TABLE reports DISABLE TRIGGER reports_append_only"), pqxx::sql_error);
 }
 
-TEST_F(PostgresStore, RevokingTwiceIsAConflict) {
-  auto store = Open();
-  ASSERT_TRUE(store);
-  ASSERT_TRUE(AddOrganisations(*store).ok());
-  auto token = store->CreateToken(NodeAdministrator(), "hash", {0, "lab-us", "u", Role::kReader});
-  ASSERT_TRUE(token.ok());
-  ASSERT_TRUE(store->RevokeToken(NodeAdministrator(), *token).ok());
-  EXPECT_EQ(store->RevokeToken(NodeAdministrator(), *token).code(), Status::Code::kConflict);
-  EXPECT_EQ(store->RevokeToken(NodeAdministrator(), *token + 1).code(), Status::Code::kNotFound);
-}
-
 TEST(PostgresStoreOpen, UnreachableServerIsAnIoError) {
   // Port 1 on loopback: nothing listens there, so the connection is refused at once.
   auto store = postgres::OpenPostgresStore("postgresql://sentinel@127.0.0.1:1/none");
@@ -411,7 +400,9 @@ TEST_F(PostgresStore, SameAnswersAsSqlite) {
       std::filesystem::temp_directory_path() / fmt::format("sentinel-pg-vs-sqlite-{}.db", getpid());
   // Declared before the store, so the files go after it has closed them, however the test ends.
   const SqliteFiles sqlite_files{sqlite_path};
-  auto lite_result = sqlite::OpenSqliteStore(sqlite_path.string(), {false});
+  sqlite::SqliteOptions lite_options;
+  lite_options.synchronous_full = false;
+  auto lite_result = sqlite::OpenSqliteStore(sqlite_path.string(), lite_options);
   ASSERT_TRUE(lite_result.ok()) << lite_result.status().ToString();
   auto lite = std::move(lite_result).value();
   ASSERT_TRUE(AddOrganisations(*pg).ok());

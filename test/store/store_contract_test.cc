@@ -306,6 +306,61 @@ TEST_P(StoreContract, TokensAuthenticateAndRevoke) {
   EXPECT_EQ(store_->Audit(lab_us_, 0, 10).status().code(), Status::Code::kPermissionDenied);
 }
 
+TEST_P(StoreContract, RevokingTwiceIsAConflict) {
+  auto token = store_->CreateToken(NodeAdministrator(), "hash", {0, "lab-us", "u", Role::kReader});
+  ASSERT_TRUE(token.ok());
+  ASSERT_TRUE(store_->RevokeToken(NodeAdministrator(), *token).ok());
+  EXPECT_EQ(store_->RevokeToken(NodeAdministrator(), *token).code(), Status::Code::kConflict);
+  EXPECT_EQ(store_->RevokeToken(NodeAdministrator(), *token + 1).code(), Status::Code::kNotFound);
+  // Another organisation's token reads as absent, revoked or not.
+  Principal gb_admin = lab_gb_;
+  gb_admin.role = Role::kAdmin;
+  EXPECT_EQ(store_->RevokeToken(gb_admin, *token).code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreContract, RepeatedGroupIsOneMembership) {
+  ASSERT_TRUE(store_
+                  ->PutOrganisation(NodeAdministrator(),
+                                    {"lab-mx", "MX lab", "MX", {"north-america", "north-america"}})
+                  .ok());
+  auto o = store_->GetOrganisation("lab-mx");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->trusted_groups, std::vector<std::string>{"north-america"});
+}
+
+TEST_P(StoreContract, ExactKeyWinsOverAName) {
+  // A substance whose name is another one's key: asking by that key finds the keyed one.
+  Report a = Seizure("k-a", "2026-02-02", "US", "", Distribution::kEveryone);
+  Report b = Seizure("k-b", "2026-02-03", "US", "", Distribution::kEveryone);
+  SubmitOne(lab_us_, a, {Mention("Fentanyl", kFentanyl)});
+  ResolvedMention odd = Mention("name-clash", kXylazine);
+  std::const_pointer_cast<SubstanceRecord>(odd.substance)->name = kFentanyl;
+  SubmitOne(lab_us_, b, {odd});
+  auto by_key = store_->Substance(lab_us_, kFentanyl);
+  ASSERT_TRUE(by_key.ok()) << by_key.status().ToString();
+  EXPECT_EQ(by_key->substance.key, kFentanyl);
+  EXPECT_EQ(by_key->substance.name, "Fentanyl");
+}
+
+TEST_P(StoreContract, BadDatesInAQueryAreRefused) {
+  ReportQuery q;
+  q.from = "yesterday";
+  EXPECT_EQ(store_->Query(lab_us_, q).status().code(), Status::Code::kInvalidArgument);
+  q.from.reset();
+  q.to = "2026-02-30";
+  EXPECT_EQ(store_->Query(lab_us_, q).status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_P(StoreContract, SubmitWithoutOutcomesStillStores) {
+  SubmitItem item{Seizure("no-outcomes", "2026-02-02", "US", "", Distribution::kEveryone),
+                  {Mention("Fentanyl", kFentanyl)},
+                  ""};
+  ASSERT_TRUE(store_->Submit(lab_us_, {item}, nullptr).ok());
+  auto page = store_->Query(lab_us_, {});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->reports.size(), 1u);
+}
+
 TEST_P(StoreContract, ConcurrentSubmittersLoseNothing) {
   constexpr int kThreads = 8, kEach = 200;
   std::vector<std::thread> threads;

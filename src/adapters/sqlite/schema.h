@@ -135,6 +135,40 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 CREATE TRIGGER token_revocations_no_delete BEFORE DELETE ON token_revocations
   BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;
 )sql",
+    // 2: the summary's key holds org_country. Rows of one organisation filed before and after
+    // it changed country must not merge, or national visibility would follow the older
+    // country. Rebuilt from the reports, which merged rows can no longer be split into.
+    R"sql(
+CREATE TABLE counts_by_org_country (
+  period INTEGER NOT NULL,
+  start_day INTEGER NOT NULL,
+  substance INTEGER NOT NULL,
+  country TEXT NOT NULL,
+  subdivision TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  organisation TEXT NOT NULL,
+  org_country TEXT NOT NULL,
+  distribution INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (period, start_day, substance, country, subdivision, kind, organisation,
+               org_country, distribution)
+);
+INSERT INTO counts_by_org_country
+SELECT period, start_day, substance, country, subdivision, kind, organisation, org_country,
+       distribution, COUNT(*)
+FROM (SELECT DISTINCT p.period,
+             CASE p.period WHEN 0 THEN r.day - (((r.day + 3) % 7 + 7) % 7) ELSE r.month_day END
+               AS start_day,
+             rs.substance, r.country, r.subdivision, r.kind, r.organisation, r.org_country,
+             r.distribution, r.seq
+      FROM reports r JOIN report_substances rs ON rs.seq = r.seq
+      CROSS JOIN (SELECT 0 AS period UNION ALL SELECT 1) p
+      WHERE NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq))
+GROUP BY period, start_day, substance, country, subdivision, kind, organisation, org_country,
+         distribution;
+DROP TABLE counts;
+ALTER TABLE counts_by_org_country RENAME TO counts;
+)sql",
 };
 
 }  // namespace sentinel::sqlite

@@ -82,6 +82,7 @@ class Statement {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  void Reset() { sqlite3_reset(stmt_); }
   std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   double Double(int col) { return sqlite3_column_double(stmt_, col); }
   bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
@@ -270,13 +271,19 @@ class SqliteStore final : public reports::Store {
     if (who.role < reports::Role::kReporter) {
       return Status::PermissionDenied("submitting reports needs the reporter role");
     }
-    return Write([&](Connection& c) { return SubmitLocked(c, who, items, outcomes); });
+    std::vector<SubmitOutcome> ignored;
+    std::vector<SubmitOutcome>* out = outcomes ? outcomes : &ignored;
+    return Write([&](Connection& c) { return SubmitLocked(c, who, items, out); });
   }
 
   Result<ReportPage> Query(const Principal& viewer, const ReportQuery& q) override {
+    for (const auto& day : {q.from, q.to}) {
+      if (day && !reports::ParseDay(*day).ok()) return reports::ParseDay(*day).status();
+    }
     auto reader = Reader();
-    Connection& c = *reader.connection;
-    const VisibilityClause vis = Visibility(viewer, "r");
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    const VisibilityClause vis = Visibility(c, viewer, "r");
     std::string sql = std::string(kSelectReport) + "WHERE " + vis.sql;
     std::vector<std::string> params = vis.params;
     std::vector<std::int64_t> ints;
@@ -331,8 +338,9 @@ class SqliteStore final : public reports::Store {
 
   Result<StoredReport> Get(const Principal& viewer, const std::string& id, int version) override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
-    const VisibilityClause vis = Visibility(viewer, "r");
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    const VisibilityClause vis = Visibility(c, viewer, "r");
     std::string sql = std::string(kSelectReport) + "WHERE r.id = ? AND " + vis.sql +
                       (version > 0 ? " AND r.version = ?" : "") +
                       " ORDER BY r.version DESC LIMIT 1";
@@ -353,8 +361,9 @@ class SqliteStore final : public reports::Store {
   Result<std::vector<AggregateRow>> Aggregate(const Principal& viewer,
                                               const AggregateQuery& q) override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
-    const VisibilityClause vis = Visibility(viewer, "k");
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    const VisibilityClause vis = Visibility(c, viewer, "k");
     const char* place = q.by_subdivision ? "k.subdivision" : "k.country";
     std::string sql = fmt::format(
         "SELECT k.start_day, s.key, {0}, SUM(k.n) FROM counts k JOIN substances s ON s.id = "
@@ -406,11 +415,14 @@ class SqliteStore final : public reports::Store {
 
   Result<SubstanceSummary> Substance(const Principal& viewer, const std::string& key) override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
     auto stmt = c.Prepare(
         "SELECT id, key, name, smiles, inchikey, in_kb, classification FROM substances "
-        "WHERE key = ? OR lower(name) = lower(?)");
-    stmt.Bind(1, key).Bind(2, key);
+        "WHERE key = ?1 OR lower(name) = lower(?1) ORDER BY key = ?1 DESC, id LIMIT 1");
+    // An exact key wins over a name match, then the oldest substance: the same answer each
+    // time when a name is shared.
+    stmt.Bind(1, key);
     if (stmt.Step() != SQLITE_ROW) return Status::NotFound("substance " + key + " not recorded");
     const std::int64_t id = stmt.Int(0);
     SubstanceSummary summary;
@@ -427,7 +439,8 @@ class SqliteStore final : public reports::Store {
   Result<std::vector<SubstanceSummary>> Substances(const Principal& viewer,
                                                    std::size_t limit) override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
     auto stmt = c.Prepare(
         "SELECT id, key, name, smiles, inchikey, in_kb, classification FROM substances "
         "ORDER BY id LIMIT ?");
@@ -461,7 +474,8 @@ class SqliteStore final : public reports::Store {
       del.Bind(1, o.id);
       if (del.Step() != SQLITE_DONE) return c.Error("organisation groups");
       for (const auto& g : o.trusted_groups) {
-        auto add = c.Prepare("INSERT INTO organisation_groups(organisation, grp) VALUES(?,?)");
+        auto add =
+            c.Prepare("INSERT OR IGNORE INTO organisation_groups(organisation, grp) VALUES(?,?)");
         add.Bind(1, o.id).Bind(2, g);
         if (add.Step() != SQLITE_DONE) return c.Error("organisation group");
       }
@@ -478,7 +492,8 @@ class SqliteStore final : public reports::Store {
 
   Result<reports::Organisation> GetOrganisation(const std::string& id) override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
     auto stmt = c.Prepare("SELECT id, name, country FROM organisations WHERE id = ?");
     stmt.Bind(1, id);
     if (stmt.Step() != SQLITE_ROW) return Status::NotFound("organisation " + id + " not found");
@@ -523,10 +538,17 @@ class SqliteStore final : public reports::Store {
     return Write([&](Connection& c) -> Status {
       auto upd = c.Prepare(
           "INSERT INTO token_revocations(token, revoked_at) SELECT id, ? FROM tokens WHERE id = ? "
-          "AND (? = '' OR organisation = ?)");
+          "AND (? = '' OR organisation = ?) ON CONFLICT(token) DO NOTHING");
       upd.Bind(1, NowUtc()).Bind(2, token_id).Bind(3, who.organisation).Bind(4, who.organisation);
       if (upd.Step() != SQLITE_DONE) return c.Error("revoke");
       if (sqlite3_changes(c.db()) == 0) {
+        auto revoked = c.Prepare(
+            "SELECT 1 FROM token_revocations v JOIN tokens t ON t.id = v.token WHERE v.token = ? "
+            "AND (? = '' OR t.organisation = ?)");
+        revoked.Bind(1, token_id).Bind(2, who.organisation).Bind(3, who.organisation);
+        if (revoked.Step() == SQLITE_ROW) {
+          return Status::Conflict(fmt::format("token {} is already revoked", token_id));
+        }
         return Status::NotFound(fmt::format("token {} not found", token_id));
       }
       return AuditLocked(c, who, "token.revoke", std::to_string(token_id), "");
@@ -535,7 +557,8 @@ class SqliteStore final : public reports::Store {
 
   Result<Principal> Authenticate(const std::string& token_hash) override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
     auto stmt = c.Prepare(
         "SELECT t.id, t.organisation, t.user, t.role, o.country FROM tokens t JOIN organisations "
         "o ON o.id = t.organisation WHERE t.hash = ? AND NOT EXISTS (SELECT 1 FROM "
@@ -560,7 +583,8 @@ class SqliteStore final : public reports::Store {
       return Status::PermissionDenied("reading the audit log needs the admin role");
     }
     auto reader = Reader();
-    Connection& c = *reader.connection;
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
     auto stmt = c.Prepare(
         "SELECT seq, at, organisation, user, token, action, target, detail FROM audit WHERE seq > "
         "? AND (? = '' OR organisation = ?) ORDER BY seq LIMIT ?");
@@ -578,7 +602,8 @@ class SqliteStore final : public reports::Store {
 
   Status CheckIntegrity() override {
     auto reader = Reader();
-    Connection& c = *reader.connection;
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
     {
       auto stmt = c.Prepare("PRAGMA integrity_check");
       if (stmt.Step() != SQLITE_ROW) return c.Error("integrity_check");
@@ -601,11 +626,16 @@ class SqliteStore final : public reports::Store {
 
   std::int64_t CountReports() override {
     auto reader = Reader();
-    auto stmt = reader.connection->Prepare("SELECT COUNT(*) FROM reports");
+    if (!reader.ok()) return -1;
+    auto stmt = reader->connection->Prepare("SELECT COUNT(*) FROM reports");
     return stmt.Step() == SQLITE_ROW ? stmt.Int(0) : -1;
   }
 
  private:
+  std::string NextReportId() const {
+    return options_.new_report_id ? options_.new_report_id() : NewReportId();
+  }
+
   // --- writing: one writer thread, group commit -------------------------------------------
   struct Job {
     std::function<Status(Connection&)> work;
@@ -731,7 +761,7 @@ class SqliteStore final : public reports::Store {
           "r.country, r.subdivision, r.kind, r.organisation, r.org_country, r.distribution, -1 "
           "FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.seq = ? "
           "ON CONFLICT(period, start_day, substance, country, subdivision, kind, organisation, "
-          "distribution) DO UPDATE SET n = n + excluded.n",
+          "org_country, distribution) DO UPDATE SET n = n + excluded.n",
           period, start));
       stmt.Bind(1, seq);
       if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
@@ -752,7 +782,7 @@ class SqliteStore final : public reports::Store {
             "INSERT INTO counts(period, start_day, substance, country, subdivision, kind, "
             "organisation, org_country, distribution, n) VALUES(?,?,?,?,?,?,?,?,?,1) "
             "ON CONFLICT(period, start_day, substance, country, subdivision, kind, organisation, "
-            "distribution) DO UPDATE SET n = n + 1");
+            "org_country, distribution) DO UPDATE SET n = n + 1");
         stmt.Bind(1, period)
             .Bind(2, starts[period])
             .Bind(3, substance)
@@ -790,7 +820,7 @@ class SqliteStore final : public reports::Store {
           continue;
         }
       }
-      std::string id = NewReportId();
+      std::string id = NextReportId();
       int version = 1;
       std::int64_t superseded_seq = 0;
       if (!item.supersedes.empty()) {
@@ -836,7 +866,16 @@ class SqliteStore final : public reports::Store {
           .Bind(14, r.lon)
           .Bind(15, r.body.dump())
           .Bind(16, NowUtc());
-      if (ins.Step() != SQLITE_DONE) return c.Error("report");
+      // Two ids drawn in one millisecond share 48 bits; the other 32 are random, so a clash is
+      // rare but possible: a new report draws again rather than failing its batch.
+      int rc = ins.Step();
+      for (int attempt = 0; rc == SQLITE_CONSTRAINT && version == 1 && attempt < 3; ++attempt) {
+        ins.Reset();
+        id = NextReportId();
+        ins.Bind(1, id);
+        rc = ins.Step();
+      }
+      if (rc != SQLITE_DONE) return c.Error("report");
       const std::int64_t seq = sqlite3_last_insert_rowid(c.db());
       std::set<std::int64_t> substances;
       for (std::size_t k = 0; k < item.mentions.size(); ++k) {
@@ -877,6 +916,12 @@ class SqliteStore final : public reports::Store {
   struct Lease {
     SqliteStore* store;
     std::unique_ptr<Connection> connection;
+    Lease(SqliteStore* owner, std::unique_ptr<Connection> c)
+        : store(owner), connection(std::move(c)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
     ~Lease() {
       if (connection) {
         std::lock_guard lock(store->pool_mu_);
@@ -885,7 +930,7 @@ class SqliteStore final : public reports::Store {
     }
   };
 
-  Lease Reader() {
+  Result<Lease> Reader() {
     std::unique_ptr<Connection> pooled;
     {
       std::lock_guard lock(pool_mu_);
@@ -895,20 +940,20 @@ class SqliteStore final : public reports::Store {
       }
     }
     if (pooled) return Lease{this, std::move(pooled)};
+    // Out of descriptors or memory: the caller answers with the error, the server goes on.
     auto c = Connection::Open(path_, true, false);
-    if (!c.ok()) throw std::runtime_error(c.status().ToString());
+    if (!c.ok()) return c.status();
     return Lease{this, std::move(c).value()};
   }
 
   // The organisations sharing a trusted group with `organisation` (cached until the next
   // change of any organisation).
-  std::set<std::string> PeersOf(const std::string& organisation) {
+  std::set<std::string> PeersOf(Connection& c, const std::string& organisation) {
     {
       std::lock_guard lock(peers_mu_);
       if (auto it = peers_.find(organisation); it != peers_.end()) return it->second;
     }
-    auto reader = Reader();
-    auto stmt = reader.connection->Prepare(
+    auto stmt = c.Prepare(
         "SELECT DISTINCT b.organisation FROM organisation_groups a JOIN organisation_groups b ON "
         "a.grp = b.grp WHERE a.organisation = ?");
     stmt.Bind(1, organisation);
@@ -919,9 +964,9 @@ class SqliteStore final : public reports::Store {
     return peers;
   }
 
-  VisibilityClause Visibility(const Principal& viewer, const std::string& t) {
+  VisibilityClause Visibility(Connection& c, const Principal& viewer, const std::string& t) {
     VisibilityClause v;
-    const std::set<std::string> peers = PeersOf(viewer.organisation);
+    const std::set<std::string> peers = PeersOf(c, viewer.organisation);
     v.sql = fmt::format(
         "({0}.organisation = ? OR {0}.distribution = {1} OR ({0}.distribution = "
         "{2} AND {0}.org_country = ?)",
@@ -989,7 +1034,7 @@ class SqliteStore final : public reports::Store {
   }
 
   Status Summarise(Connection& c, const Principal& viewer, std::int64_t id, SubstanceSummary* out) {
-    const VisibilityClause vis = Visibility(viewer, "r");
+    const VisibilityClause vis = Visibility(c, viewer, "r");
     auto stmt = c.Prepare(
         "SELECT COUNT(DISTINCT r.seq), MIN(r.date), MAX(r.date) FROM reports r JOIN "
         "report_substances rs ON rs.seq = r.seq WHERE rs.substance = ? AND NOT EXISTS (SELECT 1 "

@@ -7,6 +7,7 @@
 // neighbours. Reads use a pool of read-only connections and never block on the writer (WAL).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,9 @@ namespace sentinel::sqlite {
 
 struct SqliteOptions {
   bool synchronous_full = true;  // off only for throwaway databases (tests of other things)
+  // Where new report ids come from; empty: time-ordered random ids. Tests set it to force
+  // clashes.
+  std::function<std::string()> new_report_id;
 };
 
 // Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -1,0 +1,132 @@
+// SQLite-only behaviour of the report store: its migrations on an existing database.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "adapters/sqlite/sqlite_store.h"
+
+namespace sentinel::reports {
+namespace {
+
+namespace fs = std::filesystem;
+
+Principal Lab() {
+  Principal p;
+  p.organisation = "lab-us";
+  p.country = "US";
+  p.role = Role::kReporter;
+  p.user = "tester";
+  return p;
+}
+
+SubmitItem Item(const std::string& key, const std::string& date, const std::string& smiles) {
+  SubmitItem item;
+  Report& r = item.report;
+  r.kind = Kind::kSeizure;
+  r.idempotency_key = key;
+  r.distribution = Distribution::kEveryone;
+  r.date = ParseDay(date).value();
+  r.country = "US";
+  r.subdivision = "US-OH";
+  r.body = {{"idempotency_key", key}};
+  ResolvedMention m;
+  auto record = std::make_shared<SubstanceRecord>();
+  record->key = smiles;
+  record->name = smiles;
+  record->smiles = smiles;
+  m.substance = std::move(record);
+  m.role = "main";
+  m.resolved_by = "smiles";
+  item.mentions.push_back(std::move(m));
+  return item;
+}
+
+void Exec(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// Migration 2 rebuilds the summary counts from the reports: a database whose counts were
+// lost (or merged under migration 1's key) comes back with counts that match its reports.
+TEST(SqliteMigrations, SummaryRebuiltFromTheReports) {
+  const fs::path dir = fs::temp_directory_path() / ("sentinel-migrate-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "node.db").string();
+  std::vector<AggregateRow> before;
+  {
+    auto store = sqlite::OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->PutOrganisation(NodeAdministrator(), {"lab-us", "lab", "US", {}}).ok());
+    std::vector<SubmitOutcome> out;
+    ASSERT_TRUE((*store)
+                    ->Submit(Lab(),
+                             {Item("a", "2026-01-05", "CCO"), Item("b", "2026-01-07", "CCO"),
+                              Item("c", "2026-02-11", "CCN")},
+                             &out)
+                    .ok());
+    // A correction: the first report moves to another substance.
+    SubmitItem fix = Item("a-fix", "2026-01-05", "CCN");
+    fix.supersedes = out[0].id;
+    ASSERT_TRUE((*store)->Submit(Lab(), {fix}, nullptr).ok());
+    auto rows = (*store)->Aggregate(Lab(), {});
+    ASSERT_TRUE(rows.ok());
+    before = *rows;
+    ASSERT_EQ(before.size(), 3u);
+  }
+  // Back to migration 1's empty summary table, as if counts had never been kept.
+  Exec(path,
+       "DROP TABLE counts; CREATE TABLE counts (period INTEGER NOT NULL, start_day INTEGER NOT "
+       "NULL, substance INTEGER NOT NULL, country TEXT NOT NULL, subdivision TEXT NOT NULL, kind "
+       "INTEGER NOT NULL, organisation TEXT NOT NULL, org_country TEXT NOT NULL, distribution "
+       "INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (period, start_day, substance, country, "
+       "subdivision, kind, organisation, distribution)); DELETE FROM schema_migrations WHERE "
+       "version = 2;");
+  auto store = sqlite::OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE((*store)->CheckIntegrity().ok()) << (*store)->CheckIntegrity().ToString();
+  auto after = (*store)->Aggregate(Lab(), {});
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ((*after)[i].period_start, before[i].period_start);
+    EXPECT_EQ((*after)[i].substance_key, before[i].substance_key);
+    EXPECT_EQ((*after)[i].reports, before[i].reports);
+  }
+  store->reset();
+  fs::remove_all(dir);
+}
+
+// Report ids are random in their last 32 bits: a clash is rare, and a new report draws again
+// instead of failing its batch.
+TEST(SqliteReportIds, AClashDrawsAgain) {
+  const fs::path dir = fs::temp_directory_path() / ("sentinel-ids-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  sqlite::SqliteOptions options;
+  int drawn = 0;
+  // The first two reports draw the same id; the second draws again and gets a fresh one.
+  options.new_report_id = [&drawn] {
+    return ++drawn <= 2 ? std::string("SAME") : "ID" + std::to_string(drawn);
+  };
+  auto store = sqlite::OpenSqliteStore((dir / "node.db").string(), options);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->PutOrganisation(NodeAdministrator(), {"lab-us", "lab", "US", {}}).ok());
+  std::vector<SubmitOutcome> out;
+  ASSERT_TRUE((*store)->Submit(Lab(), {Item("a", "2026-01-05", "CCO")}, &out).ok());
+  Status second = (*store)->Submit(Lab(), {Item("b", "2026-01-06", "CCO")}, &out);
+  ASSERT_TRUE(second.ok()) << second.ToString();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, "ID3");
+  EXPECT_EQ((*store)->CountReports(), 2);
+  store->reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sentinel::reports
