@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -199,10 +202,23 @@ struct ImportCounts {
   std::size_t stored = 0, duplicates = 0, rejected = 0;
 };
 
+// Validates and resolves rows on the calling thread while a second thread stores the previous
+// batch: the store's writer and the intake then run side by side instead of taking turns.
 class Importer {
  public:
   Importer(Node& node, reports::Principal who, std::ostream& err)
-      : node_(node), who_(std::move(who)), err_(err) {}
+      : node_(node), who_(std::move(who)), err_(err), submitter_([this] { SubmitLoop(); }) {}
+  ~Importer() {
+    Flush();
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    submitter_.join();
+  }
+  Importer(const Importer&) = delete;
+  Importer& operator=(const Importer&) = delete;
 
   void Add(const json& body, const std::string& where) {
     if (body.is_discarded()) {
@@ -212,51 +228,98 @@ class Importer {
     reports::PreparedReport p = node_.intake->Prepare(body, "");
     if (!p.errors.empty()) {
       for (const auto& e : p.errors) Reject(where, e.path, e.message, false);
+      std::lock_guard lock(mu_);
       ++counts_.rejected;
       return;
     }
-    pending_.push_back(std::move(*p.item));
-    pending_where_.push_back(where);
-    if (pending_.size() >= kImportBatch) Flush();
+    pending_.items.push_back(std::move(*p.item));
+    pending_.where.push_back(where);
+    if (pending_.items.size() >= kImportBatch) HandOver();
   }
 
+  // Returns once every row added so far is stored or rejected.
   void Flush() {
-    if (pending_.empty()) return;
-    std::vector<reports::SubmitOutcome> outcomes;
-    if (Status s = node_.store->Submit(who_, pending_, &outcomes); s.ok()) {
-      Count(outcomes);
-    } else {
-      // One bad item fails its batch: store the others one by one, naming the bad one.
-      for (std::size_t i = 0; i < pending_.size(); ++i) {
-        std::vector<reports::SubmitOutcome> one;
-        if (Status si = node_.store->Submit(who_, {pending_[i]}, &one); si.ok()) {
-          Count(one);
-        } else {
-          Reject(pending_where_[i], "$", si.message());
-        }
-      }
-    }
-    pending_.clear();
-    pending_where_.clear();
+    HandOver();
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
   }
 
   void Reject(const std::string& where, const std::string& path, const std::string& message,
               bool count = true) {
+    std::lock_guard lock(mu_);
     err_ << where << ": " << path << ": " << message << "\n";
     if (count) ++counts_.rejected;
   }
-  const ImportCounts& counts() const { return counts_; }
+  ImportCounts counts() {
+    std::lock_guard lock(mu_);
+    return counts_;
+  }
 
  private:
+  struct Batch {
+    std::vector<reports::SubmitItem> items;
+    std::vector<std::string> where;
+  };
+
+  void HandOver() {
+    if (pending_.items.empty()) return;
+    std::unique_lock lock(mu_);
+    // One batch stored while the next is prepared, and no more: memory stays bounded.
+    cv_.wait(lock, [&] { return queue_.empty(); });
+    queue_.push_back(std::move(pending_));
+    pending_ = {};
+    cv_.notify_all();
+  }
+
+  void SubmitLoop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Batch batch = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      cv_.notify_all();
+      lock.unlock();
+      StoreBatch(batch);
+      lock.lock();
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  void StoreBatch(const Batch& batch) {
+    std::vector<reports::SubmitOutcome> outcomes;
+    if (Status s = node_.store->Submit(who_, batch.items, &outcomes); s.ok()) {
+      Count(outcomes);
+      return;
+    }
+    // One bad item fails its batch: store the others one by one, naming the bad one.
+    for (std::size_t i = 0; i < batch.items.size(); ++i) {
+      std::vector<reports::SubmitOutcome> one;
+      if (Status si = node_.store->Submit(who_, {batch.items[i]}, &one); si.ok()) {
+        Count(one);
+      } else {
+        Reject(batch.where[i], "$", si.message());
+      }
+    }
+  }
+
   void Count(const std::vector<reports::SubmitOutcome>& outcomes) {
+    std::lock_guard lock(mu_);
     for (const auto& o : outcomes) (o.duplicate ? counts_.duplicates : counts_.stored) += 1;
   }
+
   Node& node_;
   reports::Principal who_;
   std::ostream& err_;
-  std::vector<reports::SubmitItem> pending_;
-  std::vector<std::string> pending_where_;
+  Batch pending_;  // calling thread only
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> queue_;
+  bool busy_ = false, closing_ = false;
   ImportCounts counts_;
+  std::thread submitter_;  // last: started once everything it uses exists
 };
 
 void ImportStream(std::istream& in, const std::string& name, bool csv, Importer& importer,
@@ -358,7 +421,7 @@ int RunImport(const ImportOptions& options, std::istream& in, std::ostream& out,
     ImportStream(f, file, csv, importer, &progress);
   }
   importer.Flush();
-  const auto& c = importer.counts();
+  const ImportCounts c = importer.counts();
   out << fmt::format("imported {} reports ({} already stored, {} rejected)\n", c.stored,
                      c.duplicates, c.rejected);
   return c.rejected == 0 ? 0 : 1;
