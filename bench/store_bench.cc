@@ -7,8 +7,12 @@
 // 2. Weekly aggregate by substance × country over every report: Sentinel's summary table,
 //    against GROUP BY over the reports themselves.
 // --reports=N sets the history size; --scale=K stores it K times (fresh keys) before the
-// aggregate, to reach millions of reports.
+// aggregate, to reach millions of reports. --postgres=URI_PREFIX runs the same on PostgreSQL:
+// the databases URI_PREFIX + "naive" and + "bulk" must exist and be empty
+// (bench/pg_store_bench.sh starts a throwaway cluster and makes them).
 #include <sqlite3.h>
+
+#include <pqxx/pqxx>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +22,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "adapters/postgres/pg_store.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/demo_history.h"
 #include "app/library_loader.h"
@@ -38,19 +43,28 @@ std::size_t Arg(int argc, char** argv, const char* name, std::size_t fallback) {
 
 // The same weekly aggregate as Store::Aggregate for an organisation that sees only
 // `everyone`-level reports (distribution 3), computed from the reports themselves.
-double RawAggregateSeconds(const std::string& path, std::int64_t* rows) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  const char* sql =
+constexpr const char* kRawAggregate =
       "SELECT r.day - (((r.day + 3) % 7 + 7) % 7) AS week, rs.substance, r.country, "
       "COUNT(DISTINCT r.seq) FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE "
       "r.distribution = 3 AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
       "GROUP BY week, "
       "rs.substance, r.country";
+
+double RawAggregateSeconds(const std::string& db_or_uri, bool postgres, std::int64_t* rows) {
+  *rows = 0;
+  if (postgres) {
+    pqxx::connection c(db_or_uri);
+    pqxx::read_transaction tx(c);
+    const auto t0 = Clock::now();
+    *rows = static_cast<std::int64_t>(tx.exec(kRawAggregate).size());
+    return Seconds(Clock::now() - t0);
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_or_uri.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  const char* sql = kRawAggregate;
   sqlite3_stmt* stmt = nullptr;
   const auto t0 = Clock::now();
   sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-  *rows = 0;
   while (sqlite3_step(stmt) == SQLITE_ROW) ++*rows;
   const double s = Seconds(Clock::now() - t0);
   sqlite3_finalize(stmt);
@@ -66,6 +80,11 @@ int main(int argc, char** argv) {
   const std::size_t n_reports = Arg(argc, argv, "--reports=", 200'000);
   const std::size_t scale = Arg(argc, argv, "--scale=", 1);
   const std::size_t naive_n = Arg(argc, argv, "--naive=", 3'000);
+  std::string postgres;  // URI prefix; empty: SQLite
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strncmp(argv[i], "--postgres=", 11)) postgres = argv[i] + 11;
+  }
+  const char* backend = postgres.empty() ? "SQLite" : "PostgreSQL";
   const fs::path dir =
       fs::temp_directory_path() / ("sentinel-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -120,11 +139,23 @@ int main(int argc, char** argv) {
     p.user = "bench";
     return p;
   };
+  // The database a phase writes: a file in `dir`, or the PostgreSQL database of that name.
+  auto where = [&](const std::string& name) {
+    return postgres.empty() ? (dir / (name + ".db")).string() : postgres + name;
+  };
   auto open = [&](const std::string& name) {
-    sqlite::SqliteOptions so;
-    so.synchronous_full = std::getenv("BENCH_NOSYNC") == nullptr;
-    auto store = sqlite::OpenSqliteStore((dir / name).string(), so);
-    if (!store.ok()) std::abort();
+    Result<std::unique_ptr<reports::Store>> store = Status::NotFound("");
+    if (postgres.empty()) {
+      sqlite::SqliteOptions so;
+      so.synchronous_full = std::getenv("BENCH_NOSYNC") == nullptr;
+      store = sqlite::OpenSqliteStore(where(name), so);
+    } else {
+      store = postgres::OpenPostgresStore(where(name));
+    }
+    if (!store.ok()) {
+      std::fprintf(stderr, "%s: %s\n", name.c_str(), store.status().ToString().c_str());
+      std::exit(2);
+    }
     for (const auto& o : history.organisations) {
       (void)(*store)->PutOrganisation(reports::NodeAdministrator(),
                                       {o.id, o.name, o.country, o.trusted_groups});
@@ -133,7 +164,7 @@ int main(int argc, char** argv) {
   };
 
   // Baseline: one report per transaction.
-  auto naive = open("naive.db");
+  auto naive = open("naive");
   const std::size_t n_naive = std::min(naive_n, items.size());
   t0 = Clock::now();
   for (std::size_t i = 0; i < n_naive; ++i) {
@@ -147,7 +178,7 @@ int main(int argc, char** argv) {
   // `kSubmitters` concurrent submitters (as `sentinel import` and the server's clients do), so
   // the store's group commit shares each transaction and its fsync among them; `scale` copies.
   constexpr unsigned kSubmitters = 4;
-  auto store = open("bulk.db");
+  auto store = open("bulk");
   std::atomic<std::size_t> stored{0};
   double bulk_s = 0;
   for (std::size_t copy = 0; copy < scale; ++copy) {
@@ -198,14 +229,14 @@ int main(int argc, char** argv) {
   auto rows = store->Aggregate(everyone, weekly);
   const double agg_s = Seconds(Clock::now() - t0);
   std::int64_t raw_rows = 0;
-  const double raw_s = RawAggregateSeconds((dir / "bulk.db").string(), &raw_rows);
+  const double raw_s = RawAggregateSeconds(where("bulk"), !postgres.empty(), &raw_rows);
 
   std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n", stored.load(),
               history.reports.size());
   std::printf("  intake (validate, pseudonymise, resolve), all cores: %9.0f reports/s\n",
               static_cast<double>(items.size()) / intake_s);
-  std::printf("  SQLite bulk import, batches of 1,000      : %9.0f reports/s\n", bulk_rate);
-  std::printf("  SQLite one report per transaction         : %9.0f reports/s\n", naive_rate);
+  std::printf("  %s bulk import, batches of 1,000: %9.0f reports/s\n", backend, bulk_rate);
+  std::printf("  %s one report per transaction  : %9.0f reports/s\n", backend, naive_rate);
   std::printf("  ratio bulk / one-per-transaction: %.1fx\n", bulk_rate / naive_rate);
   std::printf("  weekly aggregate, summary table: %.3f s (%zu rows, visible to a foreign org)\n",
               agg_s, rows.ok() ? rows->size() : 0);
