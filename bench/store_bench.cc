@@ -44,11 +44,11 @@ std::size_t Arg(int argc, char** argv, const char* name, std::size_t fallback) {
 // The same weekly aggregate as Store::Aggregate for an organisation that sees only
 // `everyone`-level reports (distribution 3), computed from the reports themselves.
 constexpr const char* kRawAggregate =
-      "SELECT r.day - (((r.day + 3) % 7 + 7) % 7) AS week, rs.substance, r.country, "
-      "COUNT(DISTINCT r.seq) FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE "
-      "r.distribution = 3 AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
-      "GROUP BY week, "
-      "rs.substance, r.country";
+    "SELECT r.day - (((r.day + 3) % 7 + 7) % 7) AS week, rs.substance, r.country, "
+    "COUNT(DISTINCT r.seq) FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE "
+    "r.distribution = 3 AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) "
+    "GROUP BY week, "
+    "rs.substance, r.country";
 
 double RawAggregateSeconds(const std::string& db_or_uri, bool postgres, std::int64_t* rows) {
   *rows = 0;
@@ -231,8 +231,8 @@ int main(int argc, char** argv) {
   std::int64_t raw_rows = 0;
   const double raw_s = RawAggregateSeconds(where("bulk"), !postgres.empty(), &raw_rows);
 
-  std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n", stored.load(),
-              history.reports.size());
+  std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n",
+              stored.load(), history.reports.size());
   std::printf("  intake (validate, pseudonymise, resolve), all cores: %9.0f reports/s\n",
               static_cast<double>(items.size()) / intake_s);
   std::printf("  %s bulk import, batches of 1,000: %9.0f reports/s\n", backend, bulk_rate);

@@ -247,7 +247,7 @@ struct VisibilityClause {
 class SqliteStore final : public reports::Store {
  public:
   SqliteStore(std::string path, SqliteOptions options)
-      : path_(std::move(path)), options_(options) {}
+      : path_(std::move(path)), options_(std::move(options)) {}
   ~SqliteStore() override {
     {
       std::lock_guard lock(queue_mu_);
