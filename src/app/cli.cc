@@ -1,11 +1,13 @@
 #include "app/cli.h"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <sstream>
 
 #include "app/classify_command.h"
+#include "app/detect_command.h"
 #include "app/identify_command.h"
 #include "app/serve_command.h"
 
@@ -122,6 +124,33 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   cl_cmd->add_flag("--rules", classify.list_rules,
                    "List the class rules with their interpretation options, and exit");
 
+  DetectCommandOptions detect;
+  auto* detect_cmd = app.add_subcommand(
+      "detect",
+      "Temporal aberration detection over count series (CSV series,time,count): expected count, "
+      "upper bound and alarm per series and time step");
+  detect_cmd
+      ->add_option("-m,--method", detect.method,
+                   fmt::format("Detector: {}", fmt::join(DetectMethodNames(), ", ")))
+      ->required();
+  detect_cmd
+      ->add_option("-i,--input", detect.input,
+                   "CSV with columns series,time,count (time: integer, YYYY-MM-DD or YYYY-Www); "
+                   "'-' reads stdin")
+      ->required();
+  detect_cmd->add_option("-f,--format", detect.format, "Output: csv or json (one object a line)")
+      ->check(CLI::IsMember({"csv", "json"}));
+  detect_cmd
+      ->add_option("--alpha", detect.alpha,
+                   "EARS: one-sided level; the bound is mean + qnorm(1 - alpha) * sd")
+      ->check(CLI::Range(0.0, 1.0));
+  detect_cmd->add_option("--baseline", detect.baseline, "EARS: steps in the baseline window")
+      ->check(CLI::Range(3, 1'000'000));
+  detect_cmd
+      ->add_option("--min-sigma", detect.min_sigma,
+                   "EARS: floor on the baseline standard deviation")
+      ->check(CLI::NonNegativeNumber);
+
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand(
       "serve", "Serve the report API (JSON over HTTP under /api/v1) on a node's database");
@@ -197,6 +226,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return RunIdentify(identify, out, err);
   }
   if (cl_cmd->parsed()) return RunClassify(classify, std::cin, out, err);
+  if (detect_cmd->parsed()) return RunDetect(detect, std::cin, out, err);
   if (build_cmd->parsed()) return RunLibraryBuild(build, out, err);
   if (info_cmd->parsed()) return RunLibraryInfo(info_path, out, err);
   if (serve_cmd->parsed()) return RunServe(serve, out, err);

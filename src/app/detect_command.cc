@@ -1,0 +1,160 @@
+#include "app/detect_command.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string_view>
+
+#include "app/detect_input.h"
+#include "core/detect/ears.h"
+
+namespace sentinel::app {
+namespace {
+
+using Detector = std::function<Result<std::vector<detect::Judgement>>(const detect::CountSeries&,
+                                                                      const DetectCommandOptions&)>;
+
+struct Method {
+  std::string_view name;
+  Detector run;  // empty: announced but not yet available
+};
+
+Detector EarsDetector(detect::EarsMethod method) {
+  return [method](const detect::CountSeries& series, const DetectCommandOptions& o) {
+    return detect::Ears(
+        series,
+        {.method = method, .baseline = o.baseline, .min_sigma = o.min_sigma, .alpha = o.alpha});
+  };
+}
+
+const std::vector<Method>& Methods() {
+  static const std::vector<Method> methods = {
+      {"ears-c1", EarsDetector(detect::EarsMethod::kC1)},
+      {"ears-c2", EarsDetector(detect::EarsMethod::kC2)},
+      {"ears-c3", EarsDetector(detect::EarsMethod::kC3)},
+      {"farrington", {}},
+      {"noufaily", {}},
+      {"cusum", {}},
+      {"scan", {}},
+  };
+  return methods;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Number(const std::optional<double>& v) { return v ? fmt::format("{}", *v) : ""; }
+
+nlohmann::ordered_json JsonNumber(const std::optional<double>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+std::vector<std::string> DetectMethodNames() {
+  std::vector<std::string> names;
+  for (const Method& m : Methods()) names.emplace_back(m.name);
+  return names;
+}
+
+int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
+              std::ostream& err) {
+  const Method* method = nullptr;
+  for (const Method& m : Methods()) {
+    if (m.name == options.method) method = &m;
+  }
+  if (method == nullptr) {
+    err << fmt::format("sentinel detect: unknown method '{}' (known: {})\n", options.method,
+                       fmt::join(DetectMethodNames(), ", "));
+    return 2;
+  }
+  if (!method->run) {
+    err << fmt::format("sentinel detect: method '{}' is not yet available\n", method->name);
+    return 2;
+  }
+  if (options.format != "csv" && options.format != "json") {
+    err << fmt::format("sentinel detect: unknown format '{}' (csv or json)\n", options.format);
+    return 2;
+  }
+
+  std::string text;
+  std::string source = options.input;
+  if (options.input == "-") {
+    source = "stdin";
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream file(options.input, std::ios::binary);
+    if (!file) {
+      err << fmt::format("sentinel detect: cannot read {}\n", options.input);
+      return 2;
+    }
+    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  auto parsed = ParseCountSeriesCsv(text, source);
+  if (!parsed.ok()) {
+    err << "sentinel detect: " << parsed.status().message() << "\n";
+    return 2;
+  }
+
+  // Judge everything before writing anything: a parameter error must not leave half an output.
+  std::vector<std::vector<detect::Judgement>> judged;
+  judged.reserve(parsed->series.size());
+  for (const NamedSeries& s : parsed->series) {
+    auto j = method->run(s.series, options);
+    if (!j.ok()) {
+      err << "sentinel detect: " << j.status().message() << "\n";
+      return 2;
+    }
+    judged.push_back(std::move(j).value());
+  }
+
+  std::string buffer;
+  if (options.format == "csv") buffer = "series,time,observed,expected,upperbound,alarm\n";
+  for (std::size_t i = 0; i < judged.size(); ++i) {
+    const std::string& name = parsed->series[i].name;
+    const std::string name_field = CsvField(name);
+    for (const detect::Judgement& j : judged[i]) {
+      const std::string time = FormatTime(parsed->time_kind, j.time);
+      if (options.format == "csv") {
+        fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{}\n", name_field,
+                       CsvField(time), j.observed, Number(j.expected), Number(j.upperbound),
+                       j.alarm ? (*j.alarm ? "true" : "false") : "");
+      } else {
+        nlohmann::ordered_json row;
+        row["series"] = name;
+        if (parsed->time_kind == TimeKind::kIndex) {
+          row["time"] = j.time;
+        } else {
+          row["time"] = time;
+        }
+        row["observed"] = j.observed;
+        row["expected"] = JsonNumber(j.expected);
+        row["upperbound"] = JsonNumber(j.upperbound);
+        row["alarm"] = j.alarm ? nlohmann::ordered_json(*j.alarm) : nlohmann::ordered_json(nullptr);
+        buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        buffer += '\n';
+      }
+      if (buffer.size() > (1U << 16)) {
+        out << buffer;
+        buffer.clear();
+      }
+    }
+  }
+  out << buffer;
+  out.flush();
+  return out ? 0 : 1;
+}
+
+}  // namespace sentinel::app

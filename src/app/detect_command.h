@@ -1,0 +1,33 @@
+// `sentinel detect`: temporal aberration detection over count series in a CSV file
+// (docs/detect.md is the contract).
+//
+// Reads `series,time,count` rows (app/detect_input.h), runs one detector on each series and
+// writes one row per series and time step: series,time,observed,expected,upperbound,alarm, as
+// CSV or JSON Lines. Exit 0 on success, 2 on a usage or input error (the message names the file,
+// line and column). Methods live in one table (detect_command.cc): a new detector is one entry
+// there plus its parameters here and flags in cli.cc.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace sentinel::app {
+
+struct DetectCommandOptions {
+  std::string method;          // ears-c1, ears-c2, ears-c3
+  std::string input;           // CSV file; "-" = stdin
+  std::string format = "csv";  // csv | json (JSON Lines)
+  // EARS, named as R surveillance's control list.
+  double alpha = 0.001;  // control$alpha
+  int baseline = 7;      // control$baseline
+  double min_sigma = 0;  // control$minSigma
+};
+
+// Every method name `--method` knows, available or announced, in the order of the table.
+std::vector<std::string> DetectMethodNames();
+
+int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
+              std::ostream& err);
+
+}  // namespace sentinel::app

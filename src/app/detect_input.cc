@@ -1,0 +1,251 @@
+#include "app/detect_input.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+
+#include "app/csv.h"
+
+namespace sentinel::app {
+namespace {
+
+namespace chr = std::chrono;
+
+bool Digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::optional<std::int64_t> ParseInt(std::string_view s) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// 1969-12-29 is a Monday, 3 days before the epoch; week indices count Mondays from it.
+constexpr std::int64_t kMondayOffset = 3;
+
+chr::sys_days IsoWeekOneMonday(int year) {
+  // Week 1 is the week holding 4 January.
+  const chr::sys_days jan4{chr::year{year} / chr::January / 4};
+  return jan4 - chr::days{chr::weekday{jan4}.iso_encoding() - 1};
+}
+
+std::optional<std::int64_t> ParseDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !Digits(s.substr(0, 4)) ||
+      !Digits(s.substr(5, 2)) || !Digits(s.substr(8, 2))) {
+    return std::nullopt;
+  }
+  const chr::year_month_day d{chr::year{static_cast<int>(*ParseInt(s.substr(0, 4)))},
+                              chr::month{static_cast<unsigned>(*ParseInt(s.substr(5, 2)))},
+                              chr::day{static_cast<unsigned>(*ParseInt(s.substr(8, 2)))}};
+  if (!d.ok()) return std::nullopt;
+  return chr::sys_days{d}.time_since_epoch().count();
+}
+
+std::optional<std::int64_t> ParseIsoWeek(std::string_view s) {
+  if (s.size() != 8 || s[4] != '-' || s[5] != 'W' || !Digits(s.substr(0, 4)) ||
+      !Digits(s.substr(6, 2))) {
+    return std::nullopt;
+  }
+  const int year = static_cast<int>(*ParseInt(s.substr(0, 4)));
+  const std::int64_t week = *ParseInt(s.substr(6, 2));
+  const auto first = IsoWeekOneMonday(year);
+  const std::int64_t weeks_in_year = (IsoWeekOneMonday(year + 1) - first).count() / 7;
+  if (week < 1 || week > weeks_in_year) return std::nullopt;
+  const std::int64_t monday = (first + chr::days{7 * (week - 1)}).time_since_epoch().count();
+  return (monday + kMondayOffset) / 7;
+}
+
+std::optional<std::int64_t> ParseTime(TimeKind kind, std::string_view s) {
+  switch (kind) {
+    case TimeKind::kIndex:
+      return ParseInt(s);
+    case TimeKind::kDate:
+      return ParseDate(s);
+    case TimeKind::kIsoWeek:
+      return ParseIsoWeek(s);
+  }
+  return std::nullopt;
+}
+
+TimeKind GuessTimeKind(std::string_view s) {
+  if (s.size() == 8 && s[5] == 'W') return TimeKind::kIsoWeek;
+  if (s.size() == 10 && s[4] == '-') return TimeKind::kDate;
+  return TimeKind::kIndex;
+}
+
+std::string_view TimeKindName(TimeKind kind) {
+  switch (kind) {
+    case TimeKind::kIndex:
+      return "an integer step";
+    case TimeKind::kDate:
+      return "a date YYYY-MM-DD";
+    case TimeKind::kIsoWeek:
+      return "an ISO week YYYY-Www";
+  }
+  return "?";
+}
+
+// b - a for a < b, without the signed overflow of times at opposite ends of the range.
+std::uint64_t Distance(std::int64_t a, std::int64_t b) {
+  return static_cast<std::uint64_t>(b) - static_cast<std::uint64_t>(a);
+}
+
+std::optional<double> ParseCount(std::string_view s) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string Trim(std::string s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+std::string FormatTime(TimeKind kind, std::int64_t time) {
+  switch (kind) {
+    case TimeKind::kIndex:
+      return std::to_string(time);
+    case TimeKind::kDate: {
+      const chr::year_month_day d{chr::sys_days{chr::days{time}}};
+      return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()),
+                         static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+    }
+    case TimeKind::kIsoWeek: {
+      const chr::sys_days monday{chr::days{time * 7 - kMondayOffset}};
+      // The ISO year is the year of the week's Thursday.
+      const chr::year_month_day thursday{monday + chr::days{3}};
+      const int year = static_cast<int>(thursday.year());
+      const auto week = (monday - IsoWeekOneMonday(year)).count() / 7 + 1;
+      return fmt::format("{:04}-W{:02}", year, week);
+    }
+  }
+  return {};
+}
+
+Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_view source) {
+  CountSeriesFile file;
+  std::map<std::string, std::size_t, std::less<>> index;  // series name -> file.series slot
+  std::size_t col_series = 0, col_time = 0, col_count = 0, columns = 0;
+  bool have_header = false, have_kind = false;
+  std::size_t line_no = 0;
+  std::uint64_t filled = 0;  // zero counts put in gaps so far
+  std::size_t pos = 0;
+  auto error = [&](std::size_t column, std::string_view name, const std::string& what) {
+    return Status::InvalidArgument(
+        fmt::format("{}: line {}, column {} ({}): {}", source, line_no, column + 1, name, what));
+  };
+  while (pos < text.size()) {
+    auto eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    std::vector<std::string> cells = CsvFields(line);
+    for (auto& c : cells) c = Trim(std::move(c));
+    if (!have_header) {
+      bool seen[3] = {false, false, false};
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        const std::string_view names[3] = {"series", "time", "count"};
+        std::size_t* slots[3] = {&col_series, &col_time, &col_count};
+        for (int k = 0; k < 3; ++k) {
+          if (cells[i] != names[k]) continue;
+          if (seen[k]) return error(i, cells[i], "column named twice in the header");
+          seen[k] = true;
+          *slots[k] = i;
+        }
+      }
+      for (int k = 0; k < 3; ++k) {
+        if (!seen[k]) {
+          return Status::InvalidArgument(
+              fmt::format("{}: line {}: the header must name the columns series, time and count",
+                          source, line_no));
+        }
+      }
+      columns = cells.size();
+      have_header = true;
+      continue;
+    }
+    if (cells.size() != columns) {
+      return Status::InvalidArgument(fmt::format("{}: line {}: {} columns where the header has {}",
+                                                 source, line_no, cells.size(), columns));
+    }
+    const std::string& name = cells[col_series];
+    if (name.empty()) return error(col_series, "series", "empty series name");
+    const std::string& time_text = cells[col_time];
+    if (!have_kind) {
+      file.time_kind = GuessTimeKind(time_text);
+      have_kind = true;
+    }
+    const auto time = ParseTime(file.time_kind, time_text);
+    if (!time) {
+      return error(col_time, "time",
+                   fmt::format("'{}' is not {} (the file's first time says which kind it uses)",
+                               time_text, TimeKindName(file.time_kind)));
+    }
+    const auto count = ParseCount(cells[col_count]);
+    if (!count) {
+      return error(
+          col_count, "count",
+          fmt::format("'{}' is not a count (a finite number, 0 or more)", cells[col_count]));
+    }
+    auto [it, inserted] = index.try_emplace(name, file.series.size());
+    if (inserted) {
+      NamedSeries s;
+      s.name = name;
+      s.series.frequency = file.time_kind == TimeKind::kDate ? 365 : 52;
+      file.series.push_back(std::move(s));
+    }
+    detect::CountSeries& series = file.series[it->second].series;
+    if (!series.time.empty()) {
+      const std::int64_t last = series.time.back();
+      if (*time <= last) {
+        return error(col_time, "time",
+                     fmt::format("{} does not come after {}, the series' previous time", time_text,
+                                 FormatTime(file.time_kind, last)));
+      }
+      const std::uint64_t gap = Distance(last, *time) - 1;
+      if (Distance(series.time.front(), *time) >= kMaxSeriesSteps) {
+        return error(
+            col_time, "time",
+            fmt::format("series '{}' would span more than {} steps", name, kMaxSeriesSteps));
+      }
+      filled += gap;
+      if (filled > kMaxFilledSteps) {
+        return error(
+            col_time, "time",
+            fmt::format("more than {} missing steps to fill with zero counts", kMaxFilledSteps));
+      }
+      for (std::int64_t t = last + 1; t < *time; ++t) {
+        series.time.push_back(t);
+        series.observed.push_back(0);
+      }
+    }
+    series.time.push_back(*time);
+    series.observed.push_back(*count);
+  }
+  if (!have_header) {
+    return Status::InvalidArgument(
+        fmt::format("{}: no header (series,time,count) and no rows", source));
+  }
+  return file;
+}
+
+}  // namespace sentinel::app

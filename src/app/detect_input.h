@@ -1,0 +1,49 @@
+// The input of `sentinel detect`: count series as CSV (docs/detect.md is the contract).
+//
+// A header names the columns `series`, `time` and `count` (any order; other columns are
+// ignored), then one row per series and time step. Time is, for the whole file, either an
+// integer step index, an ISO date (YYYY-MM-DD, daily steps) or an ISO week (YYYY-Www, weekly
+// steps). A series' rows come in strictly increasing time (series may interleave); a step
+// between two rows with no row of its own is a zero count, since no report means none seen.
+// Counts are finite and not negative. ParseCountSeriesCsv never throws: bad input gives an
+// InvalidArgument naming the source, line and column.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/common/status.h"
+#include "core/detect/detection.h"
+
+namespace sentinel::app {
+
+enum class TimeKind { kIndex, kDate, kIsoWeek };
+
+struct NamedSeries {
+  std::string name;
+  detect::CountSeries series;  // time: the index; days since 1970-01-01; or weeks (see below)
+};
+
+struct CountSeriesFile {
+  TimeKind time_kind = TimeKind::kIndex;
+  std::vector<NamedSeries> series;  // in order of first appearance
+};
+
+// Limits that keep a typo in a time from exhausting memory: no series may span more steps than
+// kMaxSeriesSteps (about 2,700 years of days), and no file may need more than kMaxFilledSteps
+// zero counts to fill its gaps.
+inline constexpr std::uint64_t kMaxSeriesSteps = 1'000'000;
+inline constexpr std::uint64_t kMaxFilledSteps = 10'000'000;
+
+// `source` names the input in error messages ("counts.csv", "stdin").
+Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_view source);
+
+// A time of the given kind as written in the input ("12", "2024-03-01", "2024-W09"). ISO weeks
+// count from the week of Monday 1969-12-29 (week 0), so consecutive weeks differ by 1 across
+// years with 52 and 53 weeks alike.
+std::string FormatTime(TimeKind kind, std::int64_t time);
+
+}  // namespace sentinel::app
