@@ -1,0 +1,151 @@
+// End to end: `sentinel detect` runs EARS over a CSV of several series, as CSV and JSON Lines,
+// and refuses bad input with the file, line and column and exit status 2.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sentinel {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int code = -1;
+  std::string out, err;
+};
+
+class DetectCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("sentinel-detect-{}", getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+
+  CommandResult Sentinel(const std::string& args) {
+    const fs::path err_file = dir_ / "stderr.txt";
+    const std::string cmd = fmt::format("'{}' {} 2>'{}'", SENTINEL_BINARY, args, err_file.string());
+    FILE* p = popen(cmd.c_str(), "r");
+    CommandResult result;
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) result.out.append(buf, n);
+    const int status = pclose(p);
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    result.err = text.str();
+    return result;
+  }
+
+  fs::path dir_;
+};
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Two weekly series: "flat" with an outbreak in its last week, "quiet" with a gap (weeks 5 and
+// 6 absent: zero counts) and nothing unusual.
+const char* const kCounts =
+    "series,time,count\n"
+    "flat,2024-W01,3\nflat,2024-W02,4\nflat,2024-W03,3\nflat,2024-W04,5\nflat,2024-W05,4\n"
+    "flat,2024-W06,3\nflat,2024-W07,4\nflat,2024-W08,4\nflat,2024-W09,40\n"
+    "quiet,2024-W01,1\nquiet,2024-W02,0\nquiet,2024-W03,2\nquiet,2024-W04,1\n"
+    "quiet,2024-W07,1\nquiet,2024-W08,1\nquiet,2024-W09,1\n";
+
+TEST_F(DetectCommand, EarsC1OverTwoSeriesAsCsvAndJsonLines) {
+  const fs::path input = Write("counts.csv", kCounts);
+  const CommandResult csv =
+      Sentinel(fmt::format("detect --method ears-c1 --input '{}'", input.string()));
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  const auto lines = Lines(csv.out);
+  ASSERT_EQ(lines.size(), 1U + 9U + 9U) << csv.out;
+  EXPECT_EQ(lines[0], "series,time,observed,expected,upperbound,alarm");
+  EXPECT_EQ(lines[1], "flat,2024-W01,3,,,");  // no baseline yet: no judgement
+  EXPECT_EQ(lines[7], "flat,2024-W07,3,,,");
+  // Week 8 is judged on weeks 1-7 (mean 26/7); week 9's 40 is an outbreak.
+  EXPECT_TRUE(lines[8].starts_with(fmt::format("flat,2024-W08,4,{},", 26.0 / 7))) << lines[8];
+  EXPECT_TRUE(lines[8].ends_with(",false")) << lines[8];
+  EXPECT_TRUE(lines[9].starts_with("flat,2024-W09,40,")) << lines[9];
+  EXPECT_TRUE(lines[9].ends_with(",true")) << lines[9];
+  EXPECT_EQ(lines[14], "quiet,2024-W05,0,,,");  // filled gap
+  EXPECT_TRUE(lines[18].starts_with("quiet,2024-W09,1,")) << lines[18];
+  EXPECT_TRUE(lines[18].ends_with(",false")) << lines[18];
+
+  const CommandResult json = Sentinel(
+      fmt::format("detect --method ears-c1 --input '{}' --format json --alpha 0.01 --baseline 7",
+                  input.string()));
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto rows = Lines(json.out);
+  ASSERT_EQ(rows.size(), 18U);
+  const auto first = nlohmann::json::parse(rows[0]);
+  EXPECT_EQ(first["series"], "flat");
+  EXPECT_EQ(first["time"], "2024-W01");
+  EXPECT_TRUE(first["upperbound"].is_null());
+  EXPECT_TRUE(first["alarm"].is_null());
+  const auto outbreak = nlohmann::json::parse(rows[8]);
+  EXPECT_EQ(outbreak["observed"], 40);
+  EXPECT_EQ(outbreak["alarm"], true);
+  EXPECT_LT(outbreak["upperbound"].get<double>(), 40);
+}
+
+TEST_F(DetectCommand, StdinAndC3) {
+  const CommandResult r =
+      Sentinel(fmt::format("detect -m ears-c3 -i - < '{}'", Write("counts.csv", kCounts).string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 19U);
+}
+
+TEST_F(DetectCommand, BadRowNamesFileLineAndColumn) {
+  const fs::path input = Write("bad.csv", "series,time,count\nA,1,2\nA,2,two\n");
+  const CommandResult r =
+      Sentinel(fmt::format("detect --method ears-c1 --input '{}'", input.string()));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(fmt::format("{}: line 3, column 3 (count)", input.string())),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(DetectCommand, UnavailableAndUnknownMethods) {
+  const fs::path input = Write("counts.csv", kCounts);
+  const CommandResult farrington =
+      Sentinel(fmt::format("detect --method farrington --input '{}'", input.string()));
+  EXPECT_EQ(farrington.code, 2);
+  EXPECT_NE(farrington.err.find("'farrington' is not yet available"), std::string::npos)
+      << farrington.err;
+  const CommandResult unknown =
+      Sentinel(fmt::format("detect --method ears-c4 --input '{}'", input.string()));
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find("unknown method 'ears-c4'"), std::string::npos) << unknown.err;
+  const CommandResult missing = Sentinel("detect --method ears-c1 --input /nonexistent.csv");
+  EXPECT_EQ(missing.code, 2);
+  const CommandResult alpha =
+      Sentinel(fmt::format("detect --method ears-c1 --input '{}' --alpha 0", input.string()));
+  EXPECT_EQ(alpha.code, 2);
+  EXPECT_NE(alpha.err.find("alpha"), std::string::npos) << alpha.err;
+}
+
+}  // namespace
+}  // namespace sentinel
