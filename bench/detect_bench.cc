@@ -136,10 +136,12 @@ int main(int argc, char** argv) {
       }
       const double steps = static_cast<double>(series * weeks);
       std::printf(
-          "  %s  sentinel: %6.1f M steps/s (%.2f s)   naive: %6.1f M steps/s (%.2f s)   "
+          "  %s baseline %2d  sentinel: %6.1f M steps/s (%.2f s)   naive: %6.1f M steps/s (%.2f s) "
+          "  "
           "ratio %.1fx   alarms %zu, mismatches %zu\n",
-          std::string(detect::EarsMethodName(method)).c_str(), steps / bench::Seconds(fast) / 1e6,
-          bench::Seconds(fast), steps / bench::Seconds(naive) / 1e6, bench::Seconds(naive),
+          std::string(detect::EarsMethodName(method)).c_str(), baseline,
+          steps / bench::Seconds(fast) / 1e6, bench::Seconds(fast),
+          steps / bench::Seconds(naive) / 1e6, bench::Seconds(naive),
           bench::Seconds(naive) / bench::Seconds(fast), alarms, mismatches);
       if (mismatches) status = 1;
     }

@@ -109,10 +109,10 @@ std::optional<double> ParseCount(std::string_view s) {
   return v;
 }
 
-std::string Trim(std::string s) {
+std::string Trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+  if (first == std::string_view::npos) return {};
+  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
 }
 
 }  // namespace
@@ -159,7 +159,7 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     std::vector<std::string> cells = CsvFields(line);
-    for (auto& c : cells) c = Trim(std::move(c));
+    for (auto& c : cells) c = Trim(c);
     if (!have_header) {
       bool seen[3] = {false, false, false};
       for (std::size_t i = 0; i < cells.size(); ++i) {
