@@ -131,7 +131,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "upper bound and alarm per series and time step");
   detect_cmd
       ->add_option("-m,--method", detect.method,
-                   fmt::format("Detector: {}", fmt::join(DetectMethodNames(), ", ")))
+                   fmt::format("Detector: {} (not yet available: {})",
+                               fmt::join(DetectMethodNames(true), ", "),
+                               fmt::join(DetectMethodNames(false), ", ")))
       ->required();
   detect_cmd
       ->add_option("-i,--input", detect.input,

@@ -63,9 +63,11 @@ nlohmann::ordered_json JsonNumber(const std::optional<double>& v) {
 
 }  // namespace
 
-std::vector<std::string> DetectMethodNames() {
+std::vector<std::string> DetectMethodNames(bool available) {
   std::vector<std::string> names;
-  for (const Method& m : Methods()) names.emplace_back(m.name);
+  for (const Method& m : Methods()) {
+    if (static_cast<bool>(m.run) == available) names.emplace_back(m.name);
+  }
   return names;
 }
 
@@ -77,7 +79,7 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
   }
   if (method == nullptr) {
     err << fmt::format("sentinel detect: unknown method '{}' (known: {})\n", options.method,
-                       fmt::join(DetectMethodNames(), ", "));
+                       fmt::join(DetectMethodNames(true), ", "));
     return 2;
   }
   if (!method->run) {

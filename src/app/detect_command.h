@@ -24,8 +24,9 @@ struct DetectCommandOptions {
   double min_sigma = 0;  // control$minSigma
 };
 
-// Every method name `--method` knows, available or announced, in the order of the table.
-std::vector<std::string> DetectMethodNames();
+// The method names `--method` knows, in the order of the table: those that run (available) or
+// those announced but not yet available.
+std::vector<std::string> DetectMethodNames(bool available);
 
 int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
               std::ostream& err);

@@ -83,7 +83,7 @@ TEST_F(DetectCommand, EarsC1OverTwoSeriesAsCsvAndJsonLines) {
   ASSERT_EQ(lines.size(), 1U + 9U + 9U) << csv.out;
   EXPECT_EQ(lines[0], "series,time,observed,expected,upperbound,alarm");
   EXPECT_EQ(lines[1], "flat,2024-W01,3,,,");  // no baseline yet: no judgement
-  EXPECT_EQ(lines[7], "flat,2024-W07,3,,,");
+  EXPECT_EQ(lines[7], "flat,2024-W07,4,,,");
   // Week 8 is judged on weeks 1-7 (mean 26/7); week 9's 40 is an outbreak.
   EXPECT_TRUE(lines[8].starts_with(fmt::format("flat,2024-W08,4,{},", 26.0 / 7))) << lines[8];
   EXPECT_TRUE(lines[8].ends_with(",false")) << lines[8];
