@@ -41,6 +41,11 @@ presets <- list(
               limit54 = c(5, 4), powertrans = "2/3", populationOffset = FALSE,
               noPeriods = 10, pastWeeksNotIncluded = 26, thresholdMethod = "muan"))
 
+# The same without the reporting minimum, so that every step's expectation and bound is compared.
+for (pname in c("original", "noufaily")) {
+  presets[[paste0(pname, "_nolimit")]] <- modifyList(presets[[pname]], list(limit54 = c(0, 4)))
+}
+
 num <- function(x) ifelse(is.na(x), "NA", sprintf("%.17g", x))
 
 for (s in series) {

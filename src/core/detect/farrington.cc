@@ -284,14 +284,24 @@ double TrendPValue(const Model& model) {
   return 2 * boost::math::cdf(dist, -std::abs(t));
 }
 
+// Real-valued quantiles of the discrete distributions: QDiscrete does the rounding, R's way.
+using RealQuantile = boost::math::policies::policy<
+    boost::math::policies::discrete_quantile<boost::math::policies::real>>;
+using NegativeBinomial = boost::math::negative_binomial_distribution<double, RealQuantile>;
+using Poisson = boost::math::poisson_distribution<double, RealQuantile>;
+
 double QNorm(double p) { return boost::math::quantile(boost::math::normal(), p); }
 
 // The smallest count whose CDF reaches p, with R's fuzz (qDiscrete_search.h: p * (1 + 2 eps)).
+// Boost's quantile is the starting point; the CDF is then checked at the integers around it.
 template <typename Dist>
-double QDiscrete(const Dist& dist, double mean, double sd, double p) {
+double QDiscrete(const Dist& dist, double p) {
   const double target = p * (1 + 2 * std::numeric_limits<double>::epsilon());
   if (target >= 1) return std::numeric_limits<double>::infinity();
-  double y = std::max(0.0, std::floor(mean + sd * QNorm(p)));
+  double y = std::max(0.0, std::floor(boost::math::quantile(dist, p)));
+  // Beyond 2^52 neighbouring doubles are no longer consecutive integers (such bounds come from
+  // a link-scale standard error in the tens, "muan" on a series of zeros).
+  if (y > 0x1p52) return std::ceil(boost::math::quantile(dist, p));
   if (boost::math::cdf(dist, y) >= target) {
     while (y > 0 && boost::math::cdf(dist, y - 1) >= target) --y;
   } else {
@@ -345,14 +355,14 @@ Bounds ThresholdNoufaily(double eta0, double se_eta0, double phi, ThresholdMetho
   if (phi > 1) {
     const double size = mu0 / (phi - 1);
     const double prob = 1 / phi;
-    const boost::math::negative_binomial dist(size, prob);
-    upper = QDiscrete(dist, mu0, std::sqrt(mu0 * phi), 1 - alpha);
+    const NegativeBinomial dist(size, prob);
+    upper = QDiscrete(dist, 1 - alpha);
   } else {
     if (mu0 == 0) {
       upper = 0;
     } else {
-      const boost::math::poisson dist(mu0);
-      upper = QDiscrete(dist, mu0, std::sqrt(mu0), 1 - alpha);
+      const Poisson dist(mu0);
+      upper = QDiscrete(dist, 1 - alpha);
     }
   }
   return {upper, (y - eta0) / (upper - eta0)};
@@ -443,7 +453,7 @@ std::vector<Judgement> Farrington(const CountSeries& series, std::size_t first, 
 
 std::vector<Judgement> Farrington(const CountSeries& series, const FarringtonOptions& options) {
   const std::size_t n = series.observed.size();
-  const auto first = static_cast<std::size_t>(series.frequency * options.b + options.w);
+  const std::size_t first = static_cast<std::size_t>(series.frequency) * options.b + options.w;
   return Farrington(series, std::min(first, n), n, options);
 }
 
