@@ -13,6 +13,7 @@ packages=(
   # RDKit has no InChI, so the IUPAC library comes separately.
   librdkit-dev rdkit-data libboost-dev libboost-serialization-dev libboost-system-dev
   libboost-iostreams-dev libinchi-dev
+  libeigen3-dev                       # small least-squares solves of the detectors' GLM fits
   libjemalloc-dev                     # allocator for the executables (see CMakeLists.txt)
   # Reports: the embedded store, the HTTP API, token hashing; PostgreSQL for larger nodes;
   # wrk drives the HTTP benchmark.
