@@ -144,7 +144,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::IsMember({"csv", "json"}));
   detect_cmd
       ->add_option("--alpha", detect.alpha,
-                   "EARS: one-sided level; the bound is mean + qnorm(1 - alpha) * sd")
+                   "One-sided level (default: EARS 0.001, Farrington 0.05, as R's control lists)")
       ->check(CLI::Range(0.0, 1.0));
   detect_cmd->add_option("--baseline", detect.baseline, "EARS: steps in the baseline window")
       ->check(CLI::Range(3, 1'000'000));
@@ -152,6 +152,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->add_option("--min-sigma", detect.min_sigma,
                    "EARS: floor on the baseline standard deviation")
       ->check(CLI::NonNegativeNumber);
+  detect_cmd->add_option("--b", detect.b, "Farrington: years back in the reference window")
+      ->check(CLI::Range(1, 100));
+  detect_cmd->add_option("--w", detect.w, "Farrington: half-window around each reference week")
+      ->check(CLI::Range(0, 52));
+  detect_cmd
+      ->add_option("--frequency", detect.frequency,
+                   "Steps per year (default 52, or 365 for daily dates)")
+      ->check(CLI::Range(1, 366));
 
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand(

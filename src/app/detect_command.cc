@@ -12,6 +12,7 @@
 
 #include "app/detect_input.h"
 #include "core/detect/ears.h"
+#include "core/detect/farrington.h"
 
 namespace sentinel::app {
 namespace {
@@ -26,9 +27,28 @@ struct Method {
 
 Detector EarsDetector(detect::EarsMethod method) {
   return [method](const detect::CountSeries& series, const DetectCommandOptions& o) {
-    return detect::Ears(
-        series,
-        {.method = method, .baseline = o.baseline, .min_sigma = o.min_sigma, .alpha = o.alpha});
+    return detect::Ears(series, {.method = method,
+                                 .baseline = o.baseline,
+                                 .min_sigma = o.min_sigma,
+                                 .alpha = o.alpha.value_or(0.001)});
+  };
+}
+
+// `preset` gives the published settings; --b, --w and --alpha override them.
+Detector FarringtonDetector(detect::FarringtonOptions (*preset)()) {
+  return [preset](const detect::CountSeries& series,
+                  const DetectCommandOptions& o) -> Result<std::vector<detect::Judgement>> {
+    detect::FarringtonOptions options = preset();
+    if (o.b) options.b = *o.b;
+    if (o.w) options.w = *o.w;
+    if (o.alpha) options.alpha = *o.alpha;
+    if (options.b < 1 || options.w < 0) {
+      return Status::InvalidArgument("Farrington needs --b >= 1 and --w >= 0");
+    }
+    // Steps R cannot judge (too little history) come out empty, one row per step as always.
+    std::vector<detect::Judgement> out =
+        detect::Farrington(series, 0, series.observed.size(), options);
+    return out;
   };
 }
 
@@ -37,8 +57,8 @@ const std::vector<Method>& Methods() {
       {"ears-c1", EarsDetector(detect::EarsMethod::kC1)},
       {"ears-c2", EarsDetector(detect::EarsMethod::kC2)},
       {"ears-c3", EarsDetector(detect::EarsMethod::kC3)},
-      {"farrington", {}},
-      {"noufaily", {}},
+      {"farrington", FarringtonDetector(&detect::FarringtonOriginal)},
+      {"noufaily", FarringtonDetector(&detect::Noufaily)},
       {"cusum", {}},
       {"scan", {}},
   };
@@ -113,7 +133,8 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
   // Judge everything before writing anything: a parameter error must not leave half an output.
   std::vector<std::vector<detect::Judgement>> judged;
   judged.reserve(parsed->series.size());
-  for (const NamedSeries& s : parsed->series) {
+  for (NamedSeries& s : parsed->series) {
+    if (options.frequency) s.series.frequency = *options.frequency;
     auto j = method->run(s.series, options);
     if (!j.ok()) {
       err << "sentinel detect: " << j.status().message() << "\n";

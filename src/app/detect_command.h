@@ -9,19 +9,22 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace sentinel::app {
 
 struct DetectCommandOptions {
-  std::string method;          // ears-c1, ears-c2, ears-c3
+  std::string method;          // ears-c1, ears-c2, ears-c3, farrington, noufaily
   std::string input;           // CSV file; "-" = stdin
   std::string format = "csv";  // csv | json (JSON Lines)
-  // EARS, named as R surveillance's control list.
-  double alpha = 0.001;  // control$alpha
-  int baseline = 7;      // control$baseline
-  double min_sigma = 0;  // control$minSigma
+  // Named as R surveillance's control lists.
+  std::optional<double> alpha;   // control$alpha; empty: 0.001 for EARS, 0.05 for Farrington
+  int baseline = 7;              // EARS control$baseline
+  double min_sigma = 0;          // EARS control$minSigma
+  std::optional<int> b, w;       // Farrington control$b, control$w; empty: the preset's
+  std::optional<int> frequency;  // steps per year; empty: 52 (weeks, integers) or 365 (dates)
 };
 
 // The method names `--method` knows, in the order of the table: those that run (available) or

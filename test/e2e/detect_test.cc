@@ -128,13 +128,37 @@ TEST_F(DetectCommand, BadRowNamesFileLineAndColumn) {
       << r.err;
 }
 
+// Farrington over 399 weeks of steady counts with an outbreak in the last: too little history
+// to judge the first 5 years' worth of steps (b=5 by default), an alarm at the end; with
+// --b 9 nothing can be judged at all.
+TEST_F(DetectCommand, FarringtonAndNoufailyWithOverrides) {
+  std::string csv = "series,time,count\n";
+  for (int t = 1; t <= 399; ++t) {
+    csv += fmt::format("steady,{},{}\n", t, t == 399 ? 25 : 3 + (t * 7) % 3);
+  }
+  const fs::path input = Write("long.csv", csv);
+  for (const char* method : {"farrington", "noufaily"}) {
+    const CommandResult r =
+        Sentinel(fmt::format("detect --method {} --input '{}'", method, input.string()));
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), 400u) << method;
+    EXPECT_EQ(lines[1], "steady,1,4,,,") << method;
+    EXPECT_EQ(lines.back().substr(0, 13), "steady,399,25") << method;
+    EXPECT_EQ(lines.back().substr(lines.back().size() - 5), ",true") << method << lines.back();
+  }
+  const CommandResult too_far =
+      Sentinel(fmt::format("detect --method farrington --b 9 --input '{}'", input.string()));
+  ASSERT_EQ(too_far.code, 0) << too_far.err;
+  EXPECT_EQ(Lines(too_far.out).back(), "steady,399,25,,,");
+}
+
 TEST_F(DetectCommand, UnavailableAndUnknownMethods) {
   const fs::path input = Write("counts.csv", kCounts);
-  const CommandResult farrington =
-      Sentinel(fmt::format("detect --method farrington --input '{}'", input.string()));
-  EXPECT_EQ(farrington.code, 2);
-  EXPECT_NE(farrington.err.find("'farrington' is not yet available"), std::string::npos)
-      << farrington.err;
+  const CommandResult cusum =
+      Sentinel(fmt::format("detect --method cusum --input '{}'", input.string()));
+  EXPECT_EQ(cusum.code, 2);
+  EXPECT_NE(cusum.err.find("'cusum' is not yet available"), std::string::npos) << cusum.err;
   const CommandResult unknown =
       Sentinel(fmt::format("detect --method ears-c4 --input '{}'", input.string()));
   EXPECT_EQ(unknown.code, 2);
