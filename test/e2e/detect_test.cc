@@ -11,17 +11,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+
 #include <vector>
+#include "test/support/server_process.h"
 
 namespace sentinel {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int code = -1;
-  std::string out, err;
-};
+using test::CommandResult;
 
 class DetectCommand : public ::testing::Test {
  protected:
@@ -38,22 +37,7 @@ class DetectCommand : public ::testing::Test {
     return p;
   }
 
-  CommandResult Sentinel(const std::string& args) {
-    const fs::path err_file = dir_ / "stderr.txt";
-    const std::string cmd = fmt::format("'{}' {} 2>'{}'", SENTINEL_BINARY, args, err_file.string());
-    FILE* p = popen(cmd.c_str(), "r");
-    CommandResult result;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) result.out.append(buf, n);
-    const int status = pclose(p);
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    result.err = text.str();
-    return result;
-  }
+  CommandResult Sentinel(const std::string& args) { return test::SentinelCommand(args, dir_); }
 
   fs::path dir_;
 };

@@ -17,26 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int code = -1;
-  std::string out, err;
-};
+using test::CommandResult;
 
 CommandResult Sentinel(const std::string& args, const fs::path& dir) {
-  const fs::path err_file = dir / "stderr.txt";
-  const std::string cmd = fmt::format("'{}' {} 2>'{}'", SENTINEL_BINARY, args, err_file.string());
-  FILE* p = popen(cmd.c_str(), "r");
-  CommandResult run;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
-  const int status = pclose(p);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream text;
-  text << in.rdbuf();
-  run.err = text.str();
-  return run;
+  return test::SentinelCommand(args, dir);
 }
 
 class Import : public ::testing::TestWithParam<std::string> {};

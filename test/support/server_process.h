@@ -12,8 +12,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +36,32 @@ inline std::string SentinelOutput(const std::string& args, int* exit_code = null
   if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+struct CommandResult {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs SENTINEL_BINARY with `args` (a shell fragment) and keeps its exit code, stdout and
+// stderr; stderr passes through a file in `scratch_dir`.
+inline CommandResult SentinelCommand(const std::string& args,
+                                     const std::filesystem::path& scratch_dir) {
+  const std::filesystem::path err_file = scratch_dir / "stderr.txt";
+  const std::string cmd =
+      std::string("'") + SENTINEL_BINARY + "' " + args + " 2>'" + err_file.string() + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  CommandResult result;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) result.out.append(buf, n);
+  const int status = pclose(p);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  result.err = text.str();
+  return result;
 }
 
 class ServerProcess {
