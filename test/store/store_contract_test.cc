@@ -8,6 +8,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "core/reports/store.h"
 #include "test/store/backends.h"
+#include "test/store/report_fixtures.h"
 
 namespace sentinel::reports {
 namespace {
@@ -15,34 +16,8 @@ namespace {
 using std::chrono::sys_days;
 using namespace std::chrono_literals;
 
-Report Seizure(const std::string& key, const std::string& date, const std::string& country,
-               const std::string& subdivision, Distribution distribution) {
-  Report r;
-  r.kind = Kind::kSeizure;
-  r.idempotency_key = key;
-  r.distribution = distribution;
-  r.date = ParseDay(date).value();
-  r.country = country;
-  r.subdivision = subdivision;
-  r.form = "powder";
-  r.body = {{"kind", "seizure"}, {"idempotency_key", key}, {"date", date}};
-  return r;
-}
-
-ResolvedMention Mention(const std::string& name, const std::string& smiles,
-                        std::vector<std::string> classes = {}) {
-  ResolvedMention m;
-  auto record = std::make_shared<SubstanceRecord>();
-  record->key = smiles.empty() ? "name:" + name : smiles;
-  record->name = name;
-  record->smiles = smiles;
-  record->in_knowledge_base = true;
-  record->classes = std::move(classes);
-  m.substance = std::move(record);
-  m.role = "main";
-  m.resolved_by = "name";
-  return m;
-}
+using test_fixtures::Mention;
+using test_fixtures::Seizure;
 
 const char* kFentanyl = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1";
 const char* kXylazine = "Cc1cccc(C)c1NC1=NCCCS1";

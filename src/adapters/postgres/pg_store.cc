@@ -67,34 +67,16 @@ constexpr int kWeekPeriod = 0, kMonthPeriod = 1;  // counts.period, as in SQLite
 // Timestamps read back in SQLite's text form: ISO 8601, UTC, milliseconds.
 constexpr const char* kIsoUtc = R"('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')";
 
-// The SQLite store's scheme: ids sort by creation time (48 bits of milliseconds, then 32
-// random bits, in Crockford base32), so new ids land at the end of the id index instead of on
-// random pages.
+// Time-ordered ids (reports::FormatReportId says why), random bits from libsodium.
 std::string NewReportId() {
   const auto ms =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
-  const std::uint64_t random = randombytes_random();
-  static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-  // 80 bits: the time in the high 48, the random part in the low 32; 16 digits of 5 bits.
-  const std::uint64_t high = ms >> 16;                       // top 32 of the 48 time bits
-  const std::uint64_t low = ((ms & 0xffff) << 32) | random;  // 16 time bits + 32 random
-  std::string id = "r";
-  for (int i = 15; i >= 0; --i) {
-    const int bit = i * 5;  // position of this digit's lowest bit in the 80-bit number
-    std::uint64_t digit = 0;
-    for (int b = 4; b >= 0; --b) {
-      const int pos = bit + b;
-      const std::uint64_t v = pos >= 48 ? (high >> (pos - 48)) & 1 : (low >> pos) & 1;
-      digit = (digit << 1) | v;
-    }
-    id += kAlphabet[digit];
-  }
-  return id;
+  return reports::FormatReportId(ms, randombytes_random());
 }
 
-std::int64_t DayNumber(std::chrono::sys_days d) { return d.time_since_epoch().count(); }
+using reports::DayNumber;
 
 std::chrono::sys_days FromDayNumber(std::int64_t day) {
   return std::chrono::sys_days{std::chrono::days{day}};

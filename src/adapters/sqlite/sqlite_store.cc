@@ -166,31 +166,13 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-// Report ids sort by creation time (48 bits of milliseconds, then 32 random bits, in
-// Crockford base32): new ids land at the end of the id index instead of on random pages, which
-// keeps a bulk import from dirtying a page of that index per report.
+// Time-ordered ids (reports::FormatReportId says why), random bits from libsodium.
 std::string NewReportId() {
   const auto ms =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
-  const std::uint64_t random = randombytes_random();
-  static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-  // 80 bits: the time in the high 48, the random part in the low 32; 16 digits of 5 bits.
-  const std::uint64_t high = ms >> 16;                       // top 32 of the 48 time bits
-  const std::uint64_t low = ((ms & 0xffff) << 32) | random;  // 16 time bits + 32 random
-  std::string id = "r";
-  for (int i = 15; i >= 0; --i) {
-    const int bit = i * 5;  // position of this digit's lowest bit in the 80-bit number
-    std::uint64_t digit = 0;
-    for (int b = 4; b >= 0; --b) {
-      const int pos = bit + b;
-      const std::uint64_t v = pos >= 48 ? (high >> (pos - 48)) & 1 : (low >> pos) & 1;
-      digit = (digit << 1) | v;
-    }
-    id += kAlphabet[digit];
-  }
-  return id;
+  return reports::FormatReportId(ms, randombytes_random());
 }
 
 Status Migrate(Connection& c) {
@@ -232,7 +214,7 @@ constexpr std::string_view kSelectReport =
     "r.date, r.country, r.subdivision, r.body, "
     "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq) FROM reports r ";
 
-std::int64_t DayNumber(std::chrono::sys_days d) { return d.time_since_epoch().count(); }
+using reports::DayNumber;
 
 // The SQL condition that applies the distribution rule (reports::Visible) to a row with
 // columns organisation, org_country and distribution, for `viewer`. Trusted-group peers are

@@ -87,4 +87,23 @@ Principal NodeAdministrator() {
   return p;
 }
 
+std::string FormatReportId(std::uint64_t unix_ms, std::uint32_t random) {
+  static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+  // 80 bits: the time in the high 48, the random part in the low 32; 16 digits of 5 bits.
+  const std::uint64_t high = unix_ms >> 16;                       // top 32 of the 48 time bits
+  const std::uint64_t low = ((unix_ms & 0xffff) << 32) | random;  // 16 time bits + 32 random
+  std::string id = "r";
+  for (int i = 15; i >= 0; --i) {
+    const int bit = i * 5;  // position of this digit's lowest bit in the 80-bit number
+    std::uint64_t digit = 0;
+    for (int b = 4; b >= 0; --b) {
+      const int pos = bit + b;
+      const std::uint64_t v = pos >= 48 ? (high >> (pos - 48)) & 1 : (low >> pos) & 1;
+      digit = (digit << 1) | v;
+    }
+    id += kAlphabet[digit];
+  }
+  return id;
+}
+
 }  // namespace sentinel::reports

@@ -136,6 +136,14 @@ enum class Period { kWeek, kMonth };
 std::chrono::sys_days PeriodStart(Period period, std::chrono::sys_days day);
 std::string FormatDay(std::chrono::sys_days day);               // YYYY-MM-DD
 Result<std::chrono::sys_days> ParseDay(std::string_view text);  // YYYY-MM-DD, a real day
+// Days since 1970-01-01: how both stores keep dates for arithmetic (week and month starts).
+inline std::int64_t DayNumber(std::chrono::sys_days day) { return day.time_since_epoch().count(); }
+
+// A report id: "r" and 16 Crockford base32 digits of 80 bits, the creation time in
+// milliseconds in the high 48 and `random` in the low 32. Ids sort by creation time, so a
+// store's id index grows at its end instead of on random pages (a bulk import would otherwise
+// dirty a page of that index per report). The stores supply the clock and the randomness.
+std::string FormatReportId(std::uint64_t unix_ms, std::uint32_t random);
 
 struct AggregateQuery {
   Period period = Period::kWeek;
