@@ -166,7 +166,10 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
       if (labelled) out.steps.emplace_back("removed isotope labels");
     }
     std::unique_ptr<RDKit::RWMol> parent;
-    auto fragments = RDKit::MolOps::getMolFrags(*mol, /*sanitizeFrags=*/true);
+    // Passing our own fragment map matters: without one RDKit allocates it and leaks it when
+    // sanitising a fragment throws.
+    std::vector<int> fragment_of;
+    auto fragments = RDKit::MolOps::getMolFrags(*mol, /*sanitizeFrags=*/true, &fragment_of);
     if (fragments.size() > 1) {
       std::vector<std::string> smiles;
       const std::size_t kept = ParentFragment(fragments, &smiles);
