@@ -31,6 +31,18 @@ Status CheckSize(const RDKit::ROMol& mol) {
   return Status::Ok();
 }
 
+// RDKit 2022.09 checks valences before kekulising, and lets an atom written aromatic through
+// even when its final bonds exceed any valence (`CC(c1#C)CccC1` comes out with a five-bonded
+// carbon, and a SMILES RDKit itself then refuses). Checking again on the final bonds catches it.
+Status CheckFinalValences(RDKit::RWMol& mol) {
+  try {
+    mol.updatePropertyCache(/*strict=*/true);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("impossible valence: ") + e.what());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RDKit::RWMol>> ParseSmiles(std::string_view smiles) {
@@ -46,6 +58,7 @@ Result<std::unique_ptr<RDKit::RWMol>> ParseSmiles(std::string_view smiles) {
   }
   if (!mol) return Status::InvalidArgument("SMILES not understood (syntax or valence error)");
   if (Status s = CheckSize(*mol); !s.ok()) return s;
+  if (Status s = CheckFinalValences(*mol); !s.ok()) return s;
   return mol;
 }
 
@@ -59,6 +72,7 @@ Result<std::unique_ptr<RDKit::RWMol>> ParseMolBlock(std::string_view molblock) {
   }
   if (!mol) return Status::InvalidArgument("molfile not understood");
   if (Status s = CheckSize(*mol); !s.ok()) return s;
+  if (Status s = CheckFinalValences(*mol); !s.ok()) return s;
   return mol;
 }
 
