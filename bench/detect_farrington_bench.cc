@@ -6,6 +6,8 @@
 // Series: seasonal Poisson counts (mean 0.5 to 50, seeded), a tenth of them with an outbreak in
 // the judged week. Baseline, measured in the same run: the same judgement on one thread over the
 // first --baseline (default 5,000) series; the ratio is the throughput gained over it.
+// --write-series=FILE writes those baseline series (one column each) for R's farringtonFlexible
+// to judge: bench/detect_farrington_bench.sh does that and prints the ratio against R.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,7 +15,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -41,6 +45,18 @@ std::vector<detect::CountSeries> MakeSeries(std::size_t count) {
     if (s % 10 == 0) series.observed.back() += 3 * std::sqrt(mean) + 5;
   }
   return out;
+}
+
+// One column per series, one row per week.
+void WriteSeries(const std::vector<detect::CountSeries>& series, std::size_t n,
+                 const std::string& path) {
+  std::ofstream out(path);
+  for (std::size_t s = 0; s < n; ++s) out << (s ? "," : "") << 's' << s;
+  out << '\n';
+  for (std::size_t t = 0; t < series.front().observed.size(); ++t) {
+    for (std::size_t s = 0; s < n; ++s) out << (s ? "," : "") << series[s].observed[t];
+    out << '\n';
+  }
 }
 
 struct Tally {
@@ -76,15 +92,18 @@ int main(int argc, char** argv) {
   using bench::Clock;
   std::size_t count = 100000, baseline = 5000;
   unsigned threads = 2;
+  std::string write_series;
   for (int i = 1; i < argc; ++i) {
     if (!std::strncmp(argv[i], "--count=", 8)) count = std::strtoul(argv[i] + 8, nullptr, 10);
     if (!std::strncmp(argv[i], "--baseline=", 11))
       baseline = std::strtoul(argv[i] + 11, nullptr, 10);
     if (!std::strncmp(argv[i], "--threads=", 10))
       threads = static_cast<unsigned>(std::atoi(argv[i] + 10));
+    if (!std::strncmp(argv[i], "--write-series=", 15)) write_series = argv[i] + 15;
   }
   baseline = std::min(baseline, count);
   const auto series = bench::MakeSeries(count);
+  if (!write_series.empty()) bench::WriteSeries(series, baseline, write_series);
   std::printf("farrington benchmark: %zu weekly series of 520 weeks, latest week judged\n", count);
   const struct {
     const char* name;
