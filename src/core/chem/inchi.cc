@@ -2,13 +2,23 @@
 
 #include <GraphMol/MolOps.h>
 #include <GraphMol/PeriodicTable.h>
+#include <fmt/format.h>
 #include <inchi_api.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/chem/molecule.h"
@@ -74,6 +84,206 @@ void AddDoubleBond(const RDKit::Bond* bond, std::vector<inchi_Stereo0D>* stereo)
   s.parity = trans ? INCHI_PARITY_EVEN : INCHI_PARITY_ODD;
   stereo->push_back(s);
 }
+
+// What GetStructFromINCHI answered, copied out of the library's buffers.
+struct ParsedInchi {
+  int rc = 0;
+  std::string message;
+  std::vector<inchi_Atom> atoms;
+  std::vector<inchi_Stereo0D> stereo;
+};
+
+// The wire format between the parsing child and its parent: rc, then the message, the atoms
+// and the stereo elements, each as a 32-bit count followed by the raw bytes.
+void Append(std::string* out, const void* data, std::size_t bytes) {
+  out->append(static_cast<const char*>(data), bytes);
+}
+
+void AppendBlock(std::string* out, const void* data, std::int32_t count, std::size_t each) {
+  Append(out, &count, sizeof count);
+  if (count > 0) Append(out, data, static_cast<std::size_t>(count) * each);
+}
+
+bool TakeBlock(std::string_view* in, std::string* bytes, std::size_t each) {
+  std::int32_t count = 0;
+  if (in->size() < sizeof count) return false;
+  std::memcpy(&count, in->data(), sizeof count);
+  in->remove_prefix(sizeof count);
+  if (count < 0 || static_cast<std::size_t>(count) > in->size() / std::max<std::size_t>(each, 1)) {
+    return false;
+  }
+  const std::size_t size = static_cast<std::size_t>(count) * each;
+  bytes->assign(in->data(), size);
+  in->remove_prefix(size);
+  return true;
+}
+
+template <typename T>
+bool TakeArray(std::string_view* in, std::vector<T>* out) {
+  std::string bytes;
+  if (!TakeBlock(in, &bytes, sizeof(T))) return false;
+  out->resize(bytes.size() / sizeof(T));
+  if (!bytes.empty()) std::memcpy(out->data(), bytes.data(), bytes.size());
+  return true;
+}
+
+bool SendAll(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Reads exactly `size` bytes; with a deadline (parent side) waits at most until then.
+bool ReceiveAll(int fd, char* data, std::size_t size,
+                std::optional<std::chrono::steady_clock::time_point> deadline) {
+  while (size > 0) {
+    if (deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *deadline - std::chrono::steady_clock::now());
+      pollfd p{fd, POLLIN, 0};
+      const int ready = poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) return false;
+    }
+    const ssize_t n = recv(fd, data, size, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Messages both ways are a 32-bit length and that many bytes.
+bool SendMessage(int fd, const std::string& body) {
+  const auto size = static_cast<std::uint32_t>(body.size());
+  return SendAll(fd, reinterpret_cast<const char*>(&size), sizeof size) &&
+         SendAll(fd, body.data(), body.size());
+}
+
+bool ReceiveMessage(int fd, std::string* body, std::size_t limit,
+                    std::optional<std::chrono::steady_clock::time_point> deadline) {
+  std::uint32_t size = 0;
+  if (!ReceiveAll(fd, reinterpret_cast<char*>(&size), sizeof size, deadline)) return false;
+  if (size > limit) return false;
+  body->resize(size);
+  return ReceiveAll(fd, body->data(), size, deadline);
+}
+
+// The worker process: answers parse requests until its parent closes the socket.
+[[noreturn]] void ServeParses(int fd) {
+  // Die quietly on a fault: no sanitizer or fuzzer report from here, the parent reports.
+  for (const int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
+  std::string text;
+  while (ReceiveMessage(fd, &text, kMaxStructureTextBytes, std::nullopt)) {
+    char options[] = "";
+    inchi_InputINCHI in{};
+    in.szInChI = text.data();
+    in.szOptions = options;
+    inchi_OutputStruct out{};
+    const std::int32_t rc = GetStructFromINCHI(&in, &out);
+    std::string wire;
+    Append(&wire, &rc, sizeof rc);
+    const std::string message = out.szMessage ? out.szMessage : "";
+    AppendBlock(&wire, message.data(), static_cast<std::int32_t>(message.size()), 1);
+    AppendBlock(&wire, out.atom, out.atom ? out.num_atoms : 0, sizeof(inchi_Atom));
+    AppendBlock(&wire, out.stereo0D, out.stereo0D ? out.num_stereo0D : 0, sizeof(inchi_Stereo0D));
+    FreeStructFromINCHI(&out);
+    if (!SendMessage(fd, wire)) break;
+  }
+  _exit(0);  // no atexit handlers and no leak check: this copy of the process is discarded
+}
+
+// The InChI library of Debian 12 (1.03) crashes on some malformed InChI strings (fuzzing found
+// a SEGV inside GetStructFromINCHI) and leaks on some of its error paths. InChI strings are
+// therefore parsed in a worker process, forked on first use, that only calls the library; a
+// crash costs that worker (the next parse forks another), not the node. A request is a
+// round trip over a socket, tens of microseconds; a fork per parse cost milliseconds, and
+// made every page the parent then wrote a copy-on-write fault.
+class InchiParser {
+ public:
+  static InchiParser& Shared() {
+    // Never destroyed: no exit-time destructor can race a parse on another thread.
+    static InchiParser* parser = new InchiParser();
+    return *parser;
+  }
+
+  Result<ParsedInchi> Parse(std::string_view inchi) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pid_ < 0) {
+      if (Status started = Start(); !started.ok()) return started;
+    }
+    std::string wire;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    if (!SendMessage(fd_, std::string(inchi)) ||
+        !ReceiveMessage(fd_, &wire, std::size_t{64} << 20, deadline)) {
+      return Failed();
+    }
+    ParsedInchi parsed;
+    std::string_view in(wire);
+    if (in.size() < sizeof parsed.rc) return Failed();
+    std::memcpy(&parsed.rc, in.data(), sizeof parsed.rc);
+    in.remove_prefix(sizeof parsed.rc);
+    if (!TakeBlock(&in, &parsed.message, 1) || !TakeArray(&in, &parsed.atoms) ||
+        !TakeArray(&in, &parsed.stereo)) {
+      return Failed();
+    }
+    return parsed;
+  }
+
+ private:
+  Status Start() {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      return Status::IoError(std::string("socketpair: ") + std::strerror(errno));
+    }
+    const pid_t pid = fork();
+    if (pid < 0) {
+      close(fds[0]);
+      close(fds[1]);
+      return Status::IoError(std::string("fork: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+      // Keep only the socket: the worker must not hold the node's database, listening socket
+      // or log open after the node itself has gone.
+      const int fd = fds[1] == 3 ? 3 : dup2(fds[1], 3);
+      if (fd != 3) _exit(2);
+      close_range(4, ~0U, 0);
+      ServeParses(3);
+    }
+    close(fds[1]);
+    pid_ = pid;
+    fd_ = fds[0];
+    return Status::Ok();
+  }
+
+  // The worker died, hung or answered nonsense: end it, and say why.
+  Status Failed() {
+    close(fd_);
+    kill(pid_, SIGKILL);  // a no-op if it is already dead; ends it if it hangs
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    fd_ = -1;
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+      return Status::InvalidArgument(fmt::format(
+          "InChI not understood: the InChI library failed on it (signal {})", WTERMSIG(status)));
+    }
+    return Status::InvalidArgument(
+        "InChI not understood: the InChI library did not answer within 10 s");
+  }
+
+  // The worker ends by itself when its socket closes at the node's exit.
+  std::mutex mutex_;
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
 
 }  // namespace
 
@@ -166,12 +376,10 @@ Result<std::unique_ptr<RDKit::RWMol>> MolFromInchi(std::string_view inchi) {
     return Status::InvalidArgument("InChI longer than the size limit");
   }
   if (inchi.substr(0, 6) != "InChI=") return Status::InvalidArgument("not an InChI string");
-  std::string text(inchi);
-  char options[] = "";
-  inchi_InputINCHI in{};
-  in.szInChI = text.data();
-  in.szOptions = options;
-  inchi_OutputStruct out{};
+  auto parsed = InchiParser::Shared().Parse(inchi);
+  if (!parsed.ok()) return parsed.status();
+  const std::vector<inchi_Atom>& atoms = parsed->atoms;
+  const std::vector<inchi_Stereo0D>& stereo = parsed->stereo;
   std::unique_ptr<RDKit::RWMol> mol;
   std::string failure;
   // X-A=B-Y with X,Y the reference neighbours; applied once hydrogens are gone (see below).
@@ -180,81 +388,75 @@ Result<std::unique_ptr<RDKit::RWMol>> MolFromInchi(std::string_view inchi) {
     bool trans;
   };
   std::vector<DoubleBondParity> double_bonds;
-  int out_atoms = 0;
-  {
-    std::lock_guard<std::mutex> lock(InchiMutex());
-    const int rc = GetStructFromINCHI(&in, &out);
-    if ((rc != inchi_Ret_OKAY && rc != inchi_Ret_WARNING) || out.num_atoms <= 0) {
-      failure = out.szMessage ? out.szMessage : "InChI not understood";
-    } else {
-      out_atoms = out.num_atoms;
-      mol = std::make_unique<RDKit::RWMol>();
-      for (int i = 0; i < out.num_atoms; ++i) {
-        const inchi_Atom& a = out.atom[i];
-        auto* atom = new RDKit::Atom(std::string(a.elname));
-        atom->setFormalCharge(a.charge);
-        atom->setNoImplicit(true);
-        atom->setNumExplicitHs(a.num_iso_H[0] + a.num_iso_H[1] + a.num_iso_H[2] + a.num_iso_H[3]);
-        if (a.isotopic_mass > 0) {
-          // The library reports isotopes as ISOTOPIC_SHIFT_FLAG + (mass - average mass).
-          const int shift = a.isotopic_mass - ISOTOPIC_SHIFT_FLAG;
-          const double average = RDKit::PeriodicTable::getTable()->getAtomicWeight(a.elname);
-          atom->setIsotope(static_cast<unsigned>(std::lround(average) + shift));
-        }
-        if (a.radical == INCHI_RADICAL_DOUBLET) atom->setNumRadicalElectrons(1);
-        mol->addAtom(atom, /*updateLabel=*/false, /*takeOwnership=*/true);
+  const int out_atoms = static_cast<int>(atoms.size());
+  if ((parsed->rc != inchi_Ret_OKAY && parsed->rc != inchi_Ret_WARNING) || out_atoms <= 0) {
+    failure = parsed->message.empty() ? "InChI not understood" : parsed->message;
+  } else {
+    mol = std::make_unique<RDKit::RWMol>();
+    for (const inchi_Atom& a : atoms) {
+      // The child copied the library's structs byte for byte; the name may lack its terminator.
+      const std::string element(a.elname, strnlen(a.elname, ATOM_EL_LEN));
+      auto* atom = new RDKit::Atom(element);
+      atom->setFormalCharge(a.charge);
+      atom->setNoImplicit(true);
+      atom->setNumExplicitHs(a.num_iso_H[0] + a.num_iso_H[1] + a.num_iso_H[2] + a.num_iso_H[3]);
+      if (a.isotopic_mass > 0) {
+        // The library reports isotopes as ISOTOPIC_SHIFT_FLAG + (mass - average mass).
+        const int shift = a.isotopic_mass - ISOTOPIC_SHIFT_FLAG;
+        const double average = RDKit::PeriodicTable::getTable()->getAtomicWeight(element);
+        atom->setIsotope(static_cast<unsigned>(std::lround(average) + shift));
       }
-      for (int i = 0; i < out.num_atoms; ++i) {
-        const inchi_Atom& a = out.atom[i];
-        for (int j = 0; j < a.num_bonds; ++j) {
-          const int other = a.neighbor[j];
-          if (other <= i || other >= out.num_atoms) continue;
-          RDKit::Bond::BondType type = RDKit::Bond::SINGLE;
-          if (a.bond_type[j] == INCHI_BOND_TYPE_DOUBLE) type = RDKit::Bond::DOUBLE;
-          if (a.bond_type[j] == INCHI_BOND_TYPE_TRIPLE) type = RDKit::Bond::TRIPLE;
-          mol->addBond(static_cast<unsigned>(i), static_cast<unsigned>(other), type);
-        }
-      }
-      for (int k = 0; k < out.num_stereo0D; ++k) {
-        const inchi_Stereo0D& s = out.stereo0D[k];
-        const int parity = s.parity & 7;
-        if (parity != INCHI_PARITY_EVEN && parity != INCHI_PARITY_ODD) continue;
-        if (s.type == INCHI_StereoType_Tetrahedral && s.central_atom >= 0 &&
-            s.central_atom < out.num_atoms) {
-          // Permutation parity between the InChI neighbour order (centre standing in for an
-          // implicit H, first) and RDKit's bond order decides CW vs CCW.
-          RDKit::Atom* centre = mol->getAtomWithIdx(static_cast<unsigned>(s.central_atom));
-          std::vector<int> rd;
-          for (const RDKit::Bond* b : mol->atomBonds(centre)) {
-            rd.push_back(static_cast<int>(b->getOtherAtomIdx(centre->getIdx())));
-          }
-          const bool implicit_h = rd.size() == 3;  // see AddTetrahedral for the flip
-          if (implicit_h) rd.insert(rd.begin(), s.central_atom);
-          std::vector<int> ic(s.neighbor, s.neighbor + 4);
-          if (rd.size() != 4) continue;
-          int swaps = 0;
-          for (int p = 0; p < 4; ++p) {
-            auto it = std::find(rd.begin() + p, rd.end(), ic[p]);
-            if (it == rd.end()) {
-              swaps = -1;
-              break;
-            }
-            if (it != rd.begin() + p) {
-              std::iter_swap(it, rd.begin() + p);
-              ++swaps;
-            }
-          }
-          if (swaps < 0) continue;
-          const bool even = ((parity == INCHI_PARITY_EVEN) != (swaps % 2 == 1)) != implicit_h;
-          centre->setChiralTag(even ? RDKit::Atom::CHI_TETRAHEDRAL_CW
-                                    : RDKit::Atom::CHI_TETRAHEDRAL_CCW);
-        } else if (s.type == INCHI_StereoType_DoubleBond) {
-          double_bonds.push_back({s.neighbor[0], s.neighbor[1], s.neighbor[2], s.neighbor[3],
-                                  parity == INCHI_PARITY_EVEN});
-        }
+      if (a.radical == INCHI_RADICAL_DOUBLET) atom->setNumRadicalElectrons(1);
+      mol->addAtom(atom, /*updateLabel=*/false, /*takeOwnership=*/true);
+    }
+    for (int i = 0; i < out_atoms; ++i) {
+      const inchi_Atom& a = atoms[static_cast<std::size_t>(i)];
+      for (int j = 0; j < std::min<int>(a.num_bonds, MAXVAL); ++j) {
+        const int other = a.neighbor[j];
+        if (other <= i || other >= out_atoms) continue;
+        RDKit::Bond::BondType type = RDKit::Bond::SINGLE;
+        if (a.bond_type[j] == INCHI_BOND_TYPE_DOUBLE) type = RDKit::Bond::DOUBLE;
+        if (a.bond_type[j] == INCHI_BOND_TYPE_TRIPLE) type = RDKit::Bond::TRIPLE;
+        mol->addBond(static_cast<unsigned>(i), static_cast<unsigned>(other), type);
       }
     }
-    FreeStructFromINCHI(&out);
+    for (const inchi_Stereo0D& s : stereo) {
+      const int parity = s.parity & 7;
+      if (parity != INCHI_PARITY_EVEN && parity != INCHI_PARITY_ODD) continue;
+      if (s.type == INCHI_StereoType_Tetrahedral && s.central_atom >= 0 &&
+          s.central_atom < out_atoms) {
+        // Permutation parity between the InChI neighbour order (centre standing in for an
+        // implicit H, first) and RDKit's bond order decides CW vs CCW.
+        RDKit::Atom* centre = mol->getAtomWithIdx(static_cast<unsigned>(s.central_atom));
+        std::vector<int> rd;
+        for (const RDKit::Bond* b : mol->atomBonds(centre)) {
+          rd.push_back(static_cast<int>(b->getOtherAtomIdx(centre->getIdx())));
+        }
+        const bool implicit_h = rd.size() == 3;  // see AddTetrahedral for the flip
+        if (implicit_h) rd.insert(rd.begin(), s.central_atom);
+        std::vector<int> ic(s.neighbor, s.neighbor + 4);
+        if (rd.size() != 4) continue;
+        int swaps = 0;
+        for (int p = 0; p < 4; ++p) {
+          auto it = std::find(rd.begin() + p, rd.end(), ic[p]);
+          if (it == rd.end()) {
+            swaps = -1;
+            break;
+          }
+          if (it != rd.begin() + p) {
+            std::iter_swap(it, rd.begin() + p);
+            ++swaps;
+          }
+        }
+        if (swaps < 0) continue;
+        const bool even = ((parity == INCHI_PARITY_EVEN) != (swaps % 2 == 1)) != implicit_h;
+        centre->setChiralTag(even ? RDKit::Atom::CHI_TETRAHEDRAL_CW
+                                  : RDKit::Atom::CHI_TETRAHEDRAL_CCW);
+      } else if (s.type == INCHI_StereoType_DoubleBond) {
+        double_bonds.push_back({s.neighbor[0], s.neighbor[1], s.neighbor[2], s.neighbor[3],
+                                parity == INCHI_PARITY_EVEN});
+      }
+    }
   }
   if (!mol) return Status::InvalidArgument("InChI not understood: " + failure);
   try {

@@ -2,7 +2,9 @@
 // it). Contract: StdInchi/StdInchiKey give the standard identifiers of a sanitised molecule,
 // stereo from RDKit's tetrahedral tags and double-bond E/Z passed as 0D parities; MolFromInchi
 // rebuilds a sanitised molecule (with its tetrahedral and double-bond stereo) from an InChI
-// string. The InChI library keeps global state, so calls are serialised internally.
+// string. The InChI library keeps global state, so generation is serialised internally; an
+// InChI string is parsed in a child process, because the library (1.03) crashes on some
+// malformed ones: such an InChI is an InvalidArgument, never a crash of the caller.
 #pragma once
 
 #include <GraphMol/RWMol.h>

@@ -94,6 +94,18 @@ TEST(Inchi, RoundTripThroughInchiKeepsStructureAndStereo) {
   EXPECT_FALSE(MolFromInchi("not an inchi").ok());
 }
 
+// The InChI library crashes on this one (found by fuzzing); parsed in a child process, it is
+// an error for the caller, and the caller goes on parsing.
+TEST(Inchi, InputThatCrashesTheLibraryIsAnError) {
+  auto crashed = MolFromInchi("InChI=1S/C3H7NO2/c16/h2H,4H2,1H3,(H,5,*)/t2-/5,*)/t2-/H2,11");
+  ASSERT_FALSE(crashed.ok());
+  EXPECT_EQ(crashed.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(crashed.status().message().find("InChI"), std::string::npos);
+  auto after = MolFromInchi("InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(CanonicalSmiles(**after), "CCO");
+}
+
 TEST(Fingerprint, TanimotoIdentityAndOrdering) {
   auto fentanyl = MorganFingerprint(*Mol("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"));
   auto acetyl = MorganFingerprint(*Mol("CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"));
