@@ -135,11 +135,26 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                                fmt::join(DetectMethodNames(true), ", "),
                                fmt::join(DetectMethodNames(false), ", ")))
       ->required();
-  detect_cmd
-      ->add_option("-i,--input", detect.input,
-                   "CSV with columns series,time,count (time: integer, YYYY-MM-DD or YYYY-Www); "
-                   "'-' reads stdin")
-      ->required();
+  detect_cmd->add_option(
+      "-i,--input", detect.input,
+      "CSV with columns series,time,count (time: integer, YYYY-MM-DD or YYYY-Www); "
+      "'-' reads stdin");
+  detect_cmd->add_option("--db", detect.db,
+                         "Instead of --input: the weekly series of a node's reports, one per "
+                         "substance and place (SQLite file or postgresql://...)");
+  detect_cmd->add_option("--kind", detect.kind, "With --db: only reports of this kind");
+  detect_cmd->add_option("--place", detect.select.place,
+                         "With --db: only this country (US) or subdivision (US-CA)");
+  detect_cmd->add_flag("--by-subdivision", detect.select.by_subdivision,
+                       "With --db: series per subdivision instead of per country");
+  detect_cmd->add_option("--substance", detect.select.substance,
+                         "With --db: only this substance key");
+  detect_cmd->add_option("--class", detect.select.substance_class,
+                         "With --db: only substances of this class");
+  detect_cmd->add_option("--from", detect.select.from,
+                         "With --db: output from this day's week (YYYY-MM-DD); earlier weeks "
+                         "are still history to the detector");
+  detect_cmd->add_option("--to", detect.select.to, "With --db: up to this day's week");
   detect_cmd->add_option("-f,--format", detect.format, "Output: csv or json (one object a line)")
       ->check(CLI::IsMember({"csv", "json"}));
   detect_cmd

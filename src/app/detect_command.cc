@@ -11,8 +11,10 @@
 #include <string_view>
 
 #include "app/detect_input.h"
+#include "app/node.h"
 #include "core/detect/ears.h"
 #include "core/detect/farrington.h"
+#include "core/detect/first_detection.h"
 
 namespace sentinel::app {
 namespace {
@@ -59,6 +61,9 @@ const std::vector<Method>& Methods() {
       {"ears-c3", EarsDetector(detect::EarsMethod::kC3)},
       {"farrington", FarringtonDetector(&detect::FarringtonOriginal)},
       {"noufaily", FarringtonDetector(&detect::Noufaily)},
+      {"first",
+       [](const detect::CountSeries& series, const DetectCommandOptions&)
+           -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); }},
       {"cusum", {}},
       {"scan", {}},
   };
@@ -79,6 +84,41 @@ std::string Number(const std::optional<double>& v) { return v ? fmt::format("{}"
 
 nlohmann::ordered_json JsonNumber(const std::optional<double>& v) {
   return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+// The series to judge: the --input CSV, or the weekly series of the node's database.
+Result<CountSeriesFile> ReadSeries(const DetectCommandOptions& options, std::istream& in,
+                                   std::ostream& err) {
+  if (options.input.empty() == options.db.empty()) {
+    return Status::InvalidArgument(
+        "give either --input FILE (CSV series,time,count) or --db DATABASE (a node's reports)");
+  }
+  if (!options.db.empty()) {
+    StoreSeriesSelection select = options.select;
+    if (!options.kind.empty()) {
+      select.kind = reports::ParseKind(options.kind);
+      if (!select.kind)
+        return Status::InvalidArgument("--kind: unknown kind '" + options.kind + "'");
+    }
+    NodeOptions node_options;
+    node_options.db = options.db;
+    node_options.store_only = true;
+    node_options.must_exist = true;
+    auto node = OpenNode(node_options, err);
+    if (!node.ok()) return node.status();
+    return SeriesFromStore(*node->store, reports::NodeAdministrator(), select);
+  }
+  std::string text;
+  std::string source = options.input;
+  if (options.input == "-") {
+    source = "stdin";
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream file(options.input, std::ios::binary);
+    if (!file) return Status::InvalidArgument("cannot read " + options.input);
+    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  return ParseCountSeriesCsv(text, source);
 }
 
 }  // namespace
@@ -111,20 +151,7 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
     return 2;
   }
 
-  std::string text;
-  std::string source = options.input;
-  if (options.input == "-") {
-    source = "stdin";
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream file(options.input, std::ios::binary);
-    if (!file) {
-      err << fmt::format("sentinel detect: cannot read {}\n", options.input);
-      return 2;
-    }
-    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  }
-  auto parsed = ParseCountSeriesCsv(text, source);
+  auto parsed = ReadSeries(options, in, err);
   if (!parsed.ok()) {
     err << "sentinel detect: " << parsed.status().message() << "\n";
     return 2;
@@ -149,6 +176,7 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
     const std::string& name = parsed->series[i].name;
     const std::string name_field = CsvField(name);
     for (const detect::Judgement& j : judged[i]) {
+      if (parsed->output_from && j.time < *parsed->output_from) continue;
       const std::string time = FormatTime(parsed->time_kind, j.time);
       if (options.format == "csv") {
         fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{}\n", name_field,

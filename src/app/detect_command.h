@@ -1,7 +1,8 @@
 // `sentinel detect`: temporal aberration detection over count series in a CSV file
 // (docs/detect.md is the contract).
 //
-// Reads `series,time,count` rows (app/detect_input.h), runs one detector on each series and
+// Reads `series,time,count` rows (app/detect_input.h), or builds the weekly series of a node's
+// stored reports (app/detect_series.h), runs one detector on each series and
 // writes one row per series and time step: series,time,observed,expected,upperbound,alarm, as
 // CSV or JSON Lines. Exit 0 on success, 2 on a usage or input error (the message names the file,
 // line and column). Methods live in one table (detect_command.cc): a new detector is one entry
@@ -13,12 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "app/detect_series.h"
+
 namespace sentinel::app {
 
 struct DetectCommandOptions {
-  std::string method;          // ears-c1, ears-c2, ears-c3, farrington, noufaily
-  std::string input;           // CSV file; "-" = stdin
-  std::string format = "csv";  // csv | json (JSON Lines)
+  std::string method;           // ears-c1, ears-c2, ears-c3, farrington, noufaily, first
+  std::string input;            // CSV file; "-" = stdin; empty: the series of a node's database
+  std::string db;               // without input: the node's database (SQLite file or postgresql://)
+  std::string kind;             // with db: only reports of this kind ("seizure" ...); empty: all
+  StoreSeriesSelection select;  // with db: which series (app/detect_series.h)
+  std::string format = "csv";   // csv | json (JSON Lines)
   // Named as R surveillance's control lists.
   std::optional<double> alpha;   // control$alpha; empty: 0.001 for EARS, 0.05 for Farrington
   int baseline = 7;              // EARS control$baseline

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,8 @@ struct NamedSeries {
 struct CountSeriesFile {
   TimeKind time_kind = TimeKind::kIndex;
   std::vector<NamedSeries> series;  // in order of first appearance
+  // Steps before this time are history: detectors see them, the output starts here.
+  std::optional<std::int64_t> output_from;
 };
 
 // Limits that keep a typo in a time from exhausting memory: no series may span more steps than

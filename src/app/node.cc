@@ -45,6 +45,9 @@ Result<Node> OpenNode(const NodeOptions& options, std::ostream& err) {
     if (!store.ok()) return store.status();
     node.store = std::move(store).value();
   } else {
+    if (options.must_exist && !std::filesystem::exists(options.db)) {
+      return Status::NotFound("no database at " + options.db);
+    }
     const auto parent = std::filesystem::path(options.db).parent_path();
     if (!parent.empty()) {
       std::error_code ec;

@@ -20,6 +20,7 @@ struct NodeOptions {
   bool load_libraries = false;  // the spectral libraries, for identification over HTTP
   std::string key_file;         // empty: <db>.key beside a SQLite file; required with PostgreSQL
   bool store_only = false;      // only the store: administration needs neither rules nor key
+  bool must_exist = false;      // a SQLite file is not created: readers of a node (detect)
 };
 
 struct Node {

@@ -1,0 +1,34 @@
+// Count series from a node's stored reports, for `sentinel detect` without --input.
+//
+// From the store's weekly summary (reports::Store::Aggregate, as the node itself sees it): one
+// series per substance and place — country, or subdivision with `by_subdivision` — named
+// "<substance>@<place>", and one per substance over all places, "<substance>@*", where
+// <substance> is the substance's recorded name, or its key when another shares the name. Every
+// series spans the same ISO weeks, from the first week with any report to `to` (default: the
+// last week with one), zeros where nothing was reported; the whole history is read whatever
+// `from` says, since detectors need it (a first detection is only first against all of it).
+// `from` only says where the output starts (CountSeriesFile::output_from).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/detect_input.h"
+#include "core/common/status.h"
+#include "core/reports/store.h"
+
+namespace sentinel::app {
+
+struct StoreSeriesSelection {
+  std::optional<reports::Kind> kind;
+  std::optional<std::string> place;  // a country (2 letters) or a subdivision (US-CA)
+  bool by_subdivision = false;
+  std::optional<std::string> substance;        // a substance key
+  std::optional<std::string> substance_class;  // a class id
+  std::optional<std::string> from, to;         // YYYY-MM-DD
+};
+
+Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Principal& viewer,
+                                        const StoreSeriesSelection& selection);
+
+}  // namespace sentinel::app

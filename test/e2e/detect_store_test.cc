@@ -1,0 +1,149 @@
+// End to end: `sentinel detect --db` builds the weekly series of a node's stored reports (one
+// per substance and place, and per substance over all places) and runs a detector on them: first
+// detections of a substance in a country, anywhere, and in a subdivision; `--from` trims the
+// output, not the history; a missing database is an error, not a new empty one. Both backends.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "test/store/backends.h"
+#include "test/store/postgres_cluster.h"
+#include "test/support/server_process.h"
+
+namespace sentinel {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DetectStore : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("sentinel-detect-store-{}-{}", GetParam(), getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "node.db").string();
+    std::string key;
+    if (GetParam() == "postgresql") {
+      auto url = test::CreatePostgresTestDatabase("detect_store_e2e");
+      if (!url.ok()) GTEST_SKIP() << url.status().ToString();
+      db_ = *url;
+      key = fmt::format(" --key-file '{}'", (dir_ / "node.key").string());
+    }
+    ASSERT_EQ(Sentinel(fmt::format("admin organisation --db '{}' --id lab --country US", db_)).code,
+              0);
+    // Mondays 2026-01-05 .. 2026-01-26 are ISO weeks 2 .. 5. Fentanyl in Ohio from week 2 and
+    // in Canada from week 4; xylazine first in week 5; heroin only in week 2 (before --from).
+    const fs::path csv = dir_ / "history.csv";
+    std::ofstream(csv) << "kind,idempotency_key,distribution,date,place.country,"
+                          "place.subdivision,substances[0].name,substances[1].name,form\n"
+                          "seizure,a1,everyone,2026-01-05,US,US-OH,Fentanyl,Heroin,powder\n"
+                          "seizure,a2,everyone,2026-01-13,US,US-OH,Fentanyl,,powder\n"
+                          "seizure,a3,everyone,2026-01-20,US,US-OH,Fentanyl,,powder\n"
+                          "seizure,a4,everyone,2026-01-21,CA,,Fentanyl,,powder\n"
+                          "seizure,a5,everyone,2026-01-27,US,US-WV,Fentanyl,Xylazine,powder\n";
+    const CommandResult imported = Sentinel(fmt::format(
+        "import --db '{}'{} --organisation lab --no-progress '{}'", db_, key, csv.string()));
+    ASSERT_EQ(imported.code, 0) << imported.err;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  using CommandResult = test::CommandResult;
+  CommandResult Sentinel(const std::string& args) { return test::SentinelCommand(args, dir_); }
+
+  // series -> the weeks at which it alarms; and every series' first output week.
+  struct Alarms {
+    std::map<std::string, std::set<std::string>> weeks;
+    std::map<std::string, std::string> first_week;
+  };
+  Alarms FirstDetections(const std::string& extra) {
+    const CommandResult r =
+        Sentinel(fmt::format("detect --db '{}' --method first --format json{}", db_, extra));
+    EXPECT_EQ(r.code, 0) << r.err;
+    Alarms alarms;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      const auto row = nlohmann::json::parse(line);
+      const std::string series = row["series"];
+      alarms.first_week.emplace(series, row["time"]);
+      alarms.weeks[series];
+      if (row["alarm"] == true) alarms.weeks[series].insert(row["time"].get<std::string>());
+    }
+    return alarms;
+  }
+
+  fs::path dir_;
+  std::string db_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, DetectStore, ::testing::ValuesIn(test::Backends()),
+                         [](const auto& backend) { return backend.param; });
+
+TEST_P(DetectStore, FirstDetectionsPerCountryAndAnywhere) {
+  const Alarms a = FirstDetections("");
+  using Weeks = std::set<std::string>;
+  EXPECT_EQ(a.weeks.at("Fentanyl@US"), Weeks{"2026-W02"});
+  EXPECT_EQ(a.weeks.at("Fentanyl@CA"), Weeks{"2026-W04"});
+  EXPECT_EQ(a.weeks.at("Fentanyl@*"), Weeks{"2026-W02"});
+  EXPECT_EQ(a.weeks.at("Xylazine@US"), Weeks{"2026-W05"});
+  EXPECT_EQ(a.weeks.at("Xylazine@*"), Weeks{"2026-W05"});
+  EXPECT_EQ(a.weeks.at("Heroin@US"), Weeks{"2026-W02"});
+  EXPECT_EQ(a.weeks.size(), 7U);  // fentanyl US, CA, *; xylazine US, *; heroin US, *
+  for (const auto& [series, week] : a.first_week) EXPECT_EQ(week, "2026-W02") << series;
+}
+
+TEST_P(DetectStore, SubdivisionsAndPlaceFilter) {
+  const Alarms a = FirstDetections(" --by-subdivision");
+  using Weeks = std::set<std::string>;
+  EXPECT_EQ(a.weeks.at("Fentanyl@US-OH"), Weeks{"2026-W02"});
+  EXPECT_EQ(a.weeks.at("Fentanyl@US-WV"), Weeks{"2026-W05"});
+  EXPECT_EQ(a.weeks.count("Fentanyl@CA"), 0U);  // no subdivision: counted in the total only
+  EXPECT_EQ(a.weeks.at("Fentanyl@*"), Weeks{"2026-W02"});
+  const Alarms ca = FirstDetections(" --place CA");
+  EXPECT_EQ(ca.weeks.at("Fentanyl@CA"), Weeks{"2026-W04"});
+  EXPECT_EQ(ca.weeks.count("Fentanyl@US"), 0U);
+}
+
+TEST_P(DetectStore, FromTrimsTheOutputButNotTheHistory) {
+  const Alarms a = FirstDetections(" --from 2026-01-21");
+  // Heroin was first seen in week 2: from week 4 on there is nothing first about it.
+  EXPECT_TRUE(a.weeks.at("Heroin@US").empty());
+  EXPECT_EQ(a.weeks.at("Fentanyl@CA"), std::set<std::string>{"2026-W04"});
+  for (const auto& [series, week] : a.first_week) EXPECT_EQ(week, "2026-W04") << series;
+}
+
+TEST_P(DetectStore, TemporalMethodsRunOnStoredSeries) {
+  const CommandResult r =
+      Sentinel(fmt::format("detect --db '{}' --method ears-c1 --substance-name-free", db_));
+  EXPECT_EQ(r.code, 2);  // unknown flag: a usage error
+  const CommandResult ears = Sentinel(fmt::format("detect --db '{}' --method ears-c1", db_));
+  ASSERT_EQ(ears.code, 0) << ears.err;
+  EXPECT_EQ(ears.out.rfind("series,time,observed,expected,upperbound,alarm\n", 0), 0U);
+  EXPECT_NE(ears.out.find("Fentanyl@US,2026-W05,1,"), std::string::npos) << ears.out;
+}
+
+TEST_P(DetectStore, MissingDatabaseOrNoSourceIsAnError) {
+  const CommandResult missing =
+      Sentinel(fmt::format("detect --db '{}' --method first", (dir_ / "typo.db").string()));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("no database at"), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(dir_ / "typo.db"));
+  const CommandResult neither = Sentinel("detect --method first");
+  EXPECT_EQ(neither.code, 2);
+  EXPECT_NE(neither.err.find("--input FILE"), std::string::npos) << neither.err;
+  const CommandResult bad_kind =
+      Sentinel(fmt::format("detect --db '{}' --method first --kind parcel", db_));
+  EXPECT_EQ(bad_kind.code, 2);
+  EXPECT_NE(bad_kind.err.find("--kind"), std::string::npos) << bad_kind.err;
+}
+
+}  // namespace
+}  // namespace sentinel
