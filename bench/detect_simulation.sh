@@ -3,12 +3,13 @@
 # (docs/detect_simulation.md). Builds nothing: build the bench first with
 #   cmake --build build -j1 --target detect_simulation_bench
 #
-#   bench/detect_simulation.sh [build-dir] [replicates] [R replicates] [threads]
+#   bench/detect_simulation.sh [build-dir] [replicates] [R replicates] [threads] [bench flags...]
 #
 # Sentinel simulates `replicates` (default 100) series per scenario, writes them to
 # <build-dir>/detect_simulation/ and judges them all. When Rscript and the surveillance package
 # are installed, R judges the first `R replicates` (default 5) of each scenario from the same
-# files, and its FPR, POD and alarms are printed beside Sentinel's on those series.
+# files, and its FPR, POD and alarms are printed beside Sentinel's on those series. Further
+# arguments go to the bench (e.g. --variants: Noufaily settings that only Sentinel judges).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -23,7 +24,8 @@ if [[ ! -x $build/detect_simulation_bench ]]; then
 fi
 
 started=$(date +%s.%N)
-"$build/detect_simulation_bench" --replicates="$replicates" --threads="$threads" --out="$data"
+"$build/detect_simulation_bench" --replicates="$replicates" --threads="$threads" --out="$data" \
+  "${@:5}"
 echo "Sentinel: $(echo "$(date +%s.%N) - $started" | bc) s in all, simulation and files included"
 
 if ! command -v Rscript >/dev/null ||

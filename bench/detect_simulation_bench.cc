@@ -14,6 +14,8 @@
 //
 // Printed: false-positive rate and probability of detection per method at --alpha (default
 // 0.01), per parameter set and overall, and each method's time. Progress goes to stderr.
+// Flags: --replicates=100 per scenario, --threads=2, --seed, --out, and --variants to add
+// Noufaily settings that R is not asked about (no reporting minimum; the muan threshold).
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -182,9 +184,8 @@ struct SeriesAlarms {
 using Detector = std::function<std::vector<std::optional<bool>>(const detect::CountSeries&,
                                                                 int first_week, int last_week)>;
 
-Detector FarringtonDetector(detect::FarringtonOptions options) {
-  return [options = std::move(options)](const detect::CountSeries& series, int first_week,
-                                        int last_week) {
+Detector FarringtonDetector(const detect::FarringtonOptions& options) {
+  return [options](const detect::CountSeries& series, int first_week, int last_week) {
     std::vector<std::optional<bool>> alarms;
     for (const detect::Judgement& j :
          detect::Farrington(series, static_cast<std::size_t>(first_week - 1),
@@ -338,6 +339,7 @@ int main(int argc, char** argv) {
   double alpha = 0.01;
   std::uint64_t seed = 20130101;
   std::filesystem::path out_dir = "detect_simulation";
+  bool variants = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strncmp(argv[i], "--replicates=", 13)) replicates = std::atoi(argv[i] + 13);
     if (!std::strncmp(argv[i], "--threads=", 10))
@@ -345,6 +347,7 @@ int main(int argc, char** argv) {
     if (!std::strncmp(argv[i], "--alpha=", 8)) alpha = std::atof(argv[i] + 8);
     if (!std::strncmp(argv[i], "--seed=", 7)) seed = std::strtoull(argv[i] + 7, nullptr, 10);
     if (!std::strncmp(argv[i], "--out=", 6)) out_dir = argv[i] + 6;
+    if (!std::strcmp(argv[i], "--variants")) variants = true;
   }
   if (replicates < 1 || replicates >= bench::kSeriesPerScenarioLimit || threads < 1) {
     std::fprintf(stderr, "--replicates must lie in 1..999 and --threads be at least 1\n");
@@ -369,6 +372,15 @@ int main(int argc, char** argv) {
       {"farrington", bench::FarringtonDetector(original)},
       {"noufaily", bench::FarringtonDetector(noufaily)},
   };
+  if (variants) {
+    // Sentinel-only settings explored against the published ones; R is not asked about them.
+    detect::FarringtonOptions no_minimum = noufaily;
+    no_minimum.limit54 = {.cases = 0, .weeks = 4};
+    detect::FarringtonOptions muan = noufaily;
+    muan.thresholdMethod = detect::ThresholdMethod::kMuan;
+    methods.push_back({"noufaily-nomin", bench::FarringtonDetector(no_minimum)});
+    methods.push_back({"noufaily-muan", bench::FarringtonDetector(muan)});
+  }
   for (const detect::EarsMethod m :
        {detect::EarsMethod::kC1, detect::EarsMethod::kC2, detect::EarsMethod::kC3}) {
     methods.push_back(
@@ -412,20 +424,20 @@ int main(int argc, char** argv) {
       "FPR: alarms among the 49 test weeks without the current outbreak; POD: outbreaks "
       "with at least one alarm in their weeks\n\n");
   std::string header = fmt::format("{:<28}", "parameter set (FPR POD)");
-  for (const auto& method : methods) header += fmt::format(" | {:^13}", method.name);
+  for (const auto& method : methods) header += fmt::format(" | {:^14}", method.name);
   std::printf("%s\n", header.c_str());
   for (std::size_t set = 1; set <= bench::kParameterSets.size(); ++set) {
     const bench::ParameterSet& p = bench::kParameterSets[set - 1];
     std::string line =
         fmt::format("{:<28}", fmt::format("{} theta={} phi={}", set, p.theta, p.phi));
     for (std::size_t m = 0; m < methods.size(); ++m) {
-      line += fmt::format(" | {}", tallies[m][set].Format());
+      line += fmt::format(" | {:>14}", tallies[m][set].Format());
     }
     std::printf("%s\n", line.c_str());
   }
   std::string overall = fmt::format("{:<28}", "all 42 scenarios");
   for (std::size_t m = 0; m < methods.size(); ++m) {
-    overall += fmt::format(" | {}", tallies[m][0].Format());
+    overall += fmt::format(" | {:>14}", tallies[m][0].Format());
   }
   std::printf("%s\n\n", overall.c_str());
   for (std::size_t m = 0; m < methods.size(); ++m) {

@@ -103,7 +103,8 @@ rates <- function(a) {
 sentinel_file <- file.path(data_dir, "alarms.sentinel.csv")
 have_sentinel <- file.exists(sentinel_file)
 if (have_sentinel) {
-  ours <- read.csv(sentinel_file, colClasses = c(alarm = "character"))
+  # "NA" (a week Sentinel does not judge) is kept as text, as in R's own alarms.
+  ours <- read.csv(sentinel_file, colClasses = c(alarm = "character"), na.strings = character())
   ours <- ours[ours$series %in% series$series, ]
 }
 cat(sprintf(paste0("\nR surveillance %s beside Sentinel on the same %d series (%d replicates per",
