@@ -441,7 +441,7 @@ int main(int argc, char** argv) {
   }
   std::printf("%s\n\n", overall.c_str());
   for (std::size_t m = 0; m < methods.size(); ++m) {
-    std::printf("  %-10s %7.1f s on %u threads (%zu series, each judged twice)\n",
+    std::printf("  %-15s %7.1f s on %u threads (%zu series, each judged twice)\n",
                 methods[m].name.c_str(), seconds[m], threads, all.size());
   }
   return 0;
