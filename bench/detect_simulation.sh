@@ -26,7 +26,7 @@ fi
 started=$(date +%s.%N)
 "$build/detect_simulation_bench" --replicates="$replicates" --threads="$threads" --out="$data" \
   "${@:5}"
-echo "Sentinel: $(echo "$(date +%s.%N) - $started" | bc) s in all, simulation and files included"
+printf 'Sentinel: %.1f s in all, simulation and files included\n' "$(echo "$(date +%s.%N) - $started" | bc)"
 
 if ! command -v Rscript >/dev/null ||
     ! Rscript -e 'quit(status = !requireNamespace("surveillance", quietly = TRUE))' 2>/dev/null; then
@@ -35,4 +35,4 @@ if ! command -v Rscript >/dev/null ||
 fi
 started=$(date +%s.%N)
 Rscript "$root/scripts/r/noufaily_simulation.R" "$data" "$r_replicates" "$threads"
-echo "R: $(echo "$(date +%s.%N) - $started" | bc) s in all"
+printf 'R: %.1f s in all\n' "$(echo "$(date +%s.%N) - $started" | bc)"
