@@ -286,7 +286,8 @@ SegmentResult GlrSegment(std::vector<double>& x, const double* mu0, double alpha
     const double glr = GlrAt({x.data(), mu0}, n, alpha, o);
     const bool alarmed = glr >= o.c_ARL;
     out.statistic.push_back(glr);
-    out.cases.push_back(GlrCases(x, mu0, n, alpha, alarmed, o));
+    out.cases.push_back(o.ret == CusumOptions::Ret::kCases ? GlrCases(x, mu0, n, alpha, alarmed, o)
+                                                           : std::nullopt);
     if (alarmed) {
       out.alarm_at = n;
       break;
@@ -417,7 +418,9 @@ Result<CusumResult> Cusum(const CountSeries& series, std::size_t range_start,
       Judgement& j = result.judgements[done + i];
       j.expected = mu[i];
       // glrnb's clean-up of its upperbound slot: NA and negatives become 0.
-      if (seg.cases[i]) j.upperbound = std::max(0.0, *seg.cases[i]);
+      if (seg.cases[i] && options.ret == CusumOptions::Ret::kCases) {
+        j.upperbound = std::max(0.0, *seg.cases[i]);
+      }
       j.alarm = static_cast<int>(i) == seg.alarm_at;
       result.statistic[done + i] = std::max(0.0, seg.statistic[i]);
     }

@@ -46,6 +46,9 @@ struct CusumOptions {
   int M = -1;        // control$M: GLR only; how far back a change may lie (-1: to the start)
   int Mtilde = 1;    // control$Mtilde: GLR only; steps needed to estimate the shift; >= 1
   int xMax = 10000;  // control$xMax: GLR only; largest count the upper bound is searched up to
+  // control$ret: "cases" computes the upper bound (for the GLR a search costing several runs of
+  // the statistic per step); "value" leaves it empty and reports only the statistic.
+  enum class Ret { kCases, kValue } ret = Ret::kCases;
 };
 
 // InvalidArgument naming the parameter when options break R's preconditions or Sentinel's
