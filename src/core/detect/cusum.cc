@@ -339,9 +339,11 @@ Status ValidateCusumOptions(const CusumOptions& o) {
     return Status::InvalidArgument("cusum: theta must be positive (an upward shift)");
   }
   if (o.S < 0 || o.S > 26) return Status::InvalidArgument("cusum: S must lie in 0..26");
-  if (o.Mtilde < 1) return Status::InvalidArgument("cusum: Mtilde must be at least 1");
-  if (o.M != -1 && o.M < o.Mtilde) {
-    return Status::InvalidArgument("cusum: M must be -1 or at least Mtilde");
+  // R's bound search for Mtilde > 1 also moves counts the statistic has not reached yet; only
+  // R's default is reproduced.
+  if (o.Mtilde != 1) return Status::InvalidArgument("cusum: only Mtilde = 1 is implemented");
+  if (o.M != -1 && o.M < 1) {
+    return Status::InvalidArgument("cusum: M must be -1 or at least 1");
   }
   if (o.xMax < 1) return Status::InvalidArgument("cusum: xMax must be at least 1");
   return Status::Ok();

@@ -43,8 +43,9 @@ struct CusumOptions {
   // control$theta: the known shift on the log scale (the CUSUM detects mu0 * exp(theta));
   // > 0. Empty: the GLR detector, which estimates it.
   std::optional<double> theta;
-  int M = -1;        // control$M: GLR only; how far back a change may lie (-1: to the start)
-  int Mtilde = 1;    // control$Mtilde: GLR only; steps needed to estimate the shift; >= 1
+  int M = -1;  // control$M: GLR only; how far back a change may lie (-1: to the start)
+  // control$Mtilde: GLR only; steps needed to estimate the shift; only R's default 1.
+  int Mtilde = 1;
   int xMax = 10000;  // control$xMax: GLR only; largest count the upper bound is searched up to
   // control$ret: "cases" computes the upper bound (for the GLR a search costing several runs of
   // the statistic per step); "value" leaves it empty and reports only the statistic.
