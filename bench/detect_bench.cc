@@ -234,7 +234,9 @@ int main(int argc, char** argv) {
   }
   const detect::EarsMethod methods[] = {detect::EarsMethod::kC1, detect::EarsMethod::kC2,
                                         detect::EarsMethod::kC3};
-  std::printf("EARS benchmark: %zu weekly series of %zu weeks, alpha 0.001\n", series, weeks);
+  if (ears) {
+    std::printf("EARS benchmark: %zu weekly series of %zu weeks, alpha 0.001\n", series, weeks);
+  }
   int status = 0;
   for (int baseline : {7, 28}) {
     if (!ears) break;
