@@ -159,8 +159,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::IsMember({"csv", "json"}));
   detect_cmd
       ->add_option("--alpha", detect.alpha,
-                   "One-sided level (default: EARS 0.001, Farrington 0.05, as R's control lists)")
-      ->check(CLI::Range(0.0, 1.0));
+                   "EARS, Farrington: one-sided level (default: EARS 0.001, Farrington 0.05); "
+                   "cusum: the negative-binomial dispersion (default: estimated), as R's "
+                   "control lists")
+      ->check(CLI::NonNegativeNumber);
   detect_cmd->add_option("--baseline", detect.baseline, "EARS: steps in the baseline window")
       ->check(CLI::Range(3, 1'000'000));
   detect_cmd
@@ -171,6 +173,24 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::Range(1, 100));
   detect_cmd->add_option("--w", detect.w, "Farrington: half-window around each reference week")
       ->check(CLI::Range(0, 52));
+  detect_cmd->add_option("--c-arl", detect.c_arl, "cusum: threshold of the statistic (c.ARL)")
+      ->check(CLI::PositiveNumber);
+  detect_cmd->add_option("--mu0", detect.mu0,
+                         "cusum: in-control mean, constant (default: fitted on the baseline; "
+                         "needs --alpha)");
+  detect_cmd->add_option("--theta", detect.theta,
+                         "cusum: known shift on the log scale (default: estimated, the GLR "
+                         "detector)");
+  detect_cmd->add_option("--M", detect.M, "cusum: steps back a change may lie (-1: all)")
+      ->check(CLI::Range(-1, 1'000'000));
+  detect_cmd->add_option("--S", detect.S, "cusum: yearly harmonics in the baseline model")
+      ->check(CLI::Range(0, 26));
+  detect_cmd->add_flag("--trend", detect.trend, "cusum: a linear trend in the baseline model");
+  detect_cmd
+      ->add_option("--range-start", detect.range_start,
+                   "cusum: first judged step of each series, 1-based (default: frequency + 1); "
+                   "the steps before are the baseline")
+      ->check(CLI::Range(1, 1'000'000));
   detect_cmd
       ->add_option("--frequency", detect.frequency,
                    "Steps per year (default 52, or 365 for daily dates)")

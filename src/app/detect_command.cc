@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "app/detect_input.h"
 #include "app/node.h"
+#include "core/detect/cusum.h"
 #include "core/detect/ears.h"
 #include "core/detect/farrington.h"
 #include "core/detect/first_detection.h"
@@ -47,11 +49,46 @@ Detector FarringtonDetector(detect::FarringtonOptions (*preset)()) {
     if (options.b < 1 || options.w < 0) {
       return Status::InvalidArgument("Farrington needs --b >= 1 and --w >= 0");
     }
+    if (!(options.alpha > 0 && options.alpha < 1)) {
+      return Status::InvalidArgument("Farrington needs 0 < --alpha < 1");
+    }
     // Steps R cannot judge (too little history) come out empty, one row per step as always.
     std::vector<detect::Judgement> out =
         detect::Farrington(series, 0, series.observed.size(), options);
     return out;
   };
+}
+
+// A series too short for the baseline, or whose baseline the model cannot be fitted to, is
+// not judged (one empty row per step, as other methods do before their first judgeable step);
+// bad parameters and counts that are not integers stop the command.
+Result<std::vector<detect::Judgement>> CusumDetector(const detect::CountSeries& series,
+                                                     const DetectCommandOptions& o) {
+  detect::CusumOptions options;
+  options.c_ARL = o.c_arl;
+  options.mu0 = o.mu0;
+  options.alpha = o.alpha;
+  options.theta = o.theta;
+  options.M = o.M;
+  options.S = o.S;
+  options.trend = o.trend;
+  if (Status s = detect::ValidateCusumOptions(options); !s.ok()) return s;
+  const int range_start = o.range_start.value_or(series.frequency + 1);
+  if (range_start < 1) return Status::InvalidArgument("cusum needs --range-start >= 1");
+  for (const double count : series.observed) {
+    if (count != std::floor(count)) {
+      return Status::InvalidArgument(fmt::format(
+          "cusum needs integer counts (R's glrnb reads them as integers), not {}", count));
+    }
+  }
+  auto result = detect::Cusum(series, static_cast<std::size_t>(range_start - 1), options);
+  if (result.ok()) return std::move(result->judgements);
+  std::vector<detect::Judgement> unjudged(series.observed.size());
+  for (std::size_t t = 0; t < unjudged.size(); ++t) {
+    unjudged[t].time = series.time[t];
+    unjudged[t].observed = series.observed[t];
+  }
+  return unjudged;
 }
 
 const std::vector<Method>& Methods() {
@@ -61,10 +98,10 @@ const std::vector<Method>& Methods() {
       {"ears-c3", EarsDetector(detect::EarsMethod::kC3)},
       {"farrington", FarringtonDetector(&detect::FarringtonOriginal)},
       {"noufaily", FarringtonDetector(&detect::Noufaily)},
+      {"cusum", &CusumDetector},
       {"first",
        [](const detect::CountSeries& series, const DetectCommandOptions&)
            -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); }},
-      {"cusum", {}},
       {"scan", {}},
   };
   return methods;

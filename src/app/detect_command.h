@@ -19,18 +19,28 @@
 namespace sentinel::app {
 
 struct DetectCommandOptions {
-  std::string method;           // ears-c1, ears-c2, ears-c3, farrington, noufaily, first
+  std::string method;           // ears-c1, ears-c2, ears-c3, farrington, noufaily, cusum, first
   std::string input;            // CSV file; "-" = stdin; empty: the series of a node's database
   std::string db;               // without input: the node's database (SQLite file or postgresql://)
   std::string kind;             // with db: only reports of this kind ("seizure" ...); empty: all
   StoreSeriesSelection select;  // with db: which series (app/detect_series.h)
   std::string format = "csv";   // csv | json (JSON Lines)
   // Named as R surveillance's control lists.
-  std::optional<double> alpha;   // control$alpha; empty: 0.001 for EARS, 0.05 for Farrington
+  // control$alpha: EARS and Farrington a one-sided level (empty: 0.001 for EARS, 0.05 for
+  // Farrington); cusum the negative-binomial dispersion (empty: estimated on the baseline).
+  std::optional<double> alpha;
   int baseline = 7;              // EARS control$baseline
   double min_sigma = 0;          // EARS control$minSigma
   std::optional<int> b, w;       // Farrington control$b, control$w; empty: the preset's
   std::optional<int> frequency;  // steps per year; empty: 52 (weeks, integers) or 365 (dates)
+  // cusum, R's glrnb control list.
+  double c_arl = 5;                // control$c.ARL
+  std::optional<double> mu0;       // control$mu0, constant; empty: fitted on the baseline
+  std::optional<double> theta;     // control$theta; empty: the GLR detector
+  int M = -1;                      // control$M
+  int S = 1;                       // control$mu0$S
+  bool trend = false;              // control$mu0$trend
+  std::optional<int> range_start;  // control$range[1], 1-based; empty: frequency + 1
 };
 
 // The method names `--method` knows, in the order of the table: those that run (available) or

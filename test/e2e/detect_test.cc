@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -137,12 +138,58 @@ TEST_F(DetectCommand, FarringtonAndNoufailyWithOverrides) {
   EXPECT_EQ(Lines(too_far.out).back(), "steady,399,25,,,");
 }
 
+// The negative-binomial CUSUM over two years of seasonal counts whose level triples in the last
+// ten weeks: the first year is the baseline (no judgement), the GLR alarms soon after the change
+// and the known-shift chart with R's parameter names too; a given mu0 needs a given alpha.
+TEST_F(DetectCommand, CusumGlrAndKnownShift) {
+  std::string csv = "series,time,count\n";
+  for (int t = 1; t <= 104; ++t) {
+    const double season = 6 * (1 + 0.5 * std::sin(2 * M_PI * t / 52.0)) + (t * 7) % 5 - 2;
+    csv += fmt::format("seasonal,{},{}\n", t, std::lround(season) * (t > 94 ? 3 : 1));
+  }
+  const fs::path input = Write("seasonal.csv", csv);
+  const CommandResult glr =
+      Sentinel(fmt::format("detect --method cusum --input '{}'", input.string()));
+  ASSERT_EQ(glr.code, 0) << glr.err;
+  const auto lines = Lines(glr.out);
+  ASSERT_EQ(lines.size(), 105U);
+  EXPECT_EQ(lines[52].substr(lines[52].size() - 3), ",,,") << lines[52];  // baseline
+  EXPECT_TRUE(lines[53].ends_with(",false")) << lines[53];                // judged from 53
+  int first_alarm = 0;
+  for (int t = 1; t <= 104 && first_alarm == 0; ++t) {
+    if (lines[t].ends_with(",true")) first_alarm = t;
+  }
+  EXPECT_GE(first_alarm, 95);
+  EXPECT_LE(first_alarm, 98);
+
+  const CommandResult lr = Sentinel(fmt::format(
+      "detect --method cusum --theta 0.7 --alpha 0.2 --c-arl 3 --range-start 60 --format json "
+      "--input '{}'",
+      input.string()));
+  ASSERT_EQ(lr.code, 0) << lr.err;
+  const auto rows = Lines(lr.out);
+  ASSERT_EQ(rows.size(), 104U);
+  EXPECT_TRUE(nlohmann::json::parse(rows[58])["alarm"].is_null());
+  EXPECT_EQ(nlohmann::json::parse(rows[59])["alarm"], false);
+  EXPECT_EQ(nlohmann::json::parse(rows.back())["alarm"], true);
+
+  const CommandResult no_alpha =
+      Sentinel(fmt::format("detect --method cusum --mu0 4 --input '{}'", input.string()));
+  EXPECT_EQ(no_alpha.code, 2);
+  EXPECT_NE(no_alpha.err.find("alpha"), std::string::npos) << no_alpha.err;
+  const CommandResult fraction =
+      Sentinel(fmt::format("detect --method cusum --mu0 4 --alpha 0.1 --input '{}'",
+                           Write("fraction.csv", "series,time,count\nA,1,2\nA,2,2.5\n").string()));
+  EXPECT_EQ(fraction.code, 2);
+  EXPECT_NE(fraction.err.find("integer"), std::string::npos) << fraction.err;
+}
+
 TEST_F(DetectCommand, UnavailableAndUnknownMethods) {
   const fs::path input = Write("counts.csv", kCounts);
-  const CommandResult cusum =
-      Sentinel(fmt::format("detect --method cusum --input '{}'", input.string()));
-  EXPECT_EQ(cusum.code, 2);
-  EXPECT_NE(cusum.err.find("'cusum' is not yet available"), std::string::npos) << cusum.err;
+  const CommandResult scan =
+      Sentinel(fmt::format("detect --method scan --input '{}'", input.string()));
+  EXPECT_EQ(scan.code, 2);
+  EXPECT_NE(scan.err.find("'scan' is not yet available"), std::string::npos) << scan.err;
   const CommandResult unknown =
       Sentinel(fmt::format("detect --method ears-c4 --input '{}'", input.string()));
   EXPECT_EQ(unknown.code, 2);
