@@ -155,6 +155,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                          "With --db: output from this day's week (YYYY-MM-DD); earlier weeks "
                          "are still history to the detector");
   detect_cmd->add_option("--to", detect.select.to, "With --db: up to this day's week");
+  detect_cmd->add_flag("--signals", detect.signals,
+                       "One row per signal instead of per step: a series' alarms folded into "
+                       "episodes, with the detector's parameters (in JSON) and its latest and peak "
+                       "step");
+  detect_cmd
+      ->add_option("--max-gap", detect.max_gap,
+                   "With --signals: steps without alarm that do not end a signal")
+      ->check(CLI::Range(0, 1000));
   detect_cmd->add_option("-f,--format", detect.format, "Output: csv or json (one object a line)")
       ->check(CLI::IsMember({"csv", "json"}));
   detect_cmd

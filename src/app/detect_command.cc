@@ -17,6 +17,7 @@
 #include "core/detect/ears.h"
 #include "core/detect/farrington.h"
 #include "core/detect/first_detection.h"
+#include "core/detect/signal.h"
 
 namespace sentinel::app {
 namespace {
@@ -24,10 +25,53 @@ namespace {
 using Detector = std::function<Result<std::vector<detect::Judgement>>(const detect::CountSeries&,
                                                                       const DetectCommandOptions&)>;
 
+// The parameters a method runs with, defaults filled in, named as R's control lists: what a
+// signal records so that an analyst can run the same detector again.
+using Parameters = std::function<nlohmann::ordered_json(const DetectCommandOptions&)>;
+
 struct Method {
   std::string_view name;
   Detector run;  // empty: announced but not yet available
+  Parameters parameters;
 };
+
+nlohmann::ordered_json EarsParameters(const DetectCommandOptions& o) {
+  return {{"alpha", o.alpha.value_or(0.001)}, {"baseline", o.baseline}, {"minSigma", o.min_sigma}};
+}
+
+Parameters FarringtonParameters(detect::FarringtonOptions (*preset)()) {
+  return [preset](const DetectCommandOptions& o) {
+    detect::FarringtonOptions f = preset();
+    static constexpr const char* kThreshold[] = {"delta", "nbPlugin", "muan"};
+    static constexpr const char* kPower[] = {"none", "1/2", "2/3"};
+    return nlohmann::ordered_json{
+        {"b", o.b.value_or(f.b)},
+        {"w", o.w.value_or(f.w)},
+        {"alpha", o.alpha.value_or(f.alpha)},
+        {"noPeriods", f.noPeriods},
+        {"weightsThreshold", f.weightsThreshold},
+        {"pastWeeksNotIncluded", f.pastWeeksNotIncluded.value_or(o.w.value_or(f.w))},
+        {"pThresholdTrend", f.pThresholdTrend},
+        {"thresholdMethod", kThreshold[static_cast<int>(f.thresholdMethod)]},
+        {"powertrans", kPower[static_cast<int>(f.powertrans)]},
+        {"limit54", {f.limit54.cases, f.limit54.weeks}}};
+  };
+}
+
+nlohmann::ordered_json CusumParameters(const DetectCommandOptions& o) {
+  const auto optional = [](const std::optional<double>& v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+  };
+  return {{"c.ARL", o.c_arl},
+          {"mu0", optional(o.mu0)},
+          {"alpha", optional(o.alpha)},
+          {"theta", optional(o.theta)},
+          {"M", o.M},
+          {"S", o.S},
+          {"trend", o.trend},
+          {"range_start", o.range_start ? nlohmann::ordered_json(*o.range_start)
+                                        : nlohmann::ordered_json("frequency + 1")}};
+}
 
 Detector EarsDetector(detect::EarsMethod method) {
   return [method](const detect::CountSeries& series, const DetectCommandOptions& o) {
@@ -93,16 +137,18 @@ Result<std::vector<detect::Judgement>> CusumDetector(const detect::CountSeries& 
 
 const std::vector<Method>& Methods() {
   static const std::vector<Method> methods = {
-      {"ears-c1", EarsDetector(detect::EarsMethod::kC1)},
-      {"ears-c2", EarsDetector(detect::EarsMethod::kC2)},
-      {"ears-c3", EarsDetector(detect::EarsMethod::kC3)},
-      {"farrington", FarringtonDetector(&detect::FarringtonOriginal)},
-      {"noufaily", FarringtonDetector(&detect::Noufaily)},
-      {"cusum", &CusumDetector},
+      {"ears-c1", EarsDetector(detect::EarsMethod::kC1), &EarsParameters},
+      {"ears-c2", EarsDetector(detect::EarsMethod::kC2), &EarsParameters},
+      {"ears-c3", EarsDetector(detect::EarsMethod::kC3), &EarsParameters},
+      {"farrington", FarringtonDetector(&detect::FarringtonOriginal),
+       FarringtonParameters(&detect::FarringtonOriginal)},
+      {"noufaily", FarringtonDetector(&detect::Noufaily), FarringtonParameters(&detect::Noufaily)},
+      {"cusum", &CusumDetector, &CusumParameters},
       {"first",
        [](const detect::CountSeries& series, const DetectCommandOptions&)
-           -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); }},
-      {"scan", {}},
+           -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); },
+       [](const DetectCommandOptions&) { return nlohmann::ordered_json::object(); }},
+      {"scan", {}, {}},
   };
   return methods;
 }
@@ -158,6 +204,107 @@ Result<CountSeriesFile> ReadSeries(const DetectCommandOptions& options, std::ist
   return ParseCountSeriesCsv(text, source);
 }
 
+// One row per series and step.
+void WriteSteps(const DetectCommandOptions& options, const CountSeriesFile& parsed,
+                const std::vector<std::vector<detect::Judgement>>& judged, std::ostream& out) {
+  std::string buffer;
+  if (options.format == "csv") buffer = "series,time,observed,expected,upperbound,alarm\n";
+  for (std::size_t i = 0; i < judged.size(); ++i) {
+    const std::string& name = parsed.series[i].name;
+    const std::string name_field = CsvField(name);
+    for (const detect::Judgement& j : judged[i]) {
+      if (parsed.output_from && j.time < *parsed.output_from) continue;
+      const std::string time = FormatTime(parsed.time_kind, j.time);
+      if (options.format == "csv") {
+        fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{}\n", name_field,
+                       CsvField(time), j.observed, Number(j.expected), Number(j.upperbound),
+                       j.alarm ? (*j.alarm ? "true" : "false") : "");
+      } else {
+        nlohmann::ordered_json row;
+        row["series"] = name;
+        if (parsed.time_kind == TimeKind::kIndex) {
+          row["time"] = j.time;
+        } else {
+          row["time"] = time;
+        }
+        row["observed"] = j.observed;
+        row["expected"] = JsonNumber(j.expected);
+        row["upperbound"] = JsonNumber(j.upperbound);
+        row["alarm"] = j.alarm ? nlohmann::ordered_json(*j.alarm) : nlohmann::ordered_json(nullptr);
+        buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        buffer += '\n';
+      }
+      if (buffer.size() > (1U << 16)) {
+        out << buffer;
+        buffer.clear();
+      }
+    }
+  }
+  out << buffer;
+}
+
+nlohmann::ordered_json TimeJson(const CountSeriesFile& parsed, std::int64_t time) {
+  if (parsed.time_kind == TimeKind::kIndex) return time;
+  return FormatTime(parsed.time_kind, time);
+}
+
+nlohmann::ordered_json StepJson(const CountSeriesFile& parsed, const detect::Judgement& j) {
+  return {{"time", TimeJson(parsed, j.time)},
+          {"observed", j.observed},
+          {"expected", JsonNumber(j.expected)},
+          {"upperbound", JsonNumber(j.upperbound)}};
+}
+
+// One row per signal: a series' alarms folded into episodes (core/detect/signal.h). A signal
+// still alarming at or after --from is written, whenever it began.
+void WriteSignals(const Method& method, const DetectCommandOptions& options,
+                  const CountSeriesFile& parsed,
+                  const std::vector<std::vector<detect::Judgement>>& judged, std::ostream& out) {
+  const nlohmann::ordered_json parameters = method.parameters(options);
+  const std::string source = options.db.empty() ? (options.input == "-" ? "stdin" : options.input)
+                                                : PrintableDb(options.db);
+  std::string buffer;
+  if (options.format == "csv") {
+    buffer =
+        "series,detector,first,last,alarms,observed,expected,upperbound,peak_time,"
+        "peak_observed,peak_upperbound\n";
+  }
+  for (std::size_t i = 0; i < judged.size(); ++i) {
+    const NamedSeries& series = parsed.series[i];
+    for (const detect::Signal& signal : detect::FoldAlarms(judged[i], options.max_gap)) {
+      if (parsed.output_from && signal.last_time < *parsed.output_from) continue;
+      const auto time = [&](std::int64_t t) { return FormatTime(parsed.time_kind, t); };
+      if (options.format == "csv") {
+        fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{},{},{},{},{},{}\n",
+                       CsvField(series.name), method.name, CsvField(time(signal.first_time)),
+                       CsvField(time(signal.last_time)), signal.alarms, signal.latest.observed,
+                       Number(signal.latest.expected), Number(signal.latest.upperbound),
+                       CsvField(time(signal.peak.time)), signal.peak.observed,
+                       Number(signal.peak.upperbound));
+        continue;
+      }
+      nlohmann::ordered_json row;
+      row["series"] = series.name;
+      row["detector"] = method.name;
+      row["parameters"] = parameters;
+      row["first"] = TimeJson(parsed, signal.first_time);
+      row["last"] = TimeJson(parsed, signal.last_time);
+      row["alarms"] = signal.alarms;
+      row["latest"] = StepJson(parsed, signal.latest);
+      row["peak"] = StepJson(parsed, signal.peak);
+      // What the detector saw: enough to run it again on the same data.
+      row["data"] = {{"source", source},
+                     {"frequency", series.series.frequency},
+                     {"from", TimeJson(parsed, series.series.time.front())},
+                     {"to", TimeJson(parsed, series.series.time.back())},
+                     {"counts", series.series.observed.size()}};
+      buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      buffer += '\n';
+    }
+  }
+  out << buffer;
+}
+
 }  // namespace
 
 std::vector<std::string> DetectMethodNames(bool available) {
@@ -207,40 +354,11 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
     judged.push_back(std::move(j).value());
   }
 
-  std::string buffer;
-  if (options.format == "csv") buffer = "series,time,observed,expected,upperbound,alarm\n";
-  for (std::size_t i = 0; i < judged.size(); ++i) {
-    const std::string& name = parsed->series[i].name;
-    const std::string name_field = CsvField(name);
-    for (const detect::Judgement& j : judged[i]) {
-      if (parsed->output_from && j.time < *parsed->output_from) continue;
-      const std::string time = FormatTime(parsed->time_kind, j.time);
-      if (options.format == "csv") {
-        fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{}\n", name_field,
-                       CsvField(time), j.observed, Number(j.expected), Number(j.upperbound),
-                       j.alarm ? (*j.alarm ? "true" : "false") : "");
-      } else {
-        nlohmann::ordered_json row;
-        row["series"] = name;
-        if (parsed->time_kind == TimeKind::kIndex) {
-          row["time"] = j.time;
-        } else {
-          row["time"] = time;
-        }
-        row["observed"] = j.observed;
-        row["expected"] = JsonNumber(j.expected);
-        row["upperbound"] = JsonNumber(j.upperbound);
-        row["alarm"] = j.alarm ? nlohmann::ordered_json(*j.alarm) : nlohmann::ordered_json(nullptr);
-        buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        buffer += '\n';
-      }
-      if (buffer.size() > (1U << 16)) {
-        out << buffer;
-        buffer.clear();
-      }
-    }
+  if (options.signals) {
+    WriteSignals(*method, options, *parsed, judged, out);
+  } else {
+    WriteSteps(options, *parsed, judged, out);
   }
-  out << buffer;
   out.flush();
   return out ? 0 : 1;
 }

@@ -202,5 +202,50 @@ TEST_F(DetectCommand, UnavailableAndUnknownMethods) {
   EXPECT_NE(alpha.err.find("alpha"), std::string::npos) << alpha.err;
 }
 
+// Alarms in weeks 8 and 10 with a quiet week between: one signal when a quiet week may bridge
+// it (the default), two when not; the signal carries the detector's parameters and the data it
+// saw.
+TEST_F(DetectCommand, SignalsFoldAlarmsIntoEpisodes) {
+  const fs::path input = Write("episode.csv",
+                               "series,time,count\n"
+                               "s,2024-W01,3\ns,2024-W02,3\ns,2024-W03,3\ns,2024-W04,3\n"
+                               "s,2024-W05,3\ns,2024-W06,3\ns,2024-W07,3\ns,2024-W08,10\n"
+                               "s,2024-W09,3\ns,2024-W10,30\n");
+  const CommandResult json = Sentinel(fmt::format(
+      "detect -m ears-c1 -i '{}' --min-sigma 1 --signals --format json", input.string()));
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto lines = Lines(json.out);
+  ASSERT_EQ(lines.size(), 1U) << json.out;
+  const auto signal = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(signal["series"], "s");
+  EXPECT_EQ(signal["detector"], "ears-c1");
+  EXPECT_EQ(signal["first"], "2024-W08");
+  EXPECT_EQ(signal["last"], "2024-W10");
+  EXPECT_EQ(signal["alarms"], 2);
+  EXPECT_EQ(signal["latest"]["observed"], 30.0);
+  EXPECT_EQ(signal["peak"]["time"], "2024-W10");
+  EXPECT_EQ(signal["parameters"]["minSigma"], 1.0);
+  EXPECT_EQ(signal["parameters"]["baseline"], 7);
+  EXPECT_EQ(signal["parameters"]["alpha"], 0.001);
+  EXPECT_EQ(signal["data"]["source"], input.string());
+  EXPECT_EQ(signal["data"]["from"], "2024-W01");
+  EXPECT_EQ(signal["data"]["counts"], 10);
+
+  const CommandResult split = Sentinel(
+      fmt::format("detect -m ears-c1 -i '{}' --min-sigma 1 --signals --max-gap 0", input.string()));
+  ASSERT_EQ(split.code, 0) << split.err;
+  const auto rows = Lines(split.out);
+  ASSERT_EQ(rows.size(), 3U) << split.out;
+  EXPECT_EQ(rows[0],
+            "series,detector,first,last,alarms,observed,expected,upperbound,peak_time,"
+            "peak_observed,peak_upperbound");
+  EXPECT_EQ(rows[1].rfind("s,ears-c1,2024-W08,2024-W08,1,10,3,", 0), 0U) << rows[1];
+  EXPECT_EQ(rows[2].rfind("s,ears-c1,2024-W10,2024-W10,1,30,4,", 0), 0U) << rows[2];
+
+  const CommandResult farrington = Sentinel(
+      fmt::format("detect -m noufaily -i '{}' --signals --format json --b 3", input.string()));
+  ASSERT_EQ(farrington.code, 0) << farrington.err;
+  EXPECT_EQ(farrington.out, "");  // ten weeks are no history for Farrington: no signal
+}
 }  // namespace
 }  // namespace sentinel
