@@ -63,9 +63,8 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   for (const reports::AggregateRow& row : *rows) {
     if (label.count(row.substance_key)) continue;
     auto summary = store.Substance(viewer, row.substance_key);
-    std::string name = summary.ok() && !summary->substance.name.empty()
-                           ? summary->substance.name
-                           : row.substance_key;
+    std::string name = summary.ok() && !summary->substance.name.empty() ? summary->substance.name
+                                                                        : row.substance_key;
     ++uses[name];
     label[row.substance_key] = std::move(name);
   }
