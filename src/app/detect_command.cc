@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
+#include <thread>
 
 #include "app/detect_input.h"
 #include "app/node.h"
@@ -204,6 +207,36 @@ Result<CountSeriesFile> ReadSeries(const DetectCommandOptions& options, std::ist
   return ParseCountSeriesCsv(text, source);
 }
 
+// Every series judged, on every core: series are independent and detectors pure. The first
+// failure in series order is the answer, as a single thread would have given it.
+Result<std::vector<std::vector<detect::Judgement>>> JudgeAll(
+    const Method& method, const DetectCommandOptions& options,
+    const std::vector<NamedSeries>& series) {
+  std::vector<std::vector<detect::Judgement>> judged(series.size());
+  std::vector<Status> failures(series.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < series.size();) {
+      auto j = method.run(series[i].series, options);
+      if (j.ok()) {
+        judged[i] = std::move(j).value();
+      } else {
+        failures[i] = j.status();
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(std::max(1U, std::thread::hardware_concurrency()), series.size());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const Status& failure : failures) {
+    if (!failure.ok()) return failure;
+  }
+  return judged;
+}
+
 // One row per series and step.
 void WriteSteps(const DetectCommandOptions& options, const CountSeriesFile& parsed,
                 const std::vector<std::vector<detect::Judgement>>& judged, std::ostream& out) {
@@ -342,22 +375,19 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
   }
 
   // Judge everything before writing anything: a parameter error must not leave half an output.
-  std::vector<std::vector<detect::Judgement>> judged;
-  judged.reserve(parsed->series.size());
   for (NamedSeries& s : parsed->series) {
     if (options.frequency) s.series.frequency = *options.frequency;
-    auto j = method->run(s.series, options);
-    if (!j.ok()) {
-      err << "sentinel detect: " << j.status().message() << "\n";
-      return 2;
-    }
-    judged.push_back(std::move(j).value());
+  }
+  auto judged = JudgeAll(*method, options, parsed->series);
+  if (!judged.ok()) {
+    err << "sentinel detect: " << judged.status().message() << "\n";
+    return 2;
   }
 
   if (options.signals) {
-    WriteSignals(*method, options, *parsed, judged, out);
+    WriteSignals(*method, options, *parsed, *judged, out);
   } else {
-    WriteSteps(options, *parsed, judged, out);
+    WriteSteps(options, *parsed, *judged, out);
   }
   out.flush();
   return out ? 0 : 1;
