@@ -1,9 +1,12 @@
 #include "app/detect_series.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <utility>
 
 namespace sentinel::app {
@@ -27,17 +30,21 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   query.substance = selection.substance;
   query.substance_class = selection.substance_class;
   query.to = selection.to;
-  std::optional<std::int64_t> output_from, last_week;
-  if (selection.from) {
-    auto day = reports::ParseDay(*selection.from);
-    if (!day.ok()) return Status::InvalidArgument("--from: " + day.status().message());
-    output_from = WeekIndex(reports::PeriodStart(reports::Period::kWeek, *day));
-  }
-  if (selection.to) {
-    auto day = reports::ParseDay(*selection.to);
-    if (!day.ok()) return Status::InvalidArgument("--to: " + day.status().message());
-    last_week = WeekIndex(reports::PeriodStart(reports::Period::kWeek, *day));
-  }
+  // The ISO week of a --from or --to day.
+  const auto week_of =
+      [](std::string_view flag,
+         const std::optional<std::string>& day) -> Result<std::optional<std::int64_t>> {
+    if (!day) return std::optional<std::int64_t>();
+    auto parsed = reports::ParseDay(*day);
+    if (!parsed.ok())
+      return Status::InvalidArgument(fmt::format("{}: {}", flag, parsed.status().message()));
+    return std::optional<std::int64_t>(
+        WeekIndex(reports::PeriodStart(reports::Period::kWeek, *parsed)));
+  };
+  auto output_from = week_of("--from", selection.from);
+  if (!output_from.ok()) return output_from.status();
+  auto last_week = week_of("--to", selection.to);
+  if (!last_week.ok()) return last_week.status();
   auto rows = store.Aggregate(viewer, query);
   if (!rows.ok()) return rows.status();
 
@@ -80,9 +87,9 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
 
   CountSeriesFile file;
   file.time_kind = TimeKind::kIsoWeek;
-  file.output_from = output_from;
+  file.output_from = *output_from;
   if (counts.empty()) return file;
-  if (last_week) last = std::max(last, *last_week);
+  if (*last_week) last = std::max(last, **last_week);
   if (static_cast<std::uint64_t>(last - first) >= kMaxSeriesSteps) {
     return Status::InvalidArgument("the stored reports span more weeks than a series may");
   }

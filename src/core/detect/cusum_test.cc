@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "test/support/r_fixture.h"
+
 namespace sentinel::detect {
 namespace {
 
@@ -31,40 +33,17 @@ struct Fixture {
   std::vector<std::string> mu0, statistic, cases, alarm, cases_from_zero;
 };
 
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  std::string cell;
-  while (std::getline(ss, cell, ',')) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-
 Fixture ReadFixture(const fs::path& path) {
+  test::RFixture r = test::ReadRFixture(path);
   Fixture f;
-  f.name = path.filename().string();
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  std::stringstream head(line.substr(2));
-  std::string word;
-  while (head >> word) {
-    const auto eq = word.find('=');
-    if (eq != std::string::npos) f.params[word.substr(0, eq)] = word.substr(eq + 1);
-  }
-  std::getline(in, line);  // column names
-  while (std::getline(in, line)) {
-    const auto cells = SplitCsv(line);
-    if (cells.size() != 8) continue;
-    f.series.time.push_back(std::stoll(cells[1]));
-    f.series.observed.push_back(std::stod(cells[2]));
-    f.mu0.push_back(cells[3]);
-    f.statistic.push_back(cells[4]);
-    f.cases.push_back(cells[5]);
-    f.alarm.push_back(cells[6]);
-    f.cases_from_zero.push_back(cells[7]);
-  }
-  f.series.frequency = std::stoi(f.params.at("freq"));
+  f.name = r.name;
+  f.params = r.params;
+  f.series = r.series;
+  f.mu0 = r.results["mu0"];
+  f.statistic = r.results["statistic"];
+  f.cases = r.results["cases"];
+  f.alarm = r.results["alarm"];
+  f.cases_from_zero = r.results["cases_from_zero"];
   return f;
 }
 
