@@ -3,7 +3,10 @@
 # runs each for a while.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 60 msp_fuzz jcamp_fuzz
+#   scripts/fuzz.sh --build-only              the whole tree (tests too), no fuzzing
 #
+# The build tree is $SENTINEL_FUZZ_BUILD (default build-fuzz/); scripts/test.sh points it at
+# build-asan/, whose test suite then runs on the same objects.
 # SECONDS per target, default 60; TARGET defaults to every fuzz/*_fuzz.cc. For target X_fuzz the
 # seeds are fuzz/corpus/X/ (read, never written) and the dictionary fuzz/X.dict when present.
 # New inputs go to build-fuzz/corpus/X/ and crash reproducers to build-fuzz/artifacts/; a
@@ -12,9 +15,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${SENTINEL_FUZZ_BUILD:-${root}/build-fuzz}"
+build_only=false
+if [[ "${1:-}" == "--build-only" ]]; then
+  build_only=true
+  shift
+fi
 seconds="${1:-60}"
 shift || true
-build="${root}/build-fuzz"
 jobs="${FUZZ_BUILD_JOBS:-2}"
 
 if [[ $# -gt 0 ]]; then
@@ -26,14 +34,16 @@ else
   done
 fi
 
-# -fsanitize=fuzzer-no-link instruments the libraries too: the CMake fuzz block adds
-# -fsanitize=fuzzer only to the fuzz executables, which would leave the parsers without the
-# coverage feedback libFuzzer steers by.
+# SENTINEL_FUZZ adds -fsanitize=fuzzer-no-link to every target, so the libraries carry the
+# coverage feedback libFuzzer steers by, and builds the fuzz executables with libFuzzer's main.
 cmake -S "${root}" -B "${build}" \
   -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
   -DSENTINEL_FUZZ=ON -DSENTINEL_BENCH=OFF -DSENTINEL_SANITIZE=ON >/dev/null
+if [[ "${build_only}" == true ]]; then
+  cmake --build "${build}" -j"${jobs}"
+  exit 0
+fi
 cmake --build "${build}" -j"${jobs}" --target "${targets[@]}"
 
 mkdir -p "${build}/artifacts"

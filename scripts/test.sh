@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the release build's test suite, the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and a short run of every parser fuzzer.
+# AddressSanitizer + UndefinedBehaviorSanitizer, and a short run of every parser fuzzer (the
+# last two from one clang build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,8 +11,11 @@ echo "== release build and tests" >&2
 scripts/build.sh build
 ctest --test-dir build --output-on-failure -j"$(nproc)" | tee build/ctest.log
 
-echo "== AddressSanitizer + UBSan build and tests" >&2
-scripts/build.sh build-asan -DSENTINEL_SANITIZE=ON -DSENTINEL_BENCH=OFF
+# One clang build serves the sanitised test suite and the fuzzers: ASan + UBSan everywhere, and
+# libFuzzer's coverage instrumentation, which the tests do not notice (scripts/fuzz.sh).
+echo "== AddressSanitizer + UBSan build (clang) and tests" >&2
+export SENTINEL_FUZZ_BUILD="$root/build-asan"
+scripts/fuzz.sh --build-only
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" | tee build-asan/ctest.log
 

@@ -222,6 +222,15 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "--key-file", serve.key_file,
       "Node key file for pseudonymising vendor handles (default: <db>.key beside a SQLite file; "
       "required with PostgreSQL, and shared by every node on one database)");
+  serve_cmd
+      ->add_option("--detect", serve.detect_methods,
+                   "Detectors run live on every accepted report, comma-separated (first, "
+                   "ears-c1, ears-c2, ears-c3, farrington, noufaily), or none")
+      ->delimiter(',')
+      ->capture_default_str();
+  serve_cmd->add_option("--max-gap", serve.max_gap, "Quiet weeks that do not end a live signal")
+      ->check(CLI::Range(0, 52))
+      ->capture_default_str();
 
   ImportOptions import;
   bool import_no_progress = false;

@@ -25,8 +25,9 @@
 namespace sentinel::app {
 namespace {
 
-using Detector = std::function<Result<std::vector<detect::Judgement>>(const detect::CountSeries&,
-                                                                      const DetectCommandOptions&)>;
+// Judges a series from a step on (or from its start, where the method must run from there).
+using Detector = std::function<Result<std::vector<detect::Judgement>>(
+    const detect::CountSeries&, const DetectCommandOptions&, std::size_t first_step)>;
 
 // The parameters a method runs with, defaults filled in, named as R's control lists: what a
 // signal records so that an analyst can run the same detector again.
@@ -77,7 +78,7 @@ nlohmann::ordered_json CusumParameters(const DetectCommandOptions& o) {
 }
 
 Detector EarsDetector(detect::EarsMethod method) {
-  return [method](const detect::CountSeries& series, const DetectCommandOptions& o) {
+  return [method](const detect::CountSeries& series, const DetectCommandOptions& o, std::size_t) {
     return detect::Ears(series, {.method = method,
                                  .baseline = o.baseline,
                                  .min_sigma = o.min_sigma,
@@ -87,8 +88,8 @@ Detector EarsDetector(detect::EarsMethod method) {
 
 // `preset` gives the published settings; --b, --w and --alpha override them.
 Detector FarringtonDetector(detect::FarringtonOptions (*preset)()) {
-  return [preset](const detect::CountSeries& series,
-                  const DetectCommandOptions& o) -> Result<std::vector<detect::Judgement>> {
+  return [preset](const detect::CountSeries& series, const DetectCommandOptions& o,
+                  std::size_t first_step) -> Result<std::vector<detect::Judgement>> {
     detect::FarringtonOptions options = preset();
     if (o.b) options.b = *o.b;
     if (o.w) options.w = *o.w;
@@ -100,8 +101,8 @@ Detector FarringtonDetector(detect::FarringtonOptions (*preset)()) {
       return Status::InvalidArgument("Farrington needs 0 < --alpha < 1");
     }
     // Steps R cannot judge (too little history) come out empty, one row per step as always.
-    std::vector<detect::Judgement> out =
-        detect::Farrington(series, 0, series.observed.size(), options);
+    std::vector<detect::Judgement> out = detect::Farrington(
+        series, std::min(first_step, series.observed.size()), series.observed.size(), options);
     return out;
   };
 }
@@ -110,7 +111,7 @@ Detector FarringtonDetector(detect::FarringtonOptions (*preset)()) {
 // not judged (one empty row per step, as other methods do before their first judgeable step);
 // bad parameters and counts that are not integers stop the command.
 Result<std::vector<detect::Judgement>> CusumDetector(const detect::CountSeries& series,
-                                                     const DetectCommandOptions& o) {
+                                                     const DetectCommandOptions& o, std::size_t) {
   detect::CusumOptions options;
   options.c_ARL = o.c_arl;
   options.mu0 = o.mu0;
@@ -148,7 +149,7 @@ const std::vector<Method>& Methods() {
       {"noufaily", FarringtonDetector(&detect::Noufaily), FarringtonParameters(&detect::Noufaily)},
       {"cusum", &CusumDetector, &CusumParameters},
       {"first",
-       [](const detect::CountSeries& series, const DetectCommandOptions&)
+       [](const detect::CountSeries& series, const DetectCommandOptions&, std::size_t)
            -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); },
        [](const DetectCommandOptions&) { return nlohmann::ordered_json::object(); }},
       {"scan", {}, {}},
@@ -217,7 +218,7 @@ Result<std::vector<std::vector<detect::Judgement>>> JudgeAll(
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < series.size();) {
-      auto j = method.run(series[i].series, options);
+      auto j = method.run(series[i].series, options, 0);
       if (j.ok()) {
         judged[i] = std::move(j).value();
       } else {
@@ -276,16 +277,23 @@ void WriteSteps(const DetectCommandOptions& options, const CountSeriesFile& pars
   out << buffer;
 }
 
-nlohmann::ordered_json TimeJson(const CountSeriesFile& parsed, std::int64_t time) {
-  if (parsed.time_kind == TimeKind::kIndex) return time;
-  return FormatTime(parsed.time_kind, time);
+nlohmann::ordered_json TimeJson(TimeKind kind, std::int64_t time) {
+  if (kind == TimeKind::kIndex) return time;
+  return FormatTime(kind, time);
 }
 
-nlohmann::ordered_json StepJson(const CountSeriesFile& parsed, const detect::Judgement& j) {
-  return {{"time", TimeJson(parsed, j.time)},
+nlohmann::ordered_json StepJson(TimeKind kind, const detect::Judgement& j) {
+  return {{"time", TimeJson(kind, j.time)},
           {"observed", j.observed},
           {"expected", JsonNumber(j.expected)},
           {"upperbound", JsonNumber(j.upperbound)}};
+}
+
+const Method* FindMethod(std::string_view name) {
+  for (const Method& m : Methods()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
 }
 
 // One row per signal: a series' alarms folded into episodes (core/detect/signal.h). A signal
@@ -293,7 +301,6 @@ nlohmann::ordered_json StepJson(const CountSeriesFile& parsed, const detect::Jud
 void WriteSignals(const Method& method, const DetectCommandOptions& options,
                   const CountSeriesFile& parsed,
                   const std::vector<std::vector<detect::Judgement>>& judged, std::ostream& out) {
-  const nlohmann::ordered_json parameters = method.parameters(options);
   const std::string source = options.db.empty() ? (options.input == "-" ? "stdin" : options.input)
                                                 : PrintableDb(options.db);
   std::string buffer;
@@ -316,21 +323,8 @@ void WriteSignals(const Method& method, const DetectCommandOptions& options,
                        Number(signal.peak.upperbound));
         continue;
       }
-      nlohmann::ordered_json row;
-      row["series"] = series.name;
-      row["detector"] = method.name;
-      row["parameters"] = parameters;
-      row["first"] = TimeJson(parsed, signal.first_time);
-      row["last"] = TimeJson(parsed, signal.last_time);
-      row["alarms"] = signal.alarms;
-      row["latest"] = StepJson(parsed, signal.latest);
-      row["peak"] = StepJson(parsed, signal.peak);
-      // What the detector saw: enough to run it again on the same data.
-      row["data"] = {{"source", source},
-                     {"frequency", series.series.frequency},
-                     {"from", TimeJson(parsed, series.series.time.front())},
-                     {"to", TimeJson(parsed, series.series.time.back())},
-                     {"counts", series.series.observed.size()}};
+      const nlohmann::ordered_json row = SignalJson(
+          method.name, options, series.name, series.series, parsed.time_kind, signal, source);
       buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       buffer += '\n';
     }
@@ -339,6 +333,41 @@ void WriteSignals(const Method& method, const DetectCommandOptions& options,
 }
 
 }  // namespace
+
+Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
+                                                   const detect::CountSeries& series,
+                                                   const DetectCommandOptions& options,
+                                                   std::size_t first_step) {
+  const Method* m = FindMethod(method);
+  if (m == nullptr || !m->run) {
+    return Status::InvalidArgument(fmt::format("no detection method '{}'", method));
+  }
+  return m->run(series, options, first_step);
+}
+
+nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOptions& options,
+                                  const std::string& series_name, const detect::CountSeries& series,
+                                  TimeKind time_kind, const detect::Signal& signal,
+                                  const std::string& source) {
+  const Method* m = FindMethod(method);
+  nlohmann::ordered_json row;
+  row["series"] = series_name;
+  row["detector"] = method;
+  row["parameters"] =
+      m != nullptr && m->parameters ? m->parameters(options) : nlohmann::ordered_json::object();
+  row["first"] = TimeJson(time_kind, signal.first_time);
+  row["last"] = TimeJson(time_kind, signal.last_time);
+  row["alarms"] = signal.alarms;
+  row["latest"] = StepJson(time_kind, signal.latest);
+  row["peak"] = StepJson(time_kind, signal.peak);
+  // What the detector saw: enough to run it again on the same data.
+  row["data"] = {{"source", source},
+                 {"frequency", series.frequency},
+                 {"from", TimeJson(time_kind, series.time.front())},
+                 {"to", TimeJson(time_kind, series.time.back())},
+                 {"counts", series.observed.size()}};
+  return row;
+}
 
 std::vector<std::string> DetectMethodNames(bool available) {
   std::vector<std::string> names;
@@ -350,10 +379,7 @@ std::vector<std::string> DetectMethodNames(bool available) {
 
 int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
               std::ostream& err) {
-  const Method* method = nullptr;
-  for (const Method& m : Methods()) {
-    if (m.name == options.method) method = &m;
-  }
+  const Method* method = FindMethod(options.method);
   if (method == nullptr) {
     err << fmt::format("sentinel detect: unknown method '{}' (known: {})\n", options.method,
                        fmt::join(DetectMethodNames(true), ", "));

@@ -9,12 +9,18 @@
 // there plus its parameters here and flags in cli.cc.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/detect_series.h"
+#include "core/common/status.h"
+#include "core/detect/detection.h"
+#include "core/detect/signal.h"
 
 namespace sentinel::app {
 
@@ -48,6 +54,23 @@ struct DetectCommandOptions {
 // The method names `--method` knows, in the order of the table: those that run (available) or
 // those announced but not yet available.
 std::vector<std::string> DetectMethodNames(bool available);
+
+// One series judged by a method, as `sentinel detect` judges it, from step `first_step` on
+// (methods that must run from the start judge earlier steps too; callers skip them). The live
+// detector of `sentinel serve` calls it. InvalidArgument for an unknown or unavailable method,
+// or bad parameters.
+Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
+                                                   const detect::CountSeries& series,
+                                                   const DetectCommandOptions& options,
+                                                   std::size_t first_step);
+
+// A signal as `detect --signals --format json` writes it and the server stores it: detector,
+// its effective parameters (named as R's control lists), first and last alarmed steps, alarms,
+// latest and peak judgements, and what the detector saw (`data`: source, frequency, span).
+nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOptions& options,
+                                  const std::string& series_name, const detect::CountSeries& series,
+                                  TimeKind time_kind, const detect::Signal& signal,
+                                  const std::string& source);
 
 int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
               std::ostream& err);

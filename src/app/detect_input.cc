@@ -65,18 +65,6 @@ std::optional<std::int64_t> ParseIsoWeek(std::string_view s) {
   return (monday + kMondayOffset) / 7;
 }
 
-std::optional<std::int64_t> ParseTime(TimeKind kind, std::string_view s) {
-  switch (kind) {
-    case TimeKind::kIndex:
-      return ParseInt(s);
-    case TimeKind::kDate:
-      return ParseDate(s);
-    case TimeKind::kIsoWeek:
-      return ParseIsoWeek(s);
-  }
-  return std::nullopt;
-}
-
 TimeKind GuessTimeKind(std::string_view s) {
   if (s.size() == 8 && s[5] == 'W') return TimeKind::kIsoWeek;
   if (s.size() == 10 && s[4] == '-') return TimeKind::kDate;
@@ -116,6 +104,27 @@ std::string Trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> ParseTime(TimeKind kind, std::string_view s) {
+  switch (kind) {
+    case TimeKind::kIndex:
+      return ParseInt(s);
+    case TimeKind::kDate:
+      return ParseDate(s);
+    case TimeKind::kIsoWeek:
+      return ParseIsoWeek(s);
+  }
+  return std::nullopt;
+}
+
+std::int64_t IsoWeekIndex(std::chrono::sys_days day) {
+  const std::int64_t days = day.time_since_epoch().count() + kMondayOffset;
+  return days >= 0 ? days / 7 : -((-days + 6) / 7);
+}
+
+std::chrono::sys_days IsoWeekMonday(std::int64_t week) {
+  return std::chrono::sys_days{std::chrono::days{week * 7 - kMondayOffset}};
+}
 
 std::string FormatTime(TimeKind kind, std::int64_t time) {
   switch (kind) {

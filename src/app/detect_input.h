@@ -9,6 +9,7 @@
 // InvalidArgument naming the source, line and column.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -48,5 +49,11 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
 // count from the week of Monday 1969-12-29 (week 0), so consecutive weeks differ by 1 across
 // years with 52 and 53 weeks alike.
 std::string FormatTime(TimeKind kind, std::int64_t time);
+// The inverse of FormatTime; empty when `text` is not a time of that kind.
+std::optional<std::int64_t> ParseTime(TimeKind kind, std::string_view text);
+
+// The ISO week index (as above) of the week holding `day`, and the Monday of a week index.
+std::int64_t IsoWeekIndex(std::chrono::sys_days day);
+std::chrono::sys_days IsoWeekMonday(std::int64_t week);
 
 }  // namespace sentinel::app

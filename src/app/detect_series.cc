@@ -10,16 +10,6 @@
 #include <utility>
 
 namespace sentinel::app {
-namespace {
-
-// ISO weeks as app/detect_input.h counts them: from the week of Monday 1969-12-29 (day -3).
-std::int64_t WeekIndex(std::chrono::sys_days monday) {
-  const std::int64_t days = reports::DayNumber(monday) + 3;
-  return days >= 0 ? days / 7 : -((-days + 6) / 7);
-}
-
-}  // namespace
-
 Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Principal& viewer,
                                         const StoreSeriesSelection& selection) {
   reports::AggregateQuery query;
@@ -39,7 +29,7 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
     if (!parsed.ok())
       return Status::InvalidArgument(fmt::format("{}: {}", flag, parsed.status().message()));
     return std::optional<std::int64_t>(
-        WeekIndex(reports::PeriodStart(reports::Period::kWeek, *parsed)));
+        IsoWeekIndex(reports::PeriodStart(reports::Period::kWeek, *parsed)));
   };
   auto output_from = week_of("--from", selection.from);
   if (!output_from.ok()) return output_from.status();
@@ -55,7 +45,7 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   for (const reports::AggregateRow& row : *rows) {
     auto day = reports::ParseDay(row.period_start);
     if (!day.ok()) return day.status();
-    const std::int64_t week = WeekIndex(*day);
+    const std::int64_t week = IsoWeekIndex(*day);
     first = std::min(first, week);
     last = std::max(last, week);
     const auto n = static_cast<double>(row.reports);

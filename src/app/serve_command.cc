@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "app/csv.h"
 #include "app/identify_command.h"
 #include "app/library_loader.h"
+#include "app/live_detection.h"
 #include "app/node.h"
 #include "app/progress.h"
 #include "core/chem/depict.h"
@@ -110,6 +112,14 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
     err << "sentinel serve: --db PATH (or --demo) is required\n";
     return 2;
   }
+  LiveDetectionOptions live_options;
+  live_options.methods = options.detect_methods;
+  live_options.max_gap = options.max_gap;
+  if (live_options.methods == std::vector<std::string>{"none"}) live_options.methods.clear();
+  if (Status s = ValidateLiveMethods(live_options.methods); !s.ok()) {
+    err << "sentinel serve: --detect: " << s.message() << "\n";
+    return 2;
+  }
   auto node = OpenNode(node_options, err);
   if (!node.ok()) {
     err << "sentinel serve: " << node.status().message() << "\n";
@@ -140,7 +150,17 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
   server_options.host = listen->first;
   server_options.port = listen->second;
   server_options.threads = options.threads;
-  http::ApiServer server(node->store.get(), Callbacks(*node, *openapi), server_options);
+  http::ApiCallbacks callbacks = Callbacks(*node, *openapi);
+  // Declared before the server, so that it outlives every handler that notes reports to it.
+  std::optional<LiveDetector> live;
+  if (!live_options.methods.empty()) {
+    live.emplace(*node->store, live_options, err);
+    callbacks.acknowledged = [&live](const reports::Principal& who,
+                                     const std::vector<reports::SubmitItem>& items) {
+      live->Reported(who, items);
+    };
+  }
+  http::ApiServer server(node->store.get(), std::move(callbacks), server_options);
   if (Status s = server.Bind(); !s.ok()) {
     err << "sentinel serve: " << s.message() << "\n";
     return 2;

@@ -17,6 +17,10 @@ struct ServeOptions {
   std::string data_dir;
   std::string key_file;  // the node's pseudonym key; empty: <db>.key beside a SQLite file
   int threads = 32;
+  // Live detection (app/live_detection.h): the detectors run on each accepted report's series;
+  // {"none"} or empty: no live detection.
+  std::vector<std::string> detect_methods = {"first", "noufaily"};
+  int max_gap = 1;
 };
 
 int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err);

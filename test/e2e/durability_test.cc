@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SENTINEL_SANITIZED)
 constexpr int kReports = 20'000;  // the sanitizer build is ~10x slower; same code paths
 #else
 constexpr int kReports = 100'000;

@@ -79,14 +79,15 @@ TEST(SqliteMigrations, SummaryRebuiltFromTheReports) {
     before = *rows;
     ASSERT_EQ(before.size(), 3u);
   }
-  // Back to migration 1's empty summary table, as if counts had never been kept.
+  // Back to migration 1's empty summary table, as if counts had never been kept (and without
+  // the later migrations' signals).
   Exec(path,
        "DROP TABLE counts; CREATE TABLE counts (period INTEGER NOT NULL, start_day INTEGER NOT "
        "NULL, substance INTEGER NOT NULL, country TEXT NOT NULL, subdivision TEXT NOT NULL, kind "
        "INTEGER NOT NULL, organisation TEXT NOT NULL, org_country TEXT NOT NULL, distribution "
        "INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (period, start_day, substance, country, "
-       "subdivision, kind, organisation, distribution)); DELETE FROM schema_migrations WHERE "
-       "version = 2;");
+       "subdivision, kind, organisation, distribution)); DROP TABLE signals; DELETE FROM "
+       "schema_migrations WHERE version >= 2;");
   auto store = sqlite::OpenSqliteStore(path);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_TRUE((*store)->CheckIntegrity().ok()) << (*store)->CheckIntegrity().ToString();

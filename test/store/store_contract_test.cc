@@ -363,5 +363,87 @@ TEST_P(StoreContract, ConcurrentSubmittersLoseNothing) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(test::Backends()),
                          [](const auto& backend) { return backend.param; });
 
+// Live detection's reads and writes: counts split by who may see them (organisation and
+// trusted-group reports left out), signals upserted by key with a new sequence per change, and
+// each country's analysts seeing their own audience only.
+TEST_P(StoreContract, DetectionCountsAndSignals) {
+  SubmitOne(lab_us_, Seizure("o", "2026-01-05", "US", "", Distribution::kOrganisation),
+            {Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_us_, Seizure("t", "2026-01-06", "US", "", Distribution::kTrustedGroup),
+            {Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_us_, Seizure("n", "2026-01-07", "US", "", Distribution::kNational),
+            {Mention("Fentanyl", kFentanyl)});
+  SubmitOne(lab_gb_, Seizure("e", "2026-01-14", "GB", "", Distribution::kEveryone),
+            {Mention("Fentanyl", kFentanyl), Mention("Xylazine", kXylazine)});
+  auto counts = store_->DetectionCountsOf({kFentanyl, "no-such-key"});
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  ASSERT_TRUE(counts->first_week_start.has_value());
+  EXPECT_EQ(*counts->first_week_start, DayNumber(sys_days{ParseDay("2026-01-05").value()}));
+  ASSERT_EQ(counts->rows.size(), 2u);
+  int us = 0, gb = 0;
+  for (const DetectionCountRow& row : counts->rows) {
+    EXPECT_EQ(row.substance_key, kFentanyl);
+    EXPECT_EQ(row.reports, 1);
+    if (row.country == "US") {
+      ++us;
+      EXPECT_EQ(row.distribution, Distribution::kNational);
+      EXPECT_EQ(row.org_country, "US");
+      EXPECT_TRUE(SignalAudienceSees("US", row));
+      EXPECT_FALSE(SignalAudienceSees("GB", row));
+    } else {
+      ++gb;
+      EXPECT_EQ(row.week_start, DayNumber(sys_days{ParseDay("2026-01-12").value()}));
+      EXPECT_TRUE(SignalAudienceSees("US", row) && SignalAudienceSees("CA", row));
+    }
+  }
+  EXPECT_EQ(us, 1);
+  EXPECT_EQ(gb, 1);
+
+  const auto signal = [](std::string audience, std::string first, std::string last, int alarms) {
+    SignalRecord r;
+    r.audience = std::move(audience);
+    r.detector = "noufaily";
+    r.substance_key = kFentanyl;
+    r.place = "US";
+    r.first_week = std::move(first);
+    r.last_week = std::move(last);
+    r.body = {{"alarms", alarms}};
+    return r;
+  };
+  ASSERT_TRUE(store_
+                  ->PutSignals({signal("US", "2026-01-05", "2026-01-05", 1),
+                                signal("GB", "2026-01-05", "2026-01-05", 1)})
+                  .ok());
+  ASSERT_TRUE(store_->PutSignals({signal("US", "2026-01-05", "2026-01-12", 2)}).ok());
+  auto seen = store_->Signals(ed_us_, {});
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  ASSERT_EQ(seen->size(), 1u) << "an update is not a new signal";
+  EXPECT_EQ((*seen)[0].last_week, "2026-01-12");
+  EXPECT_EQ((*seen)[0].body["alarms"], 2);
+  EXPECT_EQ((*seen)[0].audience, "US");
+  EXPECT_FALSE((*seen)[0].raised_at.empty());
+  const std::int64_t updated = (*seen)[0].sequence;
+  SignalQuery after;
+  after.after_sequence = updated;
+  EXPECT_TRUE(store_->Signals(ed_us_, after)->empty());
+  after.after_sequence = 0;
+  auto gb_seen = store_->Signals(lab_gb_, after);
+  ASSERT_EQ(gb_seen->size(), 1u);
+  EXPECT_LT((*gb_seen)[0].sequence, updated);
+  EXPECT_TRUE(store_->Signals(lab_ca_, {})->empty()) << "no CA audience was computed";
+  EXPECT_TRUE(store_->Signals(NodeAdministrator(), {})->empty());
+  SignalQuery other;
+  other.detector = "first";
+  EXPECT_TRUE(store_->Signals(ed_us_, other)->empty());
+
+  auto recent = store_->RecentSignals({kFentanyl}, "2026-01-12");
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u) << "the GB signal ended before";
+  EXPECT_EQ((*recent)[0].audience, "US");
+  auto countries = store_->OrganisationCountries();
+  ASSERT_TRUE(countries.ok());
+  EXPECT_EQ(*countries, (std::vector<std::string>{"CA", "GB", "US"}));
+}
+
 }  // namespace
 }  // namespace sentinel::reports

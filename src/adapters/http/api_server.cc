@@ -4,7 +4,9 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include "core/common/text.h"
@@ -259,6 +261,13 @@ struct ApiServer::Impl {
       StatusError(res, s);
       return;
     }
+    if (cb.acknowledged) {
+      std::vector<reports::SubmitItem> stored;
+      for (std::size_t i = 0; i < items.size() && i < outcomes.size(); ++i) {
+        if (!outcomes[i].duplicate) stored.push_back(std::move(items[i]));
+      }
+      if (!stored.empty()) cb.acknowledged(who, stored);
+    }
     json results = json::array();
     bool any_new = false;
     for (const auto& o : outcomes) {
@@ -401,6 +410,42 @@ struct ApiServer::Impl {
                         {"reports", r.reports}});
       }
       Reply(res, 200, {{"period", period}, {"by", by}, {"rows", list}});
+    });
+
+    // Signals of live detection for the caller's country (reports::SignalVisible), most
+    // recently changed first; with `after`, those changed after that sequence, oldest first,
+    // so a poller pages forward with next_after.
+    server.Get("/api/v1/signals", [this](const httplib::Request& req, httplib::Response& res) {
+      auto who = Authorise(req, res, Role::kAnalyst);
+      if (!who) return;
+      Params p(req, {"detector", "substance", "place", "after", "limit"});
+      reports::SignalQuery q;
+      q.detector = p.Text("detector");
+      q.substance = p.Text("substance");
+      q.place = p.Text("place");
+      if (q.place && *q.place != "*" &&
+          !(q.place->size() == 2 && std::isupper(static_cast<unsigned char>((*q.place)[0])) &&
+            std::isupper(static_cast<unsigned char>((*q.place)[1])))) {
+        p.Fail("query.place", "must be a country (ISO 3166-1 alpha-2) or * (everywhere)");
+      }
+      q.after_sequence = p.Int("after", 0, std::numeric_limits<std::int64_t>::max());
+      q.limit = static_cast<std::size_t>(p.Int("limit", 1, 1000).value_or(100));
+      if (p.Refused(res)) return;
+      if (q.substance) q.substance = ResolveSubstanceKey(*who, *q.substance);
+      auto signals = store->Signals(*who, q);
+      if (!signals.ok()) return StatusError(res, signals.status());
+      json list = json::array();
+      std::int64_t next_after = q.after_sequence.value_or(0);
+      for (const auto& s : *signals) {
+        json j = s.body.is_object() ? s.body : json::object();
+        j["sequence"] = s.sequence;
+        j["audience"] = s.audience;
+        j["raised_at"] = s.raised_at;
+        j["updated_at"] = s.updated_at;
+        list.push_back(std::move(j));
+        next_after = std::max(next_after, s.sequence);
+      }
+      Reply(res, 200, {{"signals", list}, {"next_after", next_after}});
     });
 
     server.Get("/api/v1/substances", [this](const httplib::Request& req, httplib::Response& res) {

@@ -2,7 +2,7 @@
 //
 // Every endpoint but GET /health needs "Authorization: Bearer <token>"; the token's role
 // decides what it may do (reader: read, classify, identify; reporter: + submit and correct;
-// analyst: as reporter today, and the detection endpoints when they come; admin: + its
+// analyst: + the signals of live detection, GET /api/v1/signals; admin: + its
 // organisation's tokens and audit log), and the store applies the distribution rule to every
 // read. Organisations and their trusted groups are a trust decision of the node's operator:
 // they are managed with `sentinel admin`, not over HTTP. Requests larger than 1 MiB get 413; bad
@@ -36,6 +36,10 @@ struct ApiCallbacks {
   // An SVG picture of a structure; empty when it cannot be drawn.
   std::function<std::string(const std::string& smiles)> depict;
   std::string openapi;  // the OpenAPI 3 document served at /api/v1/openapi.json
+  // Told of every acknowledged submission (new reports only, not duplicates), before the answer
+  // is sent; must not block. Live detection listens here. May be empty.
+  std::function<void(const reports::Principal& who, const std::vector<reports::SubmitItem>& items)>
+      acknowledged;
 };
 
 struct ServerOptions {

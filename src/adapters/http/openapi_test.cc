@@ -34,6 +34,7 @@ const std::set<Operation> kRoutes = {
     {"get", "/api/v1/reports"},
     {"get", "/api/v1/reports/{id}"},
     {"get", "/api/v1/aggregates"},
+    {"get", "/api/v1/signals"},
     {"get", "/api/v1/substances"},
     {"get", "/api/v1/substances/{key}"},
     {"get", "/api/v1/substances/{key}/structure.svg"},

@@ -154,6 +154,30 @@ std::string Visibility(const Principal& viewer, std::string_view table, Params& 
       table, organisation, everyone, national, country, trusted);
 }
 
+const std::string& SignalColumns() {
+  static const std::string columns = fmt::format(
+      "SELECT audience, detector, substance_key, place, first_week, last_week, changed, "
+      "to_char(raised_at AT TIME ZONE 'UTC', {0}), to_char(updated_at AT TIME ZONE 'UTC', {0}), "
+      "body::text FROM signals",
+      kIsoUtc);
+  return columns;
+}
+
+reports::SignalRecord ReadSignal(const pqxx::row& row) {
+  reports::SignalRecord r;
+  r.audience = Text(row[0]);
+  r.detector = Text(row[1]);
+  r.substance_key = Text(row[2]);
+  r.place = Text(row[3]);
+  r.first_week = Text(row[4]);
+  r.last_week = Text(row[5]);
+  r.sequence = row[6].as<std::int64_t>();
+  r.raised_at = Text(row[7]);
+  r.updated_at = Text(row[8]);
+  r.body = nlohmann::json::parse(Text(row[9]), nullptr, false);
+  return r;
+}
+
 // The columns ReadReport expects, for a report aliased r.
 const std::string& ReportColumns() {
   static const std::string columns = fmt::format(
@@ -751,6 +775,112 @@ class PostgresStore final : public reports::Store {
     if (!st.ok()) return st;
     if (!found) return Status::Unauthenticated("unknown or revoked token");
     return std::move(*found);
+  }
+
+  Result<reports::DetectionCounts> DetectionCountsOf(
+      const std::vector<std::string>& keys) override {
+    reports::DetectionCounts out;
+    Status st = Run("detection counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out = {};
+      ReadTransaction tx(c);
+      const pqxx::row first =
+          tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {}", kWeekPeriod));
+      if (!first[0].is_null()) out.first_week_start = first[0].as<std::int64_t>();
+      if (keys.empty()) return Status::Ok();
+      Params params;
+      std::string list;
+      for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
+      const std::string sql = fmt::format(
+          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, SUM(k.n) FROM "
+          "substances s JOIN counts k ON k.substance = s.id AND k.period = {} WHERE s.key IN "
+          "({}) AND k.distribution IN ({}, {}) GROUP BY 1, 2, 3, 4, 5 HAVING SUM(k.n) > 0",
+          kWeekPeriod, list, AsInt(reports::Distribution::kNational),
+          AsInt(reports::Distribution::kEveryone));
+      for (const auto& row : ExecParams(tx, sql, params)) {
+        out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),
+                            static_cast<reports::Distribution>(row[4].as<int>()),
+                            row[5].as<std::int64_t>()});
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Status PutSignals(const std::vector<reports::SignalRecord>& signals) override {
+    return Run("signals", Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      pqxx::work tx(c);
+      for (const reports::SignalRecord& r : signals) {
+        tx.exec_params(
+            "INSERT INTO signals(audience, detector, substance_key, place, first_week, last_week, "
+            "changed, body) VALUES($1,$2,$3,$4,$5,$6,nextval('signal_changes'),$7::jsonb) ON "
+            "CONFLICT (audience, detector, substance_key, place, first_week) DO UPDATE SET "
+            "last_week = excluded.last_week, changed = excluded.changed, updated_at = now(), "
+            "body = excluded.body",
+            r.audience, r.detector, r.substance_key, r.place, r.first_week, r.last_week,
+            r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+      tx.commit();
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<reports::SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
+                                                           const std::string& since_week) override {
+    std::vector<reports::SignalRecord> out;
+    if (keys.empty()) return out;
+    Status st = Run("signals", Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out.clear();
+      Params params;
+      std::string list;
+      for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
+      const std::string sql = SignalColumns() + " WHERE substance_key IN (" + list +
+                              ") AND last_week >= " + params.Text(since_week);
+      ReadTransaction tx(c);
+      for (const auto& row : ExecParams(tx, sql, params)) out.push_back(ReadSignal(row));
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Result<std::vector<reports::SignalRecord>> Signals(const Principal& viewer,
+                                                     const reports::SignalQuery& q) override {
+    std::vector<reports::SignalRecord> out;
+    if (viewer.country.empty()) return out;  // no audience: see reports::SignalVisible
+    Status st = Run("signals", Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out.clear();
+      Params params;
+      std::string sql = SignalColumns() + " WHERE audience = " + params.Text(viewer.country);
+      if (q.detector) sql += " AND detector = " + params.Text(*q.detector);
+      if (q.substance) sql += " AND substance_key = " + params.Text(*q.substance);
+      if (q.place) sql += " AND place = " + params.Text(*q.place);
+      if (q.after_sequence) {
+        sql += " AND changed > " + params.Int(*q.after_sequence) + " ORDER BY changed";
+      } else {
+        sql += " ORDER BY changed DESC";
+      }
+      sql += " LIMIT " + params.Int(static_cast<std::int64_t>(q.limit));
+      ReadTransaction tx(c);
+      for (const auto& row : ExecParams(tx, sql, params)) out.push_back(ReadSignal(row));
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Result<std::vector<std::string>> OrganisationCountries() override {
+    std::vector<std::string> out;
+    Status st = Run("organisations", Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out.clear();
+      ReadTransaction tx(c);
+      for (const auto& row : tx.exec("SELECT DISTINCT country FROM organisations ORDER BY 1")) {
+        out.push_back(Text(row[0]));
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
   }
 
   Result<std::vector<AuditEntry>> Audit(const Principal& who, std::int64_t after,

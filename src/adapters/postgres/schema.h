@@ -162,6 +162,25 @@ CREATE TRIGGER token_revocations_permanent BEFORE UPDATE OR DELETE ON token_revo
 CREATE TRIGGER token_revocations_no_truncate BEFORE TRUNCATE ON token_revocations
   FOR EACH STATEMENT EXECUTE FUNCTION sentinel_refuse_change('revocations are permanent');
 )sql",
+    // 2: signals of live detection (derived data: a continuing episode updates its row).
+    R"sql(
+CREATE SEQUENCE signal_changes;
+CREATE TABLE signals (
+  audience TEXT COLLATE "C" NOT NULL,
+  detector TEXT COLLATE "C" NOT NULL,
+  substance_key TEXT COLLATE "C" NOT NULL,
+  place TEXT COLLATE "C" NOT NULL,
+  first_week TEXT COLLATE "C" NOT NULL,
+  last_week TEXT COLLATE "C" NOT NULL,
+  changed BIGINT NOT NULL UNIQUE,
+  raised_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  body JSONB NOT NULL,
+  PRIMARY KEY (audience, detector, substance_key, place, first_week)
+);
+CREATE INDEX signals_audience ON signals(audience, changed);
+CREATE INDEX signals_substance ON signals(substance_key, last_week);
+)sql",
 };
 
 // The triggers above, which CheckIntegrity requires present and enabled: ALTER TABLE ...

@@ -169,6 +169,26 @@ GROUP BY period, start_day, substance, country, subdivision, kind, organisation,
 DROP TABLE counts;
 ALTER TABLE counts_by_org_country RENAME TO counts;
 )sql",
+    // 3: signals of live detection (derived data: a continuing episode updates its row), and
+    // the summary by substance, which live detection reads one substance at a time.
+    R"sql(
+CREATE INDEX counts_substance ON counts(substance, period, start_day);
+CREATE TABLE signals (
+  audience TEXT NOT NULL,
+  detector TEXT NOT NULL,
+  substance_key TEXT NOT NULL,
+  place TEXT NOT NULL,
+  first_week TEXT NOT NULL,
+  last_week TEXT NOT NULL,
+  changed INTEGER NOT NULL UNIQUE,
+  raised_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (audience, detector, substance_key, place, first_week)
+);
+CREATE INDEX signals_audience ON signals(audience, changed);
+CREATE INDEX signals_substance ON signals(substance_key, last_week);
+)sql",
 };
 
 }  // namespace sentinel::sqlite

@@ -613,6 +613,119 @@ class SqliteStore final : public reports::Store {
     return stmt.Step() == SQLITE_ROW ? stmt.Int(0) : -1;
   }
 
+  Result<reports::DetectionCounts> DetectionCountsOf(
+      const std::vector<std::string>& keys) override {
+    auto reader = Reader();
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    reports::DetectionCounts out;
+    auto first = c.Prepare("SELECT MIN(start_day) FROM counts WHERE period = 0");
+    if (first.Step() != SQLITE_ROW) return c.Error("detection counts");
+    if (!first.IsNull(0)) out.first_week_start = first.Int(0);
+    for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
+      const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
+      auto stmt = c.Prepare(fmt::format(
+          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, SUM(k.n) FROM "
+          "substances s JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE s.key IN "
+          "({}) AND k.distribution IN ({}, {}) GROUP BY 1, 2, 3, 4, 5 HAVING SUM(k.n) > 0",
+          Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
+          static_cast<int>(reports::Distribution::kEveryone)));
+      for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) {
+        out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3),
+                            static_cast<reports::Distribution>(stmt.Int(4)), stmt.Int(5)});
+      }
+      if (rc != SQLITE_DONE) return c.Error("detection counts");
+    }
+    return out;
+  }
+
+  Status PutSignals(const std::vector<reports::SignalRecord>& signals) override {
+    return Write([&](Connection& c) -> Status {
+      const std::string now = NowUtc();
+      for (const reports::SignalRecord& r : signals) {
+        auto stmt = c.Prepare(
+            "INSERT INTO signals(audience, detector, substance_key, place, first_week, "
+            "last_week, changed, raised_at, updated_at, body) VALUES(?,?,?,?,?,?,(SELECT "
+            "COALESCE(MAX(changed), 0) + 1 FROM signals),?,?,?) ON CONFLICT(audience, detector, "
+            "substance_key, place, first_week) DO UPDATE SET last_week = excluded.last_week, "
+            "changed = excluded.changed, updated_at = excluded.updated_at, body = excluded.body");
+        stmt.Bind(1, r.audience)
+            .Bind(2, r.detector)
+            .Bind(3, r.substance_key)
+            .Bind(4, r.place)
+            .Bind(5, r.first_week)
+            .Bind(6, r.last_week)
+            .Bind(7, now)
+            .Bind(8, now)
+            .Bind(9, r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        if (stmt.Step() != SQLITE_DONE) return c.Error("signal");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<reports::SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
+                                                           const std::string& since_week) override {
+    auto reader = Reader();
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    std::vector<reports::SignalRecord> out;
+    for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
+      const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
+      auto stmt = c.Prepare(fmt::format("{} WHERE substance_key IN ({}) AND last_week >= ?",
+                                        kSignalColumns, Placeholders(end - begin)));
+      for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
+      stmt.Bind(static_cast<int>(end - begin + 1), since_week);
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(ReadSignal(stmt));
+      if (rc != SQLITE_DONE) return c.Error("signals");
+    }
+    return out;
+  }
+
+  Result<std::vector<reports::SignalRecord>> Signals(const Principal& viewer,
+                                                     const reports::SignalQuery& q) override {
+    auto reader = Reader();
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    std::string sql = std::string(kSignalColumns) + " WHERE audience = ?";
+    std::vector<std::string> params = {viewer.country};
+    const auto filter = [&](const char* column, const std::optional<std::string>& value) {
+      if (!value) return;
+      sql += fmt::format(" AND {} = ?", column);
+      params.push_back(*value);
+    };
+    filter("detector", q.detector);
+    filter("substance_key", q.substance);
+    filter("place", q.place);
+    if (q.after_sequence) {
+      sql += fmt::format(" AND changed > {} ORDER BY changed", *q.after_sequence);
+    } else {
+      sql += " ORDER BY changed DESC";
+    }
+    sql += fmt::format(" LIMIT {}", q.limit);
+    auto stmt = c.Prepare(sql);
+    for (std::size_t i = 0; i < params.size(); ++i) stmt.Bind(static_cast<int>(i + 1), params[i]);
+    std::vector<reports::SignalRecord> out;
+    if (viewer.country.empty()) return out;  // no audience: see reports::SignalVisible
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(ReadSignal(stmt));
+    if (rc != SQLITE_DONE) return c.Error("signals");
+    return out;
+  }
+
+  Result<std::vector<std::string>> OrganisationCountries() override {
+    auto reader = Reader();
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    auto stmt = c.Prepare("SELECT DISTINCT country FROM organisations ORDER BY 1");
+    std::vector<std::string> out;
+    while (stmt.Step() == SQLITE_ROW) out.push_back(stmt.Text(0));
+    return out;
+  }
+
  private:
   std::string NextReportId() const {
     return options_.new_report_id ? options_.new_report_id() : NewReportId();
@@ -968,6 +1081,34 @@ class SqliteStore final : public reports::Store {
     }
     v.sql += ")";
     return v;
+  }
+
+  // Keys bound per statement, well under SQLite's limit on parameters.
+  static constexpr std::size_t kKeysPerStatement = 500;
+
+  static std::string Placeholders(std::size_t n) {
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ",?";
+    return out;
+  }
+
+  static constexpr std::string_view kSignalColumns =
+      "SELECT audience, detector, substance_key, place, first_week, last_week, changed, "
+      "raised_at, updated_at, body FROM signals";
+
+  static reports::SignalRecord ReadSignal(Statement& s) {
+    reports::SignalRecord r;
+    r.audience = s.Text(0);
+    r.detector = s.Text(1);
+    r.substance_key = s.Text(2);
+    r.place = s.Text(3);
+    r.first_week = s.Text(4);
+    r.last_week = s.Text(5);
+    r.sequence = s.Int(6);
+    r.raised_at = s.Text(7);
+    r.updated_at = s.Text(8);
+    r.body = nlohmann::json::parse(s.Text(9), nullptr, false);
+    return r;
   }
 
   static StoredReport ReadReport(Statement& s) {

@@ -40,6 +40,15 @@ bool Visible(Distribution distribution, const std::string& source_organisation,
   return false;
 }
 
+bool SignalAudienceSees(const std::string& audience, const DetectionCountRow& row) {
+  return row.distribution == Distribution::kEveryone ||
+         (row.distribution == Distribution::kNational && row.org_country == audience);
+}
+
+bool SignalVisible(const std::string& audience, const Principal& viewer) {
+  return !viewer.country.empty() && viewer.country == audience;
+}
+
 std::chrono::sys_days PeriodStart(Period period, std::chrono::sys_days day) {
   if (period == Period::kMonth) {
     const std::chrono::year_month_day ymd{day};

@@ -184,6 +184,52 @@ struct TokenRecord {
   Role role = Role::kReader;
 };
 
+// Live detection reads the weekly summary of some substances on the node's behalf, split by
+// who may see each count: only counts shared beyond their organisation (national, everyone)
+// are returned, since signals are shown to whole countries (see SignalAudienceSees).
+struct DetectionCountRow {
+  std::string substance_key;
+  std::int64_t week_start = 0;  // DayNumber of the ISO week's Monday
+  std::string country;          // where it was reported
+  std::string org_country;      // the source organisation's country
+  Distribution distribution = Distribution::kEveryone;
+  std::int64_t reports = 0;
+};
+
+struct DetectionCounts {
+  std::optional<std::int64_t> first_week_start;  // the node's earliest report week, any substance
+  std::vector<DetectionCountRow> rows;
+};
+
+// Which signals a viewer sees. A signal is computed for an audience, the organisations of one
+// country, from the reports every one of them may see: those distributed to everyone and the
+// national ones of that country's organisations. Reports kept to their organisation or a
+// trusted group never feed a signal, since a signal's counts would show them to others.
+bool SignalAudienceSees(const std::string& audience, const DetectionCountRow& row);
+bool SignalVisible(const std::string& audience, const Principal& viewer);
+
+// A signal as stored: keyed by (audience, detector, substance, place, first week); a continuing
+// episode updates its row. `body` is the signal as the API shows it.
+struct SignalRecord {    // NOLINT(bugprone-exception-escape): see above
+  std::string audience;  // ISO 3166-1 alpha-2
+  std::string detector;
+  std::string substance_key;
+  std::string place;       // a country, or "*" for everywhere
+  std::string first_week;  // Monday, YYYY-MM-DD
+  std::string last_week;
+  std::int64_t sequence = 0;          // store-wide order of the latest change; set by the store
+  std::string raised_at, updated_at;  // ISO 8601 UTC; set by the store
+  nlohmann::json body;
+};
+
+struct SignalQuery {
+  std::optional<std::string> detector;
+  std::optional<std::string> substance;  // substance key
+  std::optional<std::string> place;
+  std::optional<std::int64_t> after_sequence;  // only signals changed after this
+  std::size_t limit = 100;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -198,6 +244,20 @@ class Store {
   virtual Result<SubstanceSummary> Substance(const Principal& viewer, const std::string& key) = 0;
   virtual Result<std::vector<SubstanceSummary>> Substances(const Principal& viewer,
                                                            std::size_t limit) = 0;
+
+  // Signals (live detection). DetectionCountsOf reads the counts of several substances (by
+  // key) in one go. PutSignals inserts or updates by key, all or nothing, and is the node's own
+  // write (no principal). RecentSignals gives, whoever may see them, the signals of the
+  // substances whose last week is on or after `since_week` (YYYY-MM-DD). Signals returns the
+  // viewer's, most recently changed first.
+  virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys) = 0;
+  virtual Status PutSignals(const std::vector<SignalRecord>& signals) = 0;
+  virtual Result<std::vector<SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
+                                                          const std::string& since_week) = 0;
+  virtual Result<std::vector<SignalRecord>> Signals(const Principal& viewer,
+                                                    const SignalQuery& query) = 0;
+  // The countries of the node's organisations: the audiences signals are computed for.
+  virtual Result<std::vector<std::string>> OrganisationCountries() = 0;
 
   // Access control. Tokens are stored only as their hash.
   virtual Status PutOrganisation(const Principal& who, const Organisation& organisation) = 0;

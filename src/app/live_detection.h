@@ -1,0 +1,98 @@
+// Live detection in `sentinel serve`: every acknowledged report re-runs the detectors on the
+// series it changed, and what they find is stored as signals (Store::PutSignals), visible at
+// /api/v1/signals, within a second of the acknowledgement.
+//
+// Reported() is called after a Submit is acknowledged. It only notes, per substance, which
+// audiences (reports::SignalAudienceSees: the organisations of one country), which places and
+// from which ISO week the reports touched, and returns. One worker thread takes everything noted
+// so far and, per substance: reads its weekly counts once (Store::DetectionCountsOf); builds, for
+// each touched audience, the weekly series of each touched country and of everywhere ("*") from
+// the counts that audience may see, zero-filled from the node's first report week to the
+// substance's last; judges, with each configured method, the steps from the touched week, or
+// from the series' open signal's latest alarm when that is earlier, to the series' end; folds
+// the alarms into the series' latest stored signal (detect::SignalFolder), so that a continuing
+// episode updates its signal; and stores the signals that changed. Reports arriving meanwhile
+// are taken by the next round, so under load rounds grow instead of queueing.
+//
+// Signals are derived data: a late report that changes a past week's count does not retract a
+// signal already raised, and reports stored while no server ran (sentinel import) are judged
+// when a later report touches the same substance (or by `sentinel detect --db`).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/common/status.h"
+#include "core/reports/store.h"
+
+namespace sentinel::app {
+
+struct LiveDetectionOptions {
+  // Methods of `sentinel detect` run on every touched series, with their default parameters.
+  // Those that judge a step from its history alone: first, ears-c1..c3, farrington, noufaily.
+  std::vector<std::string> methods = {"first", "noufaily"};
+  int max_gap = 1;  // as `detect --signals --max-gap`
+  // An open signal whose latest alarm is older than this many weeks before the series' end is
+  // over: its series is judged from the touched week only.
+  int max_lookback_weeks = 104;
+};
+
+// Which methods may run live: InvalidArgument naming the first that may not.
+Status ValidateLiveMethods(const std::vector<std::string>& methods);
+
+class LiveDetector {
+ public:
+  // `store` outlives the detector. Failures of a round are written to `log` and the round's
+  // work is dropped (the next report of the substance judges it again).
+  LiveDetector(reports::Store& store, LiveDetectionOptions options, std::ostream& log);
+  ~LiveDetector();  // finishes the round under way, then stops
+  LiveDetector(const LiveDetector&) = delete;
+  LiveDetector& operator=(const LiveDetector&) = delete;
+
+  // Acknowledged reports of `who`; never blocks on the store.
+  void Reported(const reports::Principal& who, const std::vector<reports::SubmitItem>& items);
+
+  // Waits until every report noted before the call has been judged and its signals stored.
+  void Flush();
+
+  std::uint64_t rounds() const;
+
+ private:
+  // One substance's touched series: (audience, place) -> earliest touched week. The audience
+  // "" stands for every audience (a report distributed to everyone).
+  struct Touched {
+    std::string name;  // the substance's recorded name, for series names
+    std::map<std::pair<std::string, std::string>, std::int64_t> series;
+  };
+
+  void Loop();
+  void RunRound(std::map<std::string, Touched> round);
+  // Reads the counts and recent signals of a slice of the round's substances at once, judges
+  // them and stores the signals that changed.
+  Status JudgeSlice(const std::vector<std::string>& keys,
+                    const std::map<std::string, Touched>& round,
+                    const std::vector<std::string>& audiences);
+
+  static constexpr std::size_t kSubstancesPerRead = 500;
+
+  reports::Store& store_;
+  LiveDetectionOptions options_;
+  std::ostream& log_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Touched> pending_;  // substance key -> touched series
+  std::uint64_t noted_ = 0, done_ = 0;      // Reported calls noted / judged
+  std::uint64_t rounds_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace sentinel::app
