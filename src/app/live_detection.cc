@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <ostream>
+#include <set>
 #include <tuple>
 
 #include "app/detect_command.h"
@@ -67,75 +68,166 @@ std::optional<detect::Signal> SignalFromRecord(const reports::SignalRecord& reco
   return signal;
 }
 
-// What one audience sees of one substance.
-struct SeriesView {
-  std::map<std::string, std::int64_t> places;  // touched place -> earliest touched week
-  std::map<std::string, std::map<std::int64_t, double>> weeks;   // place -> week -> reports
-  std::int64_t last = std::numeric_limits<std::int64_t>::min();  // the series' last week
+// One substance's weekly counts as the audiences see them (reports::SignalAudienceSees): what
+// everyone may see, and per country what its organisations' national reports add; dense, from
+// the node's first week, for the touched places and everywhere ("*").
+struct SubstanceCounts {
+  std::int64_t first = 0;                               // the week of element 0
+  std::map<std::string, std::vector<double>> everyone;  // place -> counts
+  std::int64_t everyone_last = std::numeric_limits<std::int64_t>::min();
+  std::map<std::string, std::map<std::string, std::vector<double>>> national;  // country -> ...
+  std::map<std::string, std::int64_t> national_last;
+
+  // The last week the audience sees a count in, anywhere.
+  std::int64_t LastSeenBy(const std::string& audience) const {
+    const auto found = national_last.find(audience);
+    return found == national_last.end() ? everyone_last : std::max(everyone_last, found->second);
+  }
 };
+
+// Touched series: audience -> place -> earliest touched week.
+using TouchedSeries = std::map<std::string, std::map<std::string, std::int64_t>>;
+
+SubstanceCounts CountsFor(const std::vector<const reports::DetectionCountRow*>& rows,
+                          std::int64_t first, const TouchedSeries& touched) {
+  SubstanceCounts counts;
+  counts.first = first;
+  std::int64_t last = first;
+  for (const reports::DetectionCountRow* row : rows) {
+    last = std::max(last, WeekOfDayNumber(row->week_start));
+  }
+  const auto size = static_cast<std::size_t>(last - first + 1);
+  std::set<std::string> places = {"*"};
+  for (const auto& [audience, touched_places] : touched) {
+    for (const auto& entry : touched_places) places.insert(entry.first);
+  }
+  const auto add = [&](std::map<std::string, std::vector<double>>& by_place,
+                       const std::string& place, std::size_t at, double n) {
+    if (!places.count(place)) return;
+    std::vector<double>& series = by_place[place];
+    if (series.empty()) series.assign(size, 0);
+    series[at] += n;
+  };
+  for (const reports::DetectionCountRow* row : rows) {
+    const std::int64_t week = WeekOfDayNumber(row->week_start);
+    if (week < first) continue;
+    const auto at = static_cast<std::size_t>(week - first);
+    const auto n = static_cast<double>(row->reports);
+    if (row->distribution == reports::Distribution::kEveryone) {
+      add(counts.everyone, "*", at, n);
+      add(counts.everyone, row->country, at, n);
+      counts.everyone_last = std::max(counts.everyone_last, week);
+    } else if (touched.count(row->org_country) &&
+               reports::SignalAudienceSees(row->org_country, *row)) {
+      auto& national = counts.national[row->org_country];
+      add(national, "*", at, n);
+      add(national, row->country, at, n);
+      auto [it, inserted] = counts.national_last.try_emplace(row->org_country, week);
+      if (!inserted) it->second = std::max(it->second, week);
+    }
+  }
+  return counts;
+}
 
 // The latest-starting recent signal of each series, by (substance, audience, detector, place).
 using OpenSignals = std::map<std::tuple<std::string, std::string, std::string, std::string>,
                              const reports::SignalRecord*>;
 
 // One substance's touched series, judged with every method and folded into their open signals;
-// the signals that changed are appended to *changed.
+// the signals that changed are appended to *changed. Audiences that see the same series (no
+// national reports of their own there, the same last week) share one judgement.
 Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& key,
-                      const std::string& name, std::int64_t first,
-                      const std::map<std::string, SeriesView>& views, const OpenSignals& open,
+                      const std::string& name, const SubstanceCounts& counts,
+                      const TouchedSeries& touched, const OpenSignals& open,
                       std::vector<reports::SignalRecord>* changed) {
+  struct Member {
+    std::string audience;
+    std::int64_t touched_week;
+  };
+  // (place, audience whose national reports it adds or "", last week) -> its audiences
+  std::map<std::tuple<std::string, std::string, std::int64_t>, std::vector<Member>> groups;
+  for (const auto& [audience, places] : touched) {
+    const std::int64_t last = counts.LastSeenBy(audience);
+    if (last < counts.first) continue;  // nothing this audience may see
+    const auto national = counts.national.find(audience);
+    for (const auto& [place, week] : places) {
+      const bool own = national != counts.national.end() && national->second.count(place);
+      groups[{place, own ? audience : std::string(), last}].push_back({audience, week});
+    }
+  }
+
   DetectCommandOptions detect_options;
   detect_options.max_gap = options.max_gap;
-  for (const auto& [audience, view] : views) {
-    if (view.last < first) continue;  // nothing this audience may see
-    if (static_cast<std::uint64_t>(view.last - first) >= kMaxSeriesSteps) {
+  for (const auto& [group, members] : groups) {
+    const auto& [place, own, last] = group;
+    if (static_cast<std::uint64_t>(last - counts.first) >= kMaxSeriesSteps) {
       return Status::InvalidArgument("the stored reports span more weeks than a series may");
     }
-    for (const auto& [place, touched_week] : view.places) {
-      detect::CountSeries series;
-      series.frequency = 52;
-      const auto found_place = view.weeks.find(place);
-      for (std::int64_t week = first; week <= view.last; ++week) {
-        series.time.push_back(week);
-        double n = 0;
-        if (found_place != view.weeks.end()) {
-          const auto found = found_place->second.find(week);
-          if (found != found_place->second.end()) n = found->second;
+    detect::CountSeries series;
+    series.frequency = 52;
+    const auto steps = static_cast<std::size_t>(last - counts.first + 1);
+    series.observed.assign(steps, 0);
+    const auto add = [&](const std::map<std::string, std::vector<double>>& by_place) {
+      const auto found = by_place.find(place);
+      if (found == by_place.end()) return;
+      for (std::size_t i = 0; i < steps; ++i) series.observed[i] += found->second[i];
+    };
+    add(counts.everyone);
+    if (!own.empty()) add(counts.national.at(own));
+    for (std::size_t i = 0; i < steps; ++i) {
+      series.time.push_back(counts.first + static_cast<std::int64_t>(i));
+    }
+    const std::string series_name = name + "@" + place;
+
+    for (const std::string& method : options.methods) {
+      // Each audience continues its own open signal from its own first step; the series is
+      // judged once, from the earliest of them.
+      std::vector<std::optional<detect::Signal>> continued(members.size());
+      std::vector<std::int64_t> from(members.size());
+      std::int64_t earliest = last;
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        if (const auto it = open.find({key, members[m].audience, method, place});
+            it != open.end()) {
+          continued[m] = SignalFromRecord(*it->second);
         }
-        series.observed.push_back(n);
+        if (continued[m] && continued[m]->last_time < last - options.max_lookback_weeks) {
+          continued[m].reset();
+        }
+        from[m] = std::clamp(members[m].touched_week, counts.first, last);
+        if (continued[m]) {
+          from[m] = std::clamp(std::min(from[m], continued[m]->last_time), counts.first, last);
+        }
+        earliest = std::min(earliest, from[m]);
       }
-      const std::string series_name = name + "@" + place;
-      for (const std::string& method : options.methods) {
-        std::optional<detect::Signal> continued;
-        if (const auto it = open.find({key, audience, method, place}); it != open.end()) {
-          continued = SignalFromRecord(*it->second);
-        }
-        if (continued && continued->last_time < view.last - options.max_lookback_weeks) {
-          continued.reset();
-        }
-        std::int64_t from = std::clamp(touched_week, first, view.last);
-        if (continued) from = std::clamp(std::min(from, continued->last_time), first, view.last);
-        auto judged =
-            JudgeSeries(method, series, detect_options, static_cast<std::size_t>(from - first));
-        if (!judged.ok()) return judged.status();
-        detect::SignalFolder folder(options.max_gap, continued);
+      auto judged = JudgeSeries(method, series, detect_options,
+                                static_cast<std::size_t>(earliest - counts.first));
+      if (!judged.ok()) return judged.status();
+      // Audiences folding the same judgements into the same stored signal share its body.
+      std::map<std::tuple<std::int64_t, std::int64_t, int, std::int64_t>, nlohmann::json> bodies;
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        detect::SignalFolder folder(options.max_gap, continued[m]);
         for (const detect::Judgement& j : *judged) {
-          if (j.time >= from) folder.Add(j);
+          if (j.time >= from[m]) folder.Add(j);
         }
         for (const detect::Signal& signal : folder.Changed()) {
+          nlohmann::json& body =
+              bodies[{signal.first_time, signal.last_time, signal.alarms, signal.latest.time}];
+          if (body.is_null() || body["latest"]["observed"] != signal.latest.observed ||
+              body["peak"]["time"] != FormatTime(TimeKind::kIsoWeek, signal.peak.time)) {
+            nlohmann::ordered_json made = SignalJson(method, detect_options, series_name, series,
+                                                     TimeKind::kIsoWeek, signal, "node");
+            made["substance"] = {{"key", key}, {"name", name}};
+            made["place"] = place;
+            body = nlohmann::json::parse(made.dump());
+          }
           reports::SignalRecord record;
-          record.audience = audience;
+          record.audience = members[m].audience;
           record.detector = method;
           record.substance_key = key;
           record.place = place;
           record.first_week = MondayOf(signal.first_time);
           record.last_week = MondayOf(signal.last_time);
-          nlohmann::ordered_json body = SignalJson(method, detect_options, series_name, series,
-                                                   TimeKind::kIsoWeek, signal, "node");
-          body["substance"] = {{"key", key}, {"name", name}};
-          body["place"] = place;
-          body["data"]["audience"] = audience;
-          record.body = nlohmann::json::parse(body.dump());
+          record.body = body;
           changed->push_back(std::move(record));
         }
       }
@@ -188,6 +280,7 @@ void LiveDetector::Reported(const reports::Principal& who,
     for (const reports::ResolvedMention& mention : item.mentions) {
       if (!mention.substance) continue;
       Touched& touched = pending_[mention.substance->key];
+      touched.reread = touched.reread || !item.supersedes.empty();
       touched.name =
           mention.substance->name.empty() ? mention.substance->key : mention.substance->name;
       for (const std::string& place : {item.report.country, std::string("*")}) {
@@ -256,43 +349,85 @@ void LiveDetector::RunRound(std::map<std::string, Touched> round) {
   log_.flush();
 }
 
+Status LiveDetector::ReadCounts(const std::vector<std::string>& keys,
+                                const std::map<std::string, Touched>& round) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> whole, recent;
+  std::int64_t from = std::numeric_limits<std::int64_t>::max();
+  for (const std::string& key : keys) {
+    const Touched& touched = round.at(key);
+    const auto cached = cache_.find(key);
+    if (cached == cache_.end() || touched.reread || now - cached->second.read_at > kRefresh) {
+      whole.push_back(key);
+      continue;
+    }
+    recent.push_back(key);
+    for (const auto& entry : touched.series) {
+      from = std::min(from, reports::DayNumber(IsoWeekMonday(entry.second)));
+    }
+  }
+  if (cache_.size() + whole.size() > kMaxCachedSubstances) cache_.clear();
+  if (!whole.empty()) {
+    auto read = store_.DetectionCountsOf(whole, std::numeric_limits<std::int64_t>::min());
+    if (!read.ok()) return read.status();
+    first_week_start_ = read->first_week_start;
+    for (const std::string& key : whole) cache_[key] = {{}, now};
+    for (reports::DetectionCountRow& row : read->rows) {
+      cache_[row.substance_key].rows.push_back(std::move(row));
+    }
+  }
+  if (!recent.empty()) {
+    auto read = store_.DetectionCountsOf(recent, from);
+    if (!read.ok()) return read.status();
+    first_week_start_ = read->first_week_start;
+    for (const std::string& key : recent) {
+      auto& rows = cache_[key].rows;
+      rows.erase(std::remove_if(rows.begin(), rows.end(),
+                                [from](const reports::DetectionCountRow& row) {
+                                  return row.week_start >= from;
+                                }),
+                 rows.end());
+    }
+    for (reports::DetectionCountRow& row : read->rows) {
+      cache_[row.substance_key].rows.push_back(std::move(row));
+    }
+  }
+  return Status::Ok();
+}
+
 Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
                                 const std::map<std::string, Touched>& round,
                                 const std::vector<std::string>& audiences) {
-  auto counts = store_.DetectionCountsOf(keys);
-  if (!counts.ok()) return counts.status();
-  if (!counts->first_week_start) return Status::Ok();
-  const std::int64_t first = WeekOfDayNumber(*counts->first_week_start);
-  std::map<std::string, std::vector<const reports::DetectionCountRow*>> rows;
-  for (const reports::DetectionCountRow& row : counts->rows)
-    rows[row.substance_key].push_back(&row);
+  if (Status s = ReadCounts(keys, round); !s.ok()) {
+    cache_.clear();  // a half-applied refresh must not be trusted
+    return s;
+  }
+  if (!first_week_start_) return Status::Ok();
+  const std::int64_t first = WeekOfDayNumber(*first_week_start_);
 
-  std::map<std::string, std::map<std::string, SeriesView>> views;  // key -> audience -> view
+  std::map<std::string, TouchedSeries> touched;  // key -> audience -> place -> week
+  std::map<std::string, SubstanceCounts> counts;
   std::int64_t since = std::numeric_limits<std::int64_t>::max();
   for (const std::string& key : keys) {
-    auto& substance_views = views[key];
-    for (const auto& [series, week] : round.at(key).series) {
-      const auto& [audience, place] = series;
-      const auto note = [&](const std::string& a) {
-        auto [it, inserted] = substance_views[a].places.try_emplace(place, week);
-        if (!inserted) it->second = std::min(it->second, week);
-      };
-      if (audience.empty()) {
-        for (const std::string& a : audiences) note(a);
+    TouchedSeries& series = touched[key];
+    for (const auto& [audience_place, touched_week] : round.at(key).series) {
+      std::vector<std::string> these;  // "" stands for every audience
+      if (audience_place.first.empty()) {
+        these = audiences;
       } else {
-        note(audience);
+        these = {audience_place.first};
+      }
+      for (const std::string& a : these) {
+        auto [it, inserted] = series[a].try_emplace(audience_place.second, touched_week);
+        if (!inserted) it->second = std::min(it->second, touched_week);
       }
     }
-    for (auto& [audience, view] : substance_views) {
-      for (const reports::DetectionCountRow* row : rows[key]) {
-        if (!reports::SignalAudienceSees(audience, *row)) continue;
-        const std::int64_t week = WeekOfDayNumber(row->week_start);
-        view.last = std::max(view.last, week);
-        const auto n = static_cast<double>(row->reports);
-        view.weeks["*"][week] += n;
-        if (view.places.count(row->country)) view.weeks[row->country][week] += n;
-      }
-      if (view.last >= first) since = std::min(since, view.last - options_.max_lookback_weeks);
+    std::vector<const reports::DetectionCountRow*> rows;
+    for (const reports::DetectionCountRow& row : cache_[key].rows) rows.push_back(&row);
+    const SubstanceCounts& c = counts[key] = CountsFor(rows, first, series);
+    for (const auto& entry : series) {
+      const std::int64_t last = c.LastSeenBy(entry.first);
+      if (last >= first) since = std::min(since, last - options_.max_lookback_weeks);
     }
   }
   if (since == std::numeric_limits<std::int64_t>::max()) return Status::Ok();
@@ -307,9 +442,9 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   }
 
   std::vector<reports::SignalRecord> changed;
-  for (const auto& [key, substance_views] : views) {
-    if (Status s = JudgeSubstance(options_, key, round.at(key).name, first, substance_views, open,
-                                  &changed);
+  for (const std::string& key : keys) {
+    if (Status s = JudgeSubstance(options_, key, round.at(key).name, counts[key], touched[key],
+                                  open, &changed);
         !s.ok()) {
       log_ << fmt::format("sentinel serve: live detection of {}: {}\n", key, s.message());
     }

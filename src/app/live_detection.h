@@ -19,11 +19,13 @@
 // when a later report touches the same substance (or by `sentinel detect --db`).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -69,7 +71,8 @@ class LiveDetector {
   // One substance's touched series: (audience, place) -> earliest touched week. The audience
   // "" stands for every audience (a report distributed to everyone).
   struct Touched {
-    std::string name;  // the substance's recorded name, for series names
+    std::string name;     // the substance's recorded name, for series names
+    bool reread = false;  // a correction: its counts are read again whole
     std::map<std::pair<std::string, std::string>, std::int64_t> series;
   };
 
@@ -81,7 +84,23 @@ class LiveDetector {
                     const std::map<std::string, Touched>& round,
                     const std::vector<std::string>& audiences);
 
+  // Reads the slice's counts into cache_: whole for substances not cached, corrected or cached
+  // longer than kRefresh ago (reports stored by other nodes on one database, or imported, reach
+  // signals within that), else only the weeks from the earliest touched one.
+  Status ReadCounts(const std::vector<std::string>& keys,
+                    const std::map<std::string, Touched>& round);
+
   static constexpr std::size_t kSubstancesPerRead = 500;
+  static constexpr std::chrono::seconds kRefresh{30};
+  static constexpr std::size_t kMaxCachedSubstances = 20'000;
+
+  // The weekly counts each substance was last read with (worker thread only).
+  struct CachedCounts {
+    std::vector<reports::DetectionCountRow> rows;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::map<std::string, CachedCounts> cache_;
+  std::optional<std::int64_t> first_week_start_;
 
   reports::Store& store_;
   LiveDetectionOptions options_;

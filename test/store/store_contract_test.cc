@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "adapters/sqlite/sqlite_store.h"
@@ -375,7 +376,8 @@ TEST_P(StoreContract, DetectionCountsAndSignals) {
             {Mention("Fentanyl", kFentanyl)});
   SubmitOne(lab_gb_, Seizure("e", "2026-01-14", "GB", "", Distribution::kEveryone),
             {Mention("Fentanyl", kFentanyl), Mention("Xylazine", kXylazine)});
-  auto counts = store_->DetectionCountsOf({kFentanyl, "no-such-key"});
+  auto counts = store_->DetectionCountsOf({kFentanyl, "no-such-key"},
+                                          std::numeric_limits<std::int64_t>::min());
   ASSERT_TRUE(counts.ok()) << counts.status().ToString();
   ASSERT_TRUE(counts->first_week_start.has_value());
   EXPECT_EQ(*counts->first_week_start, DayNumber(sys_days{ParseDay("2026-01-05").value()}));
@@ -398,6 +400,10 @@ TEST_P(StoreContract, DetectionCountsAndSignals) {
   }
   EXPECT_EQ(us, 1);
   EXPECT_EQ(gb, 1);
+  auto later = store_->DetectionCountsOf({kFentanyl, kXylazine},
+                                         DayNumber(sys_days{ParseDay("2026-01-12").value()}));
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->rows.size(), 2u) << "the weeks from 2026-01-12: GB's Fentanyl and Xylazine";
 
   const auto signal = [](std::string audience, std::string first, std::string last, int alarms) {
     SignalRecord r;

@@ -777,8 +777,8 @@ class PostgresStore final : public reports::Store {
     return std::move(*found);
   }
 
-  Result<reports::DetectionCounts> DetectionCountsOf(
-      const std::vector<std::string>& keys) override {
+  Result<reports::DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
+                                                     std::int64_t from_week_start) override {
     reports::DetectionCounts out;
     Status st = Run("detection counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
       out = {};
@@ -791,11 +791,11 @@ class PostgresStore final : public reports::Store {
       std::string list;
       for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
       const std::string sql = fmt::format(
-          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, SUM(k.n) FROM "
+          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, k.n FROM "
           "substances s JOIN counts k ON k.substance = s.id AND k.period = {} WHERE s.key IN "
-          "({}) AND k.distribution IN ({}, {}) GROUP BY 1, 2, 3, 4, 5 HAVING SUM(k.n) > 0",
+          "({}) AND k.distribution IN ({}, {}) AND k.start_day >= {}::bigint AND k.n != 0",
           kWeekPeriod, list, AsInt(reports::Distribution::kNational),
-          AsInt(reports::Distribution::kEveryone));
+          AsInt(reports::Distribution::kEveryone), params.Int(from_week_start));
       for (const auto& row : ExecParams(tx, sql, params)) {
         out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),
                             static_cast<reports::Distribution>(row[4].as<int>()),

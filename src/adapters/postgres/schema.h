@@ -180,6 +180,9 @@ CREATE TABLE signals (
 );
 CREATE INDEX signals_audience ON signals(audience, changed);
 CREATE INDEX signals_substance ON signals(substance_key, last_week);
+-- Covering: live detection reads a substance's counts from the index alone.
+CREATE INDEX counts_detection ON counts(period, substance, distribution)
+  INCLUDE (start_day, country, org_country, n);
 )sql",
 };
 

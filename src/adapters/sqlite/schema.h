@@ -172,7 +172,9 @@ ALTER TABLE counts_by_org_country RENAME TO counts;
     // 3: signals of live detection (derived data: a continuing episode updates its row), and
     // the summary by substance, which live detection reads one substance at a time.
     R"sql(
-CREATE INDEX counts_substance ON counts(substance, period, start_day);
+-- Covering: live detection reads a substance's counts from the index alone.
+CREATE INDEX counts_substance ON counts(substance, period, distribution, start_day, country,
+                                        org_country, n);
 CREATE TABLE signals (
   audience TEXT NOT NULL,
   detector TEXT NOT NULL,

@@ -613,8 +613,8 @@ class SqliteStore final : public reports::Store {
     return stmt.Step() == SQLITE_ROW ? stmt.Int(0) : -1;
   }
 
-  Result<reports::DetectionCounts> DetectionCountsOf(
-      const std::vector<std::string>& keys) override {
+  Result<reports::DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
+                                                     std::int64_t from_week_start) override {
     auto reader = Reader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
@@ -625,12 +625,13 @@ class SqliteStore final : public reports::Store {
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
       auto stmt = c.Prepare(fmt::format(
-          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, SUM(k.n) FROM "
+          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, k.n FROM "
           "substances s JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE s.key IN "
-          "({}) AND k.distribution IN ({}, {}) GROUP BY 1, 2, 3, 4, 5 HAVING SUM(k.n) > 0",
+          "({}) AND k.distribution IN ({}, {}) AND k.start_day >= ? AND k.n != 0",
           Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
           static_cast<int>(reports::Distribution::kEveryone)));
       for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
+      stmt.Bind(static_cast<int>(end - begin + 1), from_week_start);
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) {
         out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3),

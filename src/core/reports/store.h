@@ -186,7 +186,9 @@ struct TokenRecord {
 
 // Live detection reads the weekly summary of some substances on the node's behalf, split by
 // who may see each count: only counts shared beyond their organisation (national, everyone)
-// are returned, since signals are shown to whole countries (see SignalAudienceSees).
+// are returned, since signals are shown to whole countries (see SignalAudienceSees). Rows are
+// summary rows, not grouped: several may share a week, country, org_country and distribution,
+// and the reader adds them up.
 struct DetectionCountRow {
   std::string substance_key;
   std::int64_t week_start = 0;  // DayNumber of the ISO week's Monday
@@ -246,11 +248,12 @@ class Store {
                                                            std::size_t limit) = 0;
 
   // Signals (live detection). DetectionCountsOf reads the counts of several substances (by
-  // key) in one go. PutSignals inserts or updates by key, all or nothing, and is the node's own
-  // write (no principal). RecentSignals gives, whoever may see them, the signals of the
-  // substances whose last week is on or after `since_week` (YYYY-MM-DD). Signals returns the
-  // viewer's, most recently changed first.
-  virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys) = 0;
+  // key) in one go, of the weeks starting on or after `from_week_start` (a DayNumber). PutSignals
+  // inserts or updates by key, all or nothing, and is the node's own write (no principal).
+  // RecentSignals gives, whoever may see them, the signals of the substances whose last week is on
+  // or after `since_week` (YYYY-MM-DD). Signals returns the viewer's, most recently changed first.
+  virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
+                                                    std::int64_t from_week_start) = 0;
   virtual Status PutSignals(const std::vector<SignalRecord>& signals) = 0;
   virtual Result<std::vector<SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
                                                           const std::string& since_week) = 0;

@@ -1,0 +1,190 @@
+// Load on a running `sentinel serve` and the latency of live detection under it: how long after
+// a report's acknowledgement its signal is readable at /api/v1/signals.
+//
+//   live_detection_bench URL REPORTER_TOKEN ANALYST_TOKEN [SECONDS] [CLIENTS] [NOVEL_EVERY] [RATE]
+//
+// CLIENTS threads post single reports for SECONDS, together at most RATE a second (0: as fast as
+// the server answers): substances, countries, weeks and distribution
+// levels as a national node sees them, so that every round of the live detector re-judges
+// long series for every audience. Every NOVEL_EVERY-th report of each client names a substance
+// the node has never seen, in the US: a sure first detection, whose signal a poller (a US
+// analyst) watches for. bench/live_detection.sh runs it on the demo node beside the baseline.
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace chr = std::chrono;
+using nlohmann::json;
+using Clock = chr::steady_clock;
+
+std::string Day(chr::sys_days day) {
+  const chr::year_month_day d{day};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()),
+                     static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+}
+
+struct Endpoint {
+  std::string host;
+  int port = 0;
+};
+
+Endpoint ParseUrl(const std::string& url) {
+  const std::string rest = url.substr(url.find("//") + 2);
+  const auto colon = rest.rfind(':');
+  return {rest.substr(0, colon), std::atoi(rest.substr(colon + 1).c_str())};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr,
+                 "usage: %s URL REPORTER_TOKEN ANALYST_TOKEN [SECONDS] [CLIENTS] [NOVEL_EVERY] "
+                 "[RATE]\n",
+                 argv[0]);
+    return 2;
+  }
+  const Endpoint at = ParseUrl(argv[1]);
+  const std::string reporter = argv[2], analyst = argv[3];
+  const int seconds = argc > 4 ? std::atoi(argv[4]) : 20;
+  const int clients = argc > 5 ? std::atoi(argv[5]) : 8;
+  const int novel_every = argc > 6 ? std::atoi(argv[6]) : 10;
+  const double rate = argc > 7 ? std::atof(argv[7]) : 0;
+  const httplib::Headers post_auth = {{"Authorization", "Bearer " + reporter}};
+  const httplib::Headers read_auth = {{"Authorization", "Bearer " + analyst}};
+  const chr::sys_days today = chr::floor<chr::days>(chr::system_clock::now());
+
+  const std::vector<std::string> substances = {"Fentanyl",        "Xylazine",     "Carfentanil",
+                                               "Heroin",          "Bromazolam",   "Protonitazene",
+                                               "Metonitazene",    "Cocaine",      "Methamphetamine",
+                                               "MDMB-4en-PINACA", "Nitrous oxide"};
+  const std::vector<std::string> countries = {"US", "CA", "GB", "DE", "FR", "NL", "AU", "MX"};
+
+  std::mutex mu;
+  std::map<std::string, Clock::time_point> acked, seen;
+  std::atomic<long> posted{0}, failed{0};
+  std::atomic<bool> posting{true};
+  Clock::time_point drain_deadline{};
+
+  std::thread poller([&] {
+    httplib::Client c(at.host, at.port);
+    c.set_read_timeout(60, 0);
+    std::int64_t after = 0;
+    while (true) {
+      const bool last_pass = !posting.load();
+      auto res =
+          c.Get(fmt::format("/api/v1/signals?detector=first&place=US&limit=1000&after={}", after),
+                read_auth);
+      const auto now = Clock::now();
+      if (res && res->status == 200) {
+        const json page = json::parse(res->body, nullptr, false);
+        if (page.is_object()) {
+          after = page.value("next_after", after);
+          std::lock_guard lock(mu);
+          for (const json& s : page["signals"]) {
+            seen.try_emplace(s["substance"]["name"].get<std::string>(), now);
+          }
+        }
+      }
+      if (last_pass) {
+        std::lock_guard lock(mu);
+        bool all = true;
+        for (const auto& entry : acked) all = all && seen.count(entry.first);
+        if (all || now > drain_deadline) break;
+      }
+      std::this_thread::sleep_for(chr::milliseconds(5));
+    }
+  });
+
+  const auto start = Clock::now();
+  const auto stop = start + chr::seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client c(at.host, at.port);
+      c.set_read_timeout(60, 0);
+      std::mt19937 rng(static_cast<unsigned>(t) * 7919U + 17U);
+      // Each client keeps its share of the rate on a fixed schedule, so a slow answer does not
+      // lower the offered load.
+      const auto period =
+          rate > 0 ? chr::duration<double>(clients / rate) : chr::duration<double>(0);
+      for (int i = 0; Clock::now() < stop; ++i) {
+        if (rate > 0) {
+          std::this_thread::sleep_until(
+              start +
+              chr::duration_cast<Clock::duration>(period * (i + static_cast<double>(t) / clients)));
+        }
+        const bool novel = novel_every > 0 && i % novel_every == 0;
+        const std::string name = novel ? fmt::format("Bench-novel-{}-{}-{}", ::getpid(), t, i)
+                                       : substances[rng() % substances.size()];
+        const std::string country = novel ? "US" : countries[rng() % countries.size()];
+        const json report = {
+            {"kind", "seizure"},
+            {"idempotency_key", fmt::format("bench-{}-{}-{}", ::getpid(), t, i)},
+            {"distribution", novel || rng() % 2 ? "everyone" : "national"},
+            {"date", Day(today - chr::days{novel ? 0 : static_cast<int>(rng() % 21)})},
+            {"place", {{"country", country}}},
+            {"substances", {{{"name", name}}}},
+            {"form", "powder"}};
+        auto res = c.Post("/api/v1/reports", post_auth, report.dump(), "application/json");
+        const auto now = Clock::now();
+        if (!res || res->status != 201) {
+          ++failed;
+          continue;
+        }
+        ++posted;
+        if (novel) {
+          std::lock_guard lock(mu);
+          acked[name] = now;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = chr::duration<double>(Clock::now() - start).count();
+  drain_deadline = Clock::now() + chr::seconds(30);
+  posting = false;
+  poller.join();
+
+  std::vector<double> latency_ms;
+  long missing = 0;
+  for (const auto& [name, when] : acked) {
+    const auto found = seen.find(name);
+    if (found == seen.end()) {
+      ++missing;
+      continue;
+    }
+    latency_ms.push_back(
+        chr::duration<double, std::milli>(std::max(found->second, when) - when).count());
+  }
+  std::sort(latency_ms.begin(), latency_ms.end());
+  const auto pct = [&](double q) {
+    if (latency_ms.empty()) return 0.0;
+    return latency_ms[std::min(
+        latency_ms.size() - 1,
+        static_cast<std::size_t>(q * static_cast<double>(latency_ms.size())))];
+  };
+  std::printf("reports posted: %ld in %.1f s (%.0f/s, %d clients), %ld refused\n", posted.load(),
+              elapsed, static_cast<double>(posted.load()) / elapsed, clients, failed.load());
+  std::printf(
+      "first detections watched: %zu, signal after acknowledgement: p50 %.0f ms, p95 %.0f "
+      "ms, p99 %.0f ms, max %.0f ms; %ld never seen\n",
+      latency_ms.size(), pct(0.5), pct(0.95), pct(0.99),
+      latency_ms.empty() ? 0.0 : latency_ms.back(), missing);
+  std::printf("p99_ms=%.1f\n", pct(0.99));
+  return missing == 0 && failed.load() == 0 ? 0 : 1;
+}
