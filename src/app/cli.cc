@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <iostream>
 #include <sstream>
 
@@ -143,6 +144,17 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                          "Instead of --input: the weekly series of a node's reports, one per "
                          "substance and place (SQLite file or postgresql://...)");
   detect_cmd->add_option("--kind", detect.kind, "With --db: only reports of this kind");
+  detect_cmd
+      ->add_option("--audience", detect.audience,
+                   "With --db: count what the organisations of this country (ISO 3166-1 alpha-2) "
+                   "all see: reports distributed to everyone and its national ones (default: "
+                   "those distributed to everyone)")
+      ->check([](const std::string& v) {
+        return v.size() == 2 && std::isupper(static_cast<unsigned char>(v[0])) &&
+                       std::isupper(static_cast<unsigned char>(v[1]))
+                   ? std::string()
+                   : std::string("must be a country code such as US");
+      });
   detect_cmd->add_option("--place", detect.select.place,
                          "With --db: only this country (US) or subdivision (US-CA)");
   detect_cmd->add_flag("--by-subdivision", detect.select.by_subdivision,

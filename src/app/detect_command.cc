@@ -193,7 +193,9 @@ Result<CountSeriesFile> ReadSeries(const DetectCommandOptions& options, std::ist
     node_options.must_exist = true;
     auto node = OpenNode(node_options, err);
     if (!node.ok()) return node.status();
-    return SeriesFromStore(*node->store, reports::NodeAdministrator(), select);
+    reports::Principal viewer = reports::NodeAdministrator();
+    viewer.country = options.audience;  // the node itself belongs to no organisation
+    return SeriesFromStore(*node->store, viewer, select);
   }
   std::string text;
   std::string source = options.input;

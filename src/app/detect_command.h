@@ -30,9 +30,13 @@ struct DetectCommandOptions {
   std::string db;               // without input: the node's database (SQLite file or postgresql://)
   std::string kind;             // with db: only reports of this kind ("seizure" ...); empty: all
   StoreSeriesSelection select;  // with db: which series (app/detect_series.h)
-  std::string format = "csv";   // csv | json (JSON Lines)
-  bool signals = false;         // one row per signal (alarms folded into episodes), not per step
-  int max_gap = 1;              // with signals: quiet steps that do not end a signal
+  // With db: count the reports a country's organisations all see (distributed to everyone, and
+  // that country's national ones), as live detection does for that country's signals; empty:
+  // those distributed to everyone.
+  std::string audience;
+  std::string format = "csv";  // csv | json (JSON Lines)
+  bool signals = false;        // one row per signal (alarms folded into episodes), not per step
+  int max_gap = 1;             // with signals: quiet steps that do not end a signal
   // Named as R surveillance's control lists.
   // control$alpha: EARS and Farrington a one-sided level (empty: 0.001 for EARS, 0.05 for
   // Farrington); cusum the negative-binomial dispersion (empty: estimated on the baseline).

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <iterator>
 #include <limits>
 #include <ostream>
 #include <set>
@@ -167,8 +169,11 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
     series.frequency = 52;
     const auto steps = static_cast<std::size_t>(last - counts.first + 1);
     series.observed.assign(steps, 0);
-    const auto add = [&](const std::map<std::string, std::vector<double>>& by_place) {
-      const auto found = by_place.find(place);
+    // (clang 14 lets no lambda capture a structured binding, hence the copy.)
+    const std::string& series_place = place;
+    const auto add = [&series, &series_place,
+                      steps](const std::map<std::string, std::vector<double>>& by_place) {
+      const auto found = by_place.find(series_place);
       if (found == by_place.end()) return;
       for (std::size_t i = 0; i < steps; ++i) series.observed[i] += found->second[i];
     };
@@ -441,13 +446,31 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
     if (slot == nullptr || slot->first_week < r.first_week) slot = &r;
   }
 
-  std::vector<reports::SignalRecord> changed;
-  for (const std::string& key : keys) {
-    if (Status s = JudgeSubstance(options_, key, round.at(key).name, counts[key], touched[key],
-                                  open, &changed);
-        !s.ok()) {
-      log_ << fmt::format("sentinel serve: live detection of {}: {}\n", key, s.message());
+  // Substances are judged on every core (the detectors are pure); the signals are gathered in
+  // the order of the keys, so a round's write does not depend on the number of threads.
+  std::vector<std::vector<reports::SignalRecord>> per_key(keys.size());
+  std::vector<Status> failures(keys.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < keys.size();) {
+      const std::string& key = keys[i];
+      failures[i] = JudgeSubstance(options_, key, round.at(key).name, counts.at(key),
+                                   touched.at(key), open, &per_key[i]);
     }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(std::max(1U, std::thread::hardware_concurrency()), keys.size());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  std::vector<reports::SignalRecord> changed;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!failures[i].ok()) {
+      log_ << fmt::format("sentinel serve: live detection of {}: {}\n", keys[i],
+                          failures[i].message());
+    }
+    std::move(per_key[i].begin(), per_key[i].end(), std::back_inserter(changed));
   }
   if (changed.empty()) return Status::Ok();
   return store_.PutSignals(changed);

@@ -41,7 +41,8 @@ class DetectStore : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(Sentinel(fmt::format("admin organisation --db '{}' --id lab --country US", db_)).code,
               0);
     // Mondays 2026-01-05 .. 2026-01-26 are ISO weeks 2 .. 5. Fentanyl in Ohio from week 2 and
-    // in Canada from week 4; xylazine first in week 5; heroin only in week 2 (before --from).
+    // in Canada from week 4; xylazine first in week 5; heroin only in week 2 (before --from);
+    // carfentanil in week 5, national (seen only as the US audience).
     const fs::path csv = dir_ / "history.csv";
     std::ofstream(csv) << "kind,idempotency_key,distribution,date,place.country,"
                           "place.subdivision,substances[0].name,substances[1].name,form\n"
@@ -49,7 +50,8 @@ class DetectStore : public ::testing::TestWithParam<std::string> {
                           "seizure,a2,everyone,2026-01-13,US,US-OH,Fentanyl,,powder\n"
                           "seizure,a3,everyone,2026-01-20,US,US-OH,Fentanyl,,powder\n"
                           "seizure,a4,everyone,2026-01-21,CA,,Fentanyl,,powder\n"
-                          "seizure,a5,everyone,2026-01-27,US,US-WV,Fentanyl,Xylazine,powder\n";
+                          "seizure,a5,everyone,2026-01-27,US,US-WV,Fentanyl,Xylazine,powder\n"
+                          "seizure,a6,national,2026-01-27,US,US-OH,Carfentanil,,powder\n";
     const CommandResult imported = Sentinel(fmt::format(
         "import --db '{}'{} --organisation lab --no-progress '{}'", db_, key, csv.string()));
     ASSERT_EQ(imported.code, 0) << imported.err;
@@ -98,6 +100,14 @@ TEST_P(DetectStore, FirstDetectionsPerCountryAndAnywhere) {
   EXPECT_EQ(a.weeks.at("Heroin@US"), Weeks{"2026-W02"});
   EXPECT_EQ(a.weeks.size(), 7U);  // fentanyl US, CA, *; xylazine US, *; heroin US, *
   for (const auto& [series, week] : a.first_week) EXPECT_EQ(week, "2026-W02") << series;
+}
+
+TEST_P(DetectStore, AudienceAddsThatCountrysNationalReports) {
+  const Alarms us = FirstDetections(" --audience US");
+  EXPECT_EQ(us.weeks.at("Carfentanil@US"), std::set<std::string>{"2026-W05"});
+  EXPECT_EQ(us.weeks.size(), 9U);  // the 7 of everyone's reports, and carfentanil US, *
+  EXPECT_EQ(FirstDetections(" --audience CA").weeks.size(), 7U);
+  EXPECT_NE(Sentinel(fmt::format("detect --db '{}' --method first --audience usa", db_)).code, 0);
 }
 
 TEST_P(DetectStore, SubdivisionsAndPlaceFilter) {
