@@ -65,7 +65,9 @@ for rate in "${rates[@]}"; do
 done
 p99=$worst
 
-echo "== baseline: judging the whole node again" >&2
+echo "== baseline: judging the whole node again (as it was before the runs)" >&2
+cp "$work/pristine.db" "$db"
+rm -f "$db-wal" "$db-shm"
 start=$(date +%s.%N)
 "$build/sentinel" detect --db "$db" --method first --signals >/dev/null
 "$build/sentinel" detect --db "$db" --method noufaily --signals >/dev/null

@@ -195,7 +195,8 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
             it != open.end()) {
           continued[m] = SignalFromRecord(*it->second);
         }
-        if (continued[m] && continued[m]->last_time < last - options.max_lookback_weeks) {
+        if (continued[m] &&
+            continued[m]->last_time < members[m].touched_week - options.max_gap - 1) {
           continued[m].reset();
         }
         from[m] = std::clamp(members[m].touched_week, counts.first, last);
@@ -429,15 +430,16 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
     }
     std::vector<const reports::DetectionCountRow*> rows;
     for (const reports::DetectionCountRow& row : cache_[key].rows) rows.push_back(&row);
-    const SubstanceCounts& c = counts[key] = CountsFor(rows, first, series);
-    for (const auto& entry : series) {
-      const std::int64_t last = c.LastSeenBy(entry.first);
-      if (last >= first) since = std::min(since, last - options_.max_lookback_weeks);
+    counts[key] = CountsFor(rows, first, series);
+    for (const auto& [audience, places] : series) {
+      for (const auto& entry : places) {
+        since = std::min(since, entry.second - options_.max_gap - 1);
+      }
     }
   }
   if (since == std::numeric_limits<std::int64_t>::max()) return Status::Ok();
 
-  // The latest-starting recent signal of each series: the one to continue.
+  // The latest-starting signal of each series alive near its touched weeks: the one to continue.
   auto recent = store_.RecentSignals(keys, MondayOf(since));
   if (!recent.ok()) return recent.status();
   OpenSignals open;

@@ -41,10 +41,10 @@ struct LiveDetectionOptions {
   // Methods of `sentinel detect` run on every touched series, with their default parameters.
   // Those that judge a step from its history alone: first, ears-c1..c3, farrington, noufaily.
   std::vector<std::string> methods = {"first", "noufaily"};
-  int max_gap = 1;  // as `detect --signals --max-gap`
-  // An open signal whose latest alarm is older than this many weeks before the series' end is
-  // over: its series is judged from the touched week only.
-  int max_lookback_weeks = 104;
+  // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
+  // weeks before the touched week is over (the weeks between were judged quiet when they were
+  // touched), so only signals alive since then are read back.
+  int max_gap = 1;
 };
 
 // Which methods may run live: InvalidArgument naming the first that may not.
