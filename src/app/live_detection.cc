@@ -182,7 +182,7 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
     for (std::size_t i = 0; i < steps; ++i) {
       series.time.push_back(counts.first + static_cast<std::int64_t>(i));
     }
-    const std::string series_name = name + "@" + place;
+    const std::string series_name = fmt::format("{}@{}", name, place);
 
     for (const std::string& method : options.methods) {
       // Each audience continues its own open signal from its own first step; the series is
@@ -321,7 +321,7 @@ void LiveDetector::Loop() {
       round.swap(pending_);
       noted = noted_;
     }
-    RunRound(std::move(round));
+    RunRound(round);
     {
       std::lock_guard lock(mu_);
       done_ = noted;
@@ -331,7 +331,7 @@ void LiveDetector::Loop() {
   }
 }
 
-void LiveDetector::RunRound(std::map<std::string, Touched> round) {
+void LiveDetector::RunRound(const std::map<std::string, Touched>& round) {
   if (round.empty()) return;
   auto audiences = store_.OrganisationCountries();
   if (!audiences.ok()) {
@@ -341,6 +341,7 @@ void LiveDetector::RunRound(std::map<std::string, Touched> round) {
   // What a round costs is mostly round trips to the store: substances are read and their
   // signals written a slice at a time.
   std::vector<std::string> keys;
+  keys.reserve(round.size());
   for (const auto& entry : round) keys.push_back(entry.first);
   for (std::size_t begin = 0; begin < keys.size(); begin += kSubstancesPerRead) {
     const std::vector<std::string> slice(

@@ -77,7 +77,7 @@ class LiveDetector {
   };
 
   void Loop();
-  void RunRound(std::map<std::string, Touched> round);
+  void RunRound(const std::map<std::string, Touched>& round);
   // Reads the counts and recent signals of a slice of the round's substances at once, judges
   // them and stores the signals that changed.
   Status JudgeSlice(const std::vector<std::string>& keys,
