@@ -5,18 +5,21 @@
 // Reported() is called after a Submit is acknowledged. It only notes, per substance, which
 // audiences (reports::SignalAudienceSees: the organisations of one country), which places and
 // from which ISO week the reports touched, and returns. One worker thread takes everything noted
-// so far and, per substance: reads its weekly counts once (Store::DetectionCountsOf); builds, for
-// each touched audience, the weekly series of each touched country and of everywhere ("*") from
-// the counts that audience may see, zero-filled from the node's first report week to the
-// substance's last; judges, with each configured method, the steps from the touched week, or
-// from the series' open signal's latest alarm when that is earlier, to the series' end; folds
-// the alarms into the series' latest stored signal (detect::SignalFolder), so that a continuing
-// episode updates its signal; and stores the signals that changed. Reports arriving meanwhile
-// are taken by the next round, so under load rounds grow instead of queueing.
+// so far (a round): it reads the touched substances' weekly counts in one query
+// (Store::DetectionCountsOf; kept between rounds, so that afterwards only the touched weeks are
+// read again, and the whole every kRefresh) and the signals still alive near the touched weeks.
+// Then, per substance and on every core: it builds, for each touched audience, the weekly series
+// of each touched country and of everywhere ("*") from the counts that audience may see,
+// zero-filled from the node's first report week to the substance's last (audiences seeing the
+// same series share it); judges it with each configured method from the touched week, or from
+// the series' open signal's latest alarm when that is earlier, to the series' end; and folds the
+// alarms into that open signal (detect::SignalFolder), so that a continuing episode updates its
+// signal. The round's changed signals are stored in one write. Reports arriving meanwhile are
+// taken by the next round, so under load rounds grow instead of queueing.
 //
 // Signals are derived data: a late report that changes a past week's count does not retract a
-// signal already raised, and reports stored while no server ran (sentinel import) are judged
-// when a later report touches the same substance (or by `sentinel detect --db`).
+// signal already raised, and reports stored while no server ran (sentinel import) or by another
+// node are judged when a later report touches the same substance (or by `sentinel detect --db`).
 #pragma once
 
 #include <chrono>
