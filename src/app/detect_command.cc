@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -12,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
-#include <thread>
 
 #include "app/detect_input.h"
 #include "app/node.h"
+#include "app/parallel.h"
 #include "core/detect/cusum.h"
 #include "core/detect/ears.h"
 #include "core/detect/farrington.h"
@@ -217,23 +216,14 @@ Result<std::vector<std::vector<detect::Judgement>>> JudgeAll(
     const std::vector<NamedSeries>& series) {
   std::vector<std::vector<detect::Judgement>> judged(series.size());
   std::vector<Status> failures(series.size());
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < series.size();) {
-      auto j = method.run(series[i].series, options, 0);
-      if (j.ok()) {
-        judged[i] = std::move(j).value();
-      } else {
-        failures[i] = j.status();
-      }
+  ParallelFor(series.size(), [&](std::size_t i) {
+    auto j = method.run(series[i].series, options, 0);
+    if (j.ok()) {
+      judged[i] = std::move(j).value();
+    } else {
+      failures[i] = j.status();
     }
-  };
-  const std::size_t threads =
-      std::min<std::size_t>(std::max(1U, std::thread::hardware_concurrency()), series.size());
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  });
   for (const Status& failure : failures) {
     if (!failure.ok()) return failure;
   }

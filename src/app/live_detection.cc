@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <iterator>
 #include <limits>
@@ -13,6 +12,7 @@
 
 #include "app/detect_command.h"
 #include "app/detect_input.h"
+#include "app/parallel.h"
 #include "core/detect/signal.h"
 
 namespace sentinel::app {
@@ -208,23 +208,27 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
       auto judged = JudgeSeries(method, series, detect_options,
                                 static_cast<std::size_t>(earliest - counts.first));
       if (!judged.ok()) return judged.status();
-      // Audiences folding the same judgements into the same stored signal share its body.
-      std::map<std::tuple<std::int64_t, std::int64_t, int, std::int64_t>, nlohmann::json> bodies;
+      // Audiences whose folds end in equal signals share one body.
+      std::map<std::tuple<std::int64_t, std::int64_t, int, std::int64_t, double, std::int64_t,
+                          double, double>,
+               nlohmann::json>
+          bodies;
       for (std::size_t m = 0; m < members.size(); ++m) {
         detect::SignalFolder folder(options.max_gap, continued[m]);
         for (const detect::Judgement& j : *judged) {
           if (j.time >= from[m]) folder.Add(j);
         }
         for (const detect::Signal& signal : folder.Changed()) {
-          nlohmann::json& body =
-              bodies[{signal.first_time, signal.last_time, signal.alarms, signal.latest.time}];
-          if (body.is_null() || body["latest"]["observed"] != signal.latest.observed ||
-              body["peak"]["time"] != FormatTime(TimeKind::kIsoWeek, signal.peak.time)) {
+          auto [body, first_of_its_kind] =
+              bodies.try_emplace({signal.first_time, signal.last_time, signal.alarms,
+                                  signal.latest.time, signal.latest.observed, signal.peak.time,
+                                  signal.peak.observed, signal.peak.upperbound.value_or(0)});
+          if (first_of_its_kind) {
             nlohmann::ordered_json made = SignalJson(method, detect_options, series_name, series,
                                                      TimeKind::kIsoWeek, signal, "node");
             made["substance"] = {{"key", key}, {"name", name}};
             made["place"] = place;
-            body = nlohmann::json::parse(made.dump());
+            body->second = nlohmann::json(made);
           }
           reports::SignalRecord record;
           record.audience = members[m].audience;
@@ -233,7 +237,7 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
           record.place = place;
           record.first_week = MondayOf(signal.first_time);
           record.last_week = MondayOf(signal.last_time);
-          record.body = body;
+          record.body = body->second;
           changed->push_back(std::move(record));
         }
       }
@@ -453,20 +457,11 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   // the order of the keys, so a round's write does not depend on the number of threads.
   std::vector<std::vector<reports::SignalRecord>> per_key(keys.size());
   std::vector<Status> failures(keys.size());
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < keys.size();) {
-      const std::string& key = keys[i];
-      failures[i] = JudgeSubstance(options_, key, round.at(key).name, counts.at(key),
-                                   touched.at(key), open, &per_key[i]);
-    }
-  };
-  const std::size_t threads =
-      std::min<std::size_t>(std::max(1U, std::thread::hardware_concurrency()), keys.size());
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  ParallelFor(keys.size(), [&](std::size_t i) {
+    const std::string& key = keys[i];
+    failures[i] = JudgeSubstance(options_, key, round.at(key).name, counts.at(key), touched.at(key),
+                                 open, &per_key[i]);
+  });
   std::vector<reports::SignalRecord> changed;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (!failures[i].ok()) {

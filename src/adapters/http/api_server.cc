@@ -4,7 +4,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -146,14 +145,18 @@ class Params {
     if (!k) errors_.push_back({"query.kind", "unknown report kind '" + *v + "'"});
     return k;
   }
+  static bool Upper(char c) { return c >= 'A' && c <= 'Z'; }
+  static bool CountryShaped(std::string_view v) {
+    return v.size() == 2 && Upper(v[0]) && Upper(v[1]);
+  }
+
   std::optional<std::string> Place() {
     auto v = Text("place");
     if (!v) return std::nullopt;
-    auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
-    auto upper_or_digit = [&](char c) { return upper(c) || (c >= '0' && c <= '9'); };
-    const bool country = v->size() == 2 && upper((*v)[0]) && upper((*v)[1]);
-    const bool subdivision = v->size() >= 4 && v->size() <= 6 && (*v)[2] == '-' && upper((*v)[0]) &&
-                             upper((*v)[1]) &&
+    auto upper_or_digit = [](char c) { return Upper(c) || (c >= '0' && c <= '9'); };
+    const bool country = CountryShaped(*v);
+    const bool subdivision = v->size() >= 4 && v->size() <= 6 && (*v)[2] == '-' &&
+                             CountryShaped(std::string_view(*v).substr(0, 2)) &&
                              std::all_of(v->begin() + 3, v->end(), upper_or_digit);
     if (!country && !subdivision) {
       errors_.push_back({"query.place", "'" + *v + "' is not an ISO 3166-1 or 3166-2 code"});
@@ -423,9 +426,7 @@ struct ApiServer::Impl {
       q.detector = p.Text("detector");
       q.substance = p.Text("substance");
       q.place = p.Text("place");
-      if (q.place && *q.place != "*" &&
-          !(q.place->size() == 2 && std::isupper(static_cast<unsigned char>((*q.place)[0])) &&
-            std::isupper(static_cast<unsigned char>((*q.place)[1])))) {
+      if (q.place && *q.place != "*" && !Params::CountryShaped(*q.place)) {
         p.Fail("query.place", "must be a country (ISO 3166-1 alpha-2) or * (everywhere)");
       }
       q.after_sequence = p.Int("after", 0, std::numeric_limits<std::int64_t>::max());

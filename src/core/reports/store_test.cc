@@ -15,5 +15,17 @@ TEST(ReportId, SortsByCreationTimeWhateverTheRandomPart) {
   EXPECT_EQ(FormatReportId(0, 0), "r0000000000000000");
 }
 
+// The rule the stores apply in SQL: a signal is for the organisations of its country, and the
+// node itself (no country) belongs to no audience.
+TEST(SignalVisible, OnlyTheAudiencesOwnCountry) {
+  Principal viewer;
+  viewer.organisation = "ed-us";
+  viewer.country = "US";
+  EXPECT_TRUE(SignalVisible("US", viewer));
+  EXPECT_FALSE(SignalVisible("GB", viewer));
+  EXPECT_FALSE(SignalVisible("", NodeAdministrator()));
+  EXPECT_FALSE(SignalVisible("US", NodeAdministrator()));
+}
+
 }  // namespace
 }  // namespace sentinel::reports
