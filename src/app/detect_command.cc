@@ -14,7 +14,7 @@
 
 #include "app/detect_input.h"
 #include "app/node.h"
-#include "app/parallel.h"
+#include "core/common/parallel.h"
 #include "core/detect/cusum.h"
 #include "core/detect/ears.h"
 #include "core/detect/farrington.h"

@@ -12,7 +12,7 @@
 
 #include "app/detect_command.h"
 #include "app/detect_input.h"
-#include "app/parallel.h"
+#include "core/common/parallel.h"
 #include "core/detect/signal.h"
 
 namespace sentinel::app {

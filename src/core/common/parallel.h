@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace sentinel::app {
+namespace sentinel {
 
 // Calls job(i) once for every i in [0, n), on as many threads as the machine has cores (never
 // more than n; the caller's thread is one of them), and returns when all are done. Jobs are
@@ -28,4 +28,4 @@ void ParallelFor(std::size_t n, const Job& job) {
   for (std::thread& t : pool) t.join();
 }
 
-}  // namespace sentinel::app
+}  // namespace sentinel
