@@ -11,6 +11,7 @@
 #include "app/detect_command.h"
 #include "app/identify_command.h"
 #include "app/serve_command.h"
+#include "core/detect/scan.h"
 
 #ifndef SENTINEL_VERSION
 #define SENTINEL_VERSION "0.0.0"
@@ -132,9 +133,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "upper bound and alarm per series and time step");
   detect_cmd
       ->add_option("-m,--method", detect.method,
-                   fmt::format("Detector: {} (not yet available: {})",
-                               fmt::join(DetectMethodNames(true), ", "),
-                               fmt::join(DetectMethodNames(false), ", ")))
+                   fmt::format("Detector: {}", fmt::join(DetectMethodNames(), ", ")))
       ->required();
   detect_cmd->add_option(
       "-i,--input", detect.input,
@@ -181,7 +180,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->add_option("--alpha", detect.alpha,
                    "EARS, Farrington: one-sided level (default: EARS 0.001, Farrington 0.05); "
                    "cusum: the negative-binomial dispersion (default: estimated), as R's "
-                   "control lists")
+                   "control lists; scan: the p-value of an alarm (default 0.05)")
       ->check(CLI::NonNegativeNumber);
   detect_cmd->add_option("--baseline", detect.baseline, "EARS: steps in the baseline window")
       ->check(CLI::Range(3, 1'000'000));
@@ -211,6 +210,39 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                    "cusum: first judged step of each series, 1-based (default: frequency + 1); "
                    "the steps before are the baseline")
       ->check(CLI::Range(1, 1'000'000));
+  detect_cmd
+      ->add_option("--max-window", detect.max_window,
+                   "scan: most steps in a cluster (default 4, or 7 for daily dates)")
+      ->check(CLI::Range(1, 1'000'000));
+  detect_cmd
+      ->add_option("--max-share", detect.max_share,
+                   "scan: largest share of all cases in a cluster's places (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  detect_cmd
+      ->add_option("--max-radius", detect.max_radius_km,
+                   "scan: largest radius of a cluster in km (default: none)")
+      ->check(CLI::NonNegativeNumber);
+  detect_cmd
+      ->add_option("--replicates", detect.replicates,
+                   "scan: Monte Carlo replicates for the p-values (default 999; 0: none)")
+      ->check(CLI::Range(0, detect::kMaxScanReplicates));
+  detect_cmd->add_option("--seed", detect.seed, "scan: random seed of the replicates (default 1)");
+  detect_cmd->add_flag("--retrospective", detect.retrospective,
+                       "scan: clusters at any time, not only those still alive at the last step");
+  detect_cmd
+      ->add_option("--min-cases", detect.min_cases, "scan: fewest cases in a cluster (default 2)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  detect_cmd
+      ->add_option("--max-clusters", detect.max_clusters,
+                   "scan: most clusters written per scan (default 10)")
+      ->check(CLI::Range(1, 10'000));
+  detect_cmd
+      ->add_option("--study-steps", detect.study_steps,
+                   "scan: the last steps scanned (default: all of --input, 52 weeks of --db)")
+      ->check(CLI::Range(1, 1'000'000));
+  detect_cmd->add_option("--places", detect.places,
+                         "scan with --db: CSV place,lat,lon placing the subdivisions (default: "
+                         "the shipped approximate centroids)");
   detect_cmd
       ->add_option("--frequency", detect.frequency,
                    "Steps per year (default 52, or 365 for daily dates)")

@@ -33,4 +33,15 @@ inline std::vector<std::string> CsvFields(std::string_view line) {
   return out;
 }
 
+// A field as CSV writes it: quoted when it holds a comma, quote or line break.
+inline std::string CsvQuoted(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace sentinel::app

@@ -159,15 +159,6 @@ Result<std::vector<TsvRow>> ReadTsv(std::string_view text, std::string_view file
   return rows;
 }
 
-std::optional<double> ParseNumber(std::string_view text) {
-  double value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 // "2023-01" as year * 12 + month - 1.
 std::optional<int> ParseMonth(std::string_view text) {
   if (text.size() != 7 || text[4] != '-') return std::nullopt;
@@ -219,12 +210,12 @@ Result<std::vector<DemoPlace>> ParsePlaces(std::string_view text) {
       return err.At("subdivision", "not an ISO 3166-2 code of " + place.country);
     }
     if (place.name.empty()) return err.At("name", "empty");
-    const auto lat = ParseNumber(row.cells[3]), lon = ParseNumber(row.cells[4]);
+    const auto lat = ParseFiniteNumber(row.cells[3]), lon = ParseFiniteNumber(row.cells[4]);
     if (!lat || *lat < -90 || *lat > 90) return err.At("lat", "not a latitude");
     if (!lon || *lon < -180 || *lon > 180) return err.At("lon", "not a longitude");
-    const auto population = ParseNumber(row.cells[5]);
+    const auto population = ParseFiniteNumber(row.cells[5]);
     if (!population || *population <= 0) return err.At("population", "not a positive number");
-    const auto coverage = ParseNumber(row.cells[7]);
+    const auto coverage = ParseFiniteNumber(row.cells[7]);
     if (!coverage || *coverage <= 0 || *coverage > 1) return err.At("coverage", "not in (0, 1]");
     if (place.region.empty() || place.region == "*") return err.At("region", "empty");
     if (!seen.insert({place.country, place.subdivision}).second) {
@@ -247,7 +238,7 @@ std::optional<std::vector<DemoWeightedKey>> ParseWeightedKeys(std::string_view t
   for (const std::string& item : Split(text, ',')) {
     const std::size_t colon = item.rfind(':');
     if (colon == std::string::npos || colon == 0) return std::nullopt;
-    const auto weight = ParseNumber(Trim(std::string_view(item).substr(colon + 1)));
+    const auto weight = ParseFiniteNumber(Trim(std::string_view(item).substr(colon + 1)));
     if (!weight || *weight < 0) return std::nullopt;
     out.push_back({Trim(std::string_view(item).substr(0, colon)), *weight});
   }
@@ -297,7 +288,7 @@ Result<std::vector<DemoSubstance>> ParseSubstances(std::string_view text,
         return err.At("presence", "'" + item + "' is not where:YYYY-MM:weight");
       }
       const auto month = ParseMonth(parts[1]);
-      const auto weight = ParseNumber(parts[2]);
+      const auto weight = ParseFiniteNumber(parts[2]);
       if (!known_wheres.count(parts[0])) {
         return err.At("presence",
                       "'" + parts[0] + "' is no place, country or region of places.tsv");
@@ -320,7 +311,7 @@ Result<std::vector<DemoSubstance>> ParseSubstances(std::string_view text,
     s.trend = known_trend->second.first;
     s.trend_months = known_trend->second.second;
     if (trend.size() == 2) {
-      const auto months = ParseNumber(trend[1]);
+      const auto months = ParseFiniteNumber(trend[1]);
       if (!months || *months <= 0) return err.At("trend", "'" + trend[1] + "' is not a duration");
       s.trend_months = *months;
     }
@@ -334,7 +325,7 @@ Result<std::vector<DemoSubstance>> ParseSubstances(std::string_view text,
     s.with = c[6];
     if (!c[7].empty()) {
       const std::vector<std::string> spread = Split(c[7], ':');
-      const auto speed = spread.size() == 2 ? ParseNumber(spread[1]) : std::nullopt;
+      const auto speed = spread.size() == 2 ? ParseFiniteNumber(spread[1]) : std::nullopt;
       if (!speed || *speed <= 0 || !subdivisions.count(spread[0])) {
         return err.At("spread", "not SUBDIVISION:km-per-month with a subdivision of places.tsv");
       }
@@ -356,13 +347,13 @@ Result<std::vector<DemoSubstance>> ParseSubstances(std::string_view text,
     }
     s.wastewater_load = *loads;
     if (!c[10].empty()) {
-      const auto peak = ParseNumber(c[10]);
+      const auto peak = ParseFiniteNumber(c[10]);
       if (!peak || *peak < 0 || *peak >= 1) return err.At("summer_peak", "not in [0, 1)");
       s.summer_peak = *peak;
     }
     if (!c[11].empty()) {
       const std::vector<std::string> q = Split(c[11], ':');
-      const auto value = q.size() == 2 ? ParseNumber(q[0]) : std::nullopt;
+      const auto value = q.size() == 2 ? ParseFiniteNumber(q[0]) : std::nullopt;
       if (!value || *value <= 0 || !IsOneOf(kUnits, q[1])) {
         return err.At("precursor_quantity", "not value:unit with a unit of docs/reports.md");
       }

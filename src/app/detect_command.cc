@@ -12,7 +12,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "app/csv.h"
 #include "app/detect_input.h"
+#include "app/detect_scan.h"
 #include "app/node.h"
 #include "core/common/parallel.h"
 #include "core/detect/cusum.h"
@@ -151,19 +153,8 @@ const std::vector<Method>& Methods() {
        [](const detect::CountSeries& series, const DetectCommandOptions&, std::size_t)
            -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); },
        [](const DetectCommandOptions&) { return nlohmann::ordered_json::object(); }},
-      {"scan", {}, {}},
   };
   return methods;
-}
-
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string Number(const std::optional<double>& v) { return v ? fmt::format("{}", *v) : ""; }
@@ -172,9 +163,10 @@ nlohmann::ordered_json JsonNumber(const std::optional<double>& v) {
   return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
-// The series to judge: the --input CSV, or the weekly series of the node's database.
-Result<CountSeriesFile> ReadSeries(const DetectCommandOptions& options, std::istream& in,
-                                   std::ostream& err) {
+}  // namespace
+
+Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, std::istream& in,
+                                         std::ostream& err) {
   if (options.input.empty() == options.db.empty()) {
     return Status::InvalidArgument(
         "give either --input FILE (CSV series,time,count) or --db DATABASE (a node's reports)");
@@ -209,6 +201,8 @@ Result<CountSeriesFile> ReadSeries(const DetectCommandOptions& options, std::ist
   return ParseCountSeriesCsv(text, source);
 }
 
+namespace {
+
 // Every series judged, on every core: series are independent and detectors pure. The first
 // failure in series order is the answer, as a single thread would have given it.
 Result<std::vector<std::vector<detect::Judgement>>> JudgeAll(
@@ -237,13 +231,13 @@ void WriteSteps(const DetectCommandOptions& options, const CountSeriesFile& pars
   if (options.format == "csv") buffer = "series,time,observed,expected,upperbound,alarm\n";
   for (std::size_t i = 0; i < judged.size(); ++i) {
     const std::string& name = parsed.series[i].name;
-    const std::string name_field = CsvField(name);
+    const std::string name_field = CsvQuoted(name);
     for (const detect::Judgement& j : judged[i]) {
       if (parsed.output_from && j.time < *parsed.output_from) continue;
       const std::string time = FormatTime(parsed.time_kind, j.time);
       if (options.format == "csv") {
         fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{}\n", name_field,
-                       CsvField(time), j.observed, Number(j.expected), Number(j.upperbound),
+                       CsvQuoted(time), j.observed, Number(j.expected), Number(j.upperbound),
                        j.alarm ? (*j.alarm ? "true" : "false") : "");
       } else {
         nlohmann::ordered_json row;
@@ -267,11 +261,6 @@ void WriteSteps(const DetectCommandOptions& options, const CountSeriesFile& pars
     }
   }
   out << buffer;
-}
-
-nlohmann::ordered_json TimeJson(TimeKind kind, std::int64_t time) {
-  if (kind == TimeKind::kIndex) return time;
-  return FormatTime(kind, time);
 }
 
 nlohmann::ordered_json StepJson(TimeKind kind, const detect::Judgement& j) {
@@ -308,10 +297,10 @@ void WriteSignals(const Method& method, const DetectCommandOptions& options,
       const auto time = [&](std::int64_t t) { return FormatTime(parsed.time_kind, t); };
       if (options.format == "csv") {
         fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{},{},{},{},{},{}\n",
-                       CsvField(series.name), method.name, CsvField(time(signal.first_time)),
-                       CsvField(time(signal.last_time)), signal.alarms, signal.latest.observed,
+                       CsvQuoted(series.name), method.name, CsvQuoted(time(signal.first_time)),
+                       CsvQuoted(time(signal.last_time)), signal.alarms, signal.latest.observed,
                        Number(signal.latest.expected), Number(signal.latest.upperbound),
-                       CsvField(time(signal.peak.time)), signal.peak.observed,
+                       CsvQuoted(time(signal.peak.time)), signal.peak.observed,
                        Number(signal.peak.upperbound));
         continue;
       }
@@ -326,12 +315,17 @@ void WriteSignals(const Method& method, const DetectCommandOptions& options,
 
 }  // namespace
 
+nlohmann::ordered_json TimeJson(TimeKind kind, std::int64_t time) {
+  if (kind == TimeKind::kIndex) return time;
+  return FormatTime(kind, time);
+}
+
 Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
                                                    const detect::CountSeries& series,
                                                    const DetectCommandOptions& options,
                                                    std::size_t first_step) {
   const Method* m = FindMethod(method);
-  if (m == nullptr || !m->run) {
+  if (m == nullptr) {
     return Status::InvalidArgument(fmt::format("no detection method '{}'", method));
   }
   return m->run(series, options, first_step);
@@ -361,24 +355,20 @@ nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOp
   return row;
 }
 
-std::vector<std::string> DetectMethodNames(bool available) {
+std::vector<std::string> DetectMethodNames() {
   std::vector<std::string> names;
-  for (const Method& m : Methods()) {
-    if (static_cast<bool>(m.run) == available) names.emplace_back(m.name);
-  }
+  for (const Method& m : Methods()) names.emplace_back(m.name);
+  names.emplace_back(kScanMethod);
   return names;
 }
 
 int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
               std::ostream& err) {
+  if (options.method == kScanMethod) return RunScan(options, in, out, err);
   const Method* method = FindMethod(options.method);
   if (method == nullptr) {
     err << fmt::format("sentinel detect: unknown method '{}' (known: {})\n", options.method,
-                       fmt::join(DetectMethodNames(true), ", "));
-    return 2;
-  }
-  if (!method->run) {
-    err << fmt::format("sentinel detect: method '{}' is not yet available\n", method->name);
+                       fmt::join(DetectMethodNames(), ", "));
     return 2;
   }
   if (options.format != "csv" && options.format != "json") {
@@ -386,7 +376,7 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
     return 2;
   }
 
-  auto parsed = ReadSeries(options, in, err);
+  auto parsed = ReadDetectSeries(options, in, err);
   if (!parsed.ok()) {
     err << "sentinel detect: " << parsed.status().message() << "\n";
     return 2;

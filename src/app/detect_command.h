@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -53,11 +54,22 @@ struct DetectCommandOptions {
   int S = 1;                       // control$mu0$S
   bool trend = false;              // control$mu0$trend
   std::optional<int> range_start;  // control$range[1], 1-based; empty: frequency + 1
+  // scan, the space-time permutation scan (app/detect_scan.h); --alpha: the level of an alarm
+  // (default 0.05).
+  std::optional<int> max_window;  // steps in a cylinder; empty: 7 for days, else 4
+  double max_share = 0.5;         // of all cases in a cylinder's base
+  std::optional<double> max_radius_km;
+  int replicates = 999;
+  std::uint64_t seed = 1;
+  bool retrospective = false;  // windows anywhere, not only those ending at the last step
+  std::int64_t min_cases = 2;
+  int max_clusters = 10;
+  std::optional<int> study_steps;  // the last steps scanned; empty: all (input), 52 (db)
+  std::string places;              // with db: place,lat,lon CSV; empty: the shipped centroids
 };
 
-// The method names `--method` knows, in the order of the table: those that run (available) or
-// those announced but not yet available.
-std::vector<std::string> DetectMethodNames(bool available);
+// The method names `--method` knows: the series detectors of the table, then `scan`.
+std::vector<std::string> DetectMethodNames();
 
 // One series judged by a method, as `sentinel detect` judges it, from step `first_step` on
 // (methods that must run from the start judge earlier steps too; callers skip them). The live
@@ -75,6 +87,13 @@ nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOp
                                   const std::string& series_name, const detect::CountSeries& series,
                                   TimeKind time_kind, const detect::Signal& signal,
                                   const std::string& source);
+
+// A time as JSON writes it: a step index as a number, a date or ISO week as its text.
+nlohmann::ordered_json TimeJson(TimeKind kind, std::int64_t time);
+
+// The series `detect` reads: the --input CSV, or the weekly series of the --db node's reports.
+Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, std::istream& in,
+                                         std::ostream& err);
 
 int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
               std::ostream& err);

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "app/csv.h"
+#include "core/common/text.h"
 
 namespace sentinel::app {
 namespace {
@@ -89,18 +90,9 @@ std::uint64_t Distance(std::int64_t a, std::int64_t b) {
 }
 
 std::optional<double> ParseCount(std::string_view s) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0) {
-    return std::nullopt;
-  }
+  const auto v = ParseFiniteNumber(s);
+  if (!v || *v < 0) return std::nullopt;
   return v;
-}
-
-std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
 }
 
 }  // namespace
@@ -147,10 +139,38 @@ std::string FormatTime(TimeKind kind, std::int64_t time) {
   return {};
 }
 
+namespace {
+
+// A row's lat/lon cells: both empty, or a point on the globe that agrees with the series' other
+// rows. `error(lat_column, what)` names the cell.
+template <typename Error>
+Status PlaceSeries(const std::string& lat_text, const std::string& lon_text, NamedSeries& series,
+                   const Error& error) {
+  if (lat_text.empty() && lon_text.empty()) return Status::Ok();
+  const auto lat = ParseFiniteNumber(lat_text);
+  const auto lon = ParseFiniteNumber(lon_text);
+  if (!lat || *lat < -90 || *lat > 90) {
+    return error(true, fmt::format("'{}' is not a latitude (-90 to 90)", lat_text));
+  }
+  if (!lon || *lon < -180 || *lon > 180) {
+    return error(false, fmt::format("'{}' is not a longitude (-180 to 180)", lon_text));
+  }
+  if (series.lat && (*series.lat != *lat || *series.lon != *lon)) {
+    return error(true, fmt::format("series '{}' was placed at {}, {} on an earlier row",
+                                   series.name, *series.lat, *series.lon));
+  }
+  series.lat = lat;
+  series.lon = lon;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_view source) {
   CountSeriesFile file;
   std::map<std::string, std::size_t, std::less<>> index;  // series name -> file.series slot
   std::size_t col_series = 0, col_time = 0, col_count = 0, columns = 0;
+  std::optional<std::size_t> col_lat, col_lon;
   bool have_header = false, have_kind = false;
   std::size_t line_no = 0;
   std::uint64_t filled = 0;  // zero counts put in gaps so far
@@ -188,6 +208,16 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
                           source, line_no));
         }
       }
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (cells[i] != "lat" && cells[i] != "lon") continue;
+        std::optional<std::size_t>& slot = cells[i] == "lat" ? col_lat : col_lon;
+        if (slot) return error(i, cells[i], "column named twice in the header");
+        slot = i;
+      }
+      if (col_lat.has_value() != col_lon.has_value()) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: line {}: the header names one of lat and lon without the other", source, line_no));
+      }
       columns = cells.size();
       have_header = true;
       continue;
@@ -222,7 +252,18 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
       s.series.frequency = file.time_kind == TimeKind::kDate ? 365 : 52;
       file.series.push_back(std::move(s));
     }
-    detect::CountSeries& series = file.series[it->second].series;
+    NamedSeries& named = file.series[it->second];
+    if (col_lat) {
+      if (Status s = PlaceSeries(cells[*col_lat], cells[*col_lon], named,
+                                 [&](bool lat_column, const std::string& what) {
+                                   return lat_column ? error(*col_lat, "lat", what)
+                                                     : error(*col_lon, "lon", what);
+                                 });
+          !s.ok()) {
+        return s;
+      }
+    }
+    detect::CountSeries& series = named.series;
     if (!series.time.empty()) {
       const std::int64_t last = series.time.back();
       if (*time <= last) {

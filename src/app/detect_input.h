@@ -1,7 +1,9 @@
 // The input of `sentinel detect`: count series as CSV (docs/detect.md is the contract).
 //
 // A header names the columns `series`, `time` and `count` (any order; other columns are
-// ignored), then one row per series and time step. Time is, for the whole file, either an
+// ignored, except `lat` and `lon`, which place a series on the globe for the space-time scan:
+// given on any of its rows, and the same on all that give them), then one row per series and
+// time step. Time is, for the whole file, either an
 // integer step index, an ISO date (YYYY-MM-DD, daily steps) or an ISO week (YYYY-Www, weekly
 // steps). A series' rows come in strictly increasing time (series may interleave); a step
 // between two rows with no row of its own is a zero count, since no report means none seen.
@@ -26,7 +28,8 @@ enum class TimeKind { kIndex, kDate, kIsoWeek };
 
 struct NamedSeries {
   std::string name;
-  detect::CountSeries series;  // time: the index; days since 1970-01-01; or weeks (see below)
+  detect::CountSeries series;      // time: the index; days since 1970-01-01; or weeks (see below)
+  std::optional<double> lat, lon;  // WGS 84 degrees, when the input places the series
 };
 
 struct CountSeriesFile {

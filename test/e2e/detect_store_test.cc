@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "test/store/backends.h"
 #include "test/store/postgres_cluster.h"
@@ -138,6 +139,51 @@ TEST_P(DetectStore, TemporalMethodsRunOnStoredSeries) {
   ASSERT_EQ(ears.code, 0) << ears.err;
   EXPECT_EQ(ears.out.rfind("series,time,observed,expected,upperbound,alarm\n", 0), 0U);
   EXPECT_NE(ears.out.find("Fentanyl@US,2026-W05,1,"), std::string::npos) << ears.out;
+}
+
+// Fentanyl: Ohio in weeks 2-4, West Virginia in week 5 (and Canada, which names no subdivision).
+// With single cases allowed, the only cylinder with more than expected is West Virginia in week
+// 5: 1 case where 1 * 1 / 4 were expected (Ohio alone holds more than half the cases).
+TEST_P(DetectStore, ScanPlacesSubdivisionsAndNamesWhatItLeavesOut) {
+  const fs::path places = dir_ / "places.csv";
+  std::ofstream(places) << "place,lat,lon\nUS-OH,40.4,-82.8\nUS-WV,38.6,-80.6\n";
+  const CommandResult r = Sentinel(
+      fmt::format("detect --db '{}' --method scan --min-cases 1 --replicates 99 --format json "
+                  "--places '{}'",
+                  db_, places.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 substance report(s) name no subdivision"), std::string::npos) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 1U) << r.out;  // xylazine and heroin: one case each, no circle
+  EXPECT_EQ(rows[0]["analysis"], "Fentanyl");
+  EXPECT_EQ(rows[0]["locations"], nlohmann::json::array({"US-WV"}));
+  EXPECT_EQ(rows[0]["start"], "2026-W05");
+  EXPECT_EQ(rows[0]["end"], "2026-W05");
+  EXPECT_EQ(rows[0]["observed"], 1);
+  EXPECT_DOUBLE_EQ(rows[0]["expected"].get<double>(), 0.25);
+  EXPECT_EQ(rows[0]["data"]["cases"], 4);
+  EXPECT_EQ(rows[0]["parameters"]["min_cases"], 1);
+
+  // The shipped centroids place both states too; a place missing from a gazetteer is named.
+  const CommandResult shipped =
+      Sentinel(fmt::format("detect --db '{}' --method scan --min-cases 1 --replicates 0", db_));
+  ASSERT_EQ(shipped.code, 0) << shipped.err;
+  EXPECT_NE(shipped.out.find("Fentanyl,1,2026-W05,2026-W05,1,0.2500,"), std::string::npos)
+      << shipped.out;
+  std::ofstream(places) << "place,lat,lon\nUS-OH,40.4,-82.8\n";
+  const CommandResult partial = Sentinel(fmt::format(
+      "detect --db '{}' --method scan --replicates 0 --places '{}'", db_, places.string()));
+  ASSERT_EQ(partial.code, 0) << partial.err;
+  EXPECT_NE(partial.err.find("left out: US-WV (2)"), std::string::npos) << partial.err;
+
+  std::ofstream(places) << "place,lat,lon\nUS-OH,140,-82.8\n";
+  const CommandResult bad =
+      Sentinel(fmt::format("detect --db '{}' --method scan --places '{}'", db_, places.string()));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("line 2, column lat"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.out, "");
 }
 
 TEST_P(DetectStore, MissingDatabaseOrNoSourceIsAnError) {

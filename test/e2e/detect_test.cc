@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -184,12 +186,8 @@ TEST_F(DetectCommand, CusumGlrAndKnownShift) {
   EXPECT_NE(fraction.err.find("integer"), std::string::npos) << fraction.err;
 }
 
-TEST_F(DetectCommand, UnavailableAndUnknownMethods) {
+TEST_F(DetectCommand, UnknownMethodsAndBadParameters) {
   const fs::path input = Write("counts.csv", kCounts);
-  const CommandResult scan =
-      Sentinel(fmt::format("detect --method scan --input '{}'", input.string()));
-  EXPECT_EQ(scan.code, 2);
-  EXPECT_NE(scan.err.find("'scan' is not yet available"), std::string::npos) << scan.err;
   const CommandResult unknown =
       Sentinel(fmt::format("detect --method ears-c4 --input '{}'", input.string()));
   EXPECT_EQ(unknown.code, 2);
@@ -247,5 +245,115 @@ TEST_F(DetectCommand, SignalsFoldAlarmsIntoEpisodes) {
   ASSERT_EQ(farrington.code, 0) << farrington.err;
   EXPECT_EQ(farrington.out, "");  // ten weeks are no history for Farrington: no signal
 }
+// A 5 x 5 grid of places about 45 km apart, 20 weeks of steady reports (a fixed pseudo-random
+// pattern of 0-3 a week), and an outbreak in the last two weeks at two neighbouring places.
+std::string GridCounts() {
+  std::string csv = "series,time,count,lat,lon\n";
+  std::uint32_t state = 12345;
+  for (int row = 0; row < 5; ++row) {
+    for (int col = 0; col < 5; ++col) {
+      for (int week = 1; week <= 20; ++week) {
+        state = state * 1664525U + 1013904223U;
+        int count = static_cast<int>((state >> 24U) % 4U);
+        if (row == 1 && (col == 1 || col == 2) && week >= 19) count += 8;
+        csv += fmt::format("P{}{},2024-W{:02},{},{},{}\n", row, col, week, count, 50 + 0.4 * row,
+                           4 + 0.6 * col);
+      }
+    }
+  }
+  return csv;
+}
+
+TEST_F(DetectCommand, ScanFindsTheOutbreakStillAliveAsCsvAndJson) {
+  const fs::path input = Write("grid.csv", GridCounts());
+  const CommandResult csv =
+      Sentinel(fmt::format("detect --method scan --input '{}'", input.string()));
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  const auto rows = Lines(csv.out);
+  ASSERT_GE(rows.size(), 2U) << csv.out;
+  EXPECT_EQ(rows[0],
+            "analysis,cluster,start,end,observed,expected,ratio,llr,p_value,recurrence_interval,"
+            "alarm,centre,radius_km,locations");
+  EXPECT_EQ(rows[1].rfind("*,1,2024-W19,2024-W20,", 0), 0U) << rows[1];
+  EXPECT_NE(rows[1].find(",0.001,1000,true,"), std::string::npos) << rows[1];
+  for (std::size_t i = 2; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].find(",true,"), std::string::npos) << rows[i];  // nothing else alarms
+  }
+
+  const CommandResult json = Sentinel(fmt::format(
+      "detect --method scan --input '{}' --format json --replicates 199 --seed 5 --max-clusters 1",
+      input.string()));
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto lines = Lines(json.out);
+  ASSERT_EQ(lines.size(), 1U) << json.out;
+  const auto top = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(top["detector"], "scan");
+  // The outbreak's two places, and at most the one the circle around P12 takes with P11 (P13
+  // lies as far from P12 as P11 does).
+  std::vector<std::string> places = top["locations"];
+  EXPECT_EQ(std::count(places.begin(), places.end(), "P11"), 1) << top.dump();
+  EXPECT_EQ(std::count(places.begin(), places.end(), "P12"), 1) << top.dump();
+  EXPECT_LE(places.size(), 3U);
+  EXPECT_EQ(top["p_value"], 0.005);  // no replicate of 199 comes near: 1 / 200
+  EXPECT_EQ(top["recurrence_interval"]["steps"], 200.0);
+  EXPECT_NEAR(top["recurrence_interval"]["years"].get<double>(), 200.0 / 52, 1e-9);
+  EXPECT_EQ(top["parameters"]["replicates"], 199);
+  EXPECT_EQ(top["parameters"]["seed"], 5);
+  EXPECT_EQ(top["parameters"]["max_window"], 4);
+  EXPECT_EQ(top["data"]["locations"], 25);
+  EXPECT_EQ(top["data"]["first"], "2024-W01");
+  EXPECT_EQ(top["data"]["last"], "2024-W20");
+  EXPECT_GT(top["observed"].get<double>(), 2 * top["expected"].get<double>());
+
+  // Looking back over the whole period finds the same outbreak; it no longer recurs.
+  const CommandResult retro = Sentinel(fmt::format(
+      "detect --method scan --input '{}' --retrospective --max-window 6 --replicates 99",
+      input.string()));
+  ASSERT_EQ(retro.code, 0) << retro.err;
+  EXPECT_NE(Lines(retro.out).at(1).find(",0.01,,true,"), std::string::npos) << retro.out;
+}
+
+TEST_F(DetectCommand, ScanRefusesUnplacedSeriesAndFractionsByName) {
+  const CommandResult unplaced =
+      Sentinel(fmt::format("detect --method scan --input '{}'", Write("c.csv", kCounts).string()));
+  EXPECT_EQ(unplaced.code, 2);
+  EXPECT_NE(unplaced.err.find("series 'flat' has no lat and lon"), std::string::npos)
+      << unplaced.err;
+  const CommandResult bad_lat = Sentinel(fmt::format(
+      "detect --method scan --input '{}'",
+      Write("lat.csv", "series,time,count,lat,lon\nA,1,2,51.5,0.1\nA,2,2,151.5,0.1\n").string()));
+  EXPECT_EQ(bad_lat.code, 2);
+  EXPECT_NE(bad_lat.err.find("line 3, column 4 (lat): '151.5' is not a latitude"),
+            std::string::npos)
+      << bad_lat.err;
+  const CommandResult moved = Sentinel(fmt::format(
+      "detect --method scan --input '{}'",
+      Write("moved.csv", "series,time,count,lat,lon\nA,1,2,51.5,0.1\nA,2,2,52,0.1\n").string()));
+  EXPECT_EQ(moved.code, 2);
+  EXPECT_NE(moved.err.find("series 'A' was placed at 51.5, 0.1"), std::string::npos) << moved.err;
+  const CommandResult half = Sentinel(fmt::format(
+      "detect --method scan --input '{}'",
+      Write("half.csv", "series,time,count,lat,lon\nA,1,2.5,51.5,0.1\nB,1,2,52,0.1\n").string()));
+  EXPECT_EQ(half.code, 2);
+  EXPECT_NE(half.err.find("series 'A', time 1: 2.5 is not a whole number"), std::string::npos)
+      << half.err;
+  EXPECT_EQ(half.out, "");
+  const CommandResult one_of_two =
+      Sentinel(fmt::format("detect --method scan --input '{}'",
+                           Write("lat-only.csv", "series,time,count,lat\n").string()));
+  EXPECT_EQ(one_of_two.code, 2);
+  EXPECT_NE(one_of_two.err.find("lat and lon without the other"), std::string::npos)
+      << one_of_two.err;
+  const fs::path grid = Write("grid.csv", GridCounts());
+  const CommandResult signals =
+      Sentinel(fmt::format("detect --method scan --input '{}' --signals", grid.string()));
+  EXPECT_EQ(signals.code, 2);
+  EXPECT_NE(signals.err.find("--signals does not apply"), std::string::npos) << signals.err;
+  const CommandResult share =
+      Sentinel(fmt::format("detect --method scan --input '{}' --max-share 0", grid.string()));
+  EXPECT_EQ(share.code, 2);
+  EXPECT_NE(share.err.find("max share"), std::string::npos) << share.err;
+}
+
 }  // namespace
 }  // namespace sentinel

@@ -1,6 +1,9 @@
 // Small text helpers shared across Sentinel.
 #pragma once
 
+#include <charconv>
+#include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +37,14 @@ inline std::vector<std::string> Split(std::string_view s, char sep) {
     start = end + 1;
   }
   return out;
+}
+
+// A whole field as a finite number ("1e3", "-0.5"); empty for anything else.
+inline std::optional<double> ParseFiniteNumber(std::string_view s) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace sentinel
