@@ -2,31 +2,89 @@
 // an error naming the source and line, never an exception, a crash or an unbounded allocation.
 // Accepted series keep the contract: strictly consecutive times, finite non-negative counts, as
 // many counts as times, within the step limits; times print and parse back to themselves; and
-// every EARS method judges them without error.
+// every EARS method judges them without error. Series placed by lat/lon are on the globe, and
+// a small file whose every series is placed scans (core/detect/scan.h) into clusters that keep
+// their contract. The same bytes read as a gazetteer (app/detect_scan.h) give places on the
+// globe or an error naming the source.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "app/detect_input.h"
+#include "app/detect_scan.h"
 #include "core/detect/ears.h"
+#include "core/detect/scan.h"
 
 namespace {
 
 [[noreturn]] void Violation() { __builtin_trap(); }
+
+// A file small enough to scan in a moment, every series placed: clusters have more cases than
+// expected, valid p-values, and share no location.
+void ScanSmallFile(const sentinel::app::CountSeriesFile& file) {
+  std::vector<const sentinel::app::NamedSeries*> series;
+  std::vector<std::pair<double, double>> points;
+  for (const auto& s : file.series) {
+    if (!s.lat || s.series.time.size() > 64) return;
+    series.push_back(&s);
+    points.emplace_back(*s.lat, *s.lon);
+  }
+  if (series.empty() || series.size() > 32) return;
+  const auto data =
+      sentinel::app::ScanDataFromSeries(series, points, file.time_kind, std::optional<int>(64));
+  if (!data.ok()) return;  // fractions of cases
+  std::int64_t cases = 0;
+  for (const auto& row : data->cases) {
+    for (std::int64_t c : row) cases += c;
+  }
+  if (cases > 5000) return;
+  sentinel::detect::ScanOptions options;
+  options.replicates = 9;
+  const auto result = sentinel::detect::SpaceTimePermutationScan(*data, options);
+  if (!result.ok()) return;
+  std::vector<char> taken(data->locations.size(), 0);
+  for (const auto& c : result->clusters) {
+    if (c.locations.empty() || !(static_cast<double>(c.observed) > c.expected) || !(c.llr > 0)) Violation();
+    if (!c.p_value || !(*c.p_value > 0 && *c.p_value <= 1)) Violation();
+    if (c.first_step > c.last_step || c.last_step + 1 != data->time.size()) Violation();
+    for (std::size_t z : c.locations) {
+      if (z >= taken.size() || taken[z] != 0) Violation();
+      taken[z] = 1;
+    }
+  }
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using sentinel::app::ParseCountSeriesCsv;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto gazetteer = sentinel::app::ParseGazetteerCsv(text, "places.csv");
+  if (!gazetteer.ok()) {
+    if (gazetteer.status().message().rfind("places.csv: ", 0) != 0) Violation();
+  } else {
+    for (const auto& [place, point] : *gazetteer) {
+      if (place.empty() || !(std::fabs(point.first) <= 90) || !(std::fabs(point.second) <= 180)) {
+        Violation();
+      }
+    }
+  }
   const auto parsed = ParseCountSeriesCsv(text, "fuzz.csv");
   if (!parsed.ok()) {
     if (parsed.status().message().rfind("fuzz.csv: ", 0) != 0) Violation();
     return 0;
   }
+  ScanSmallFile(*parsed);
   for (const auto& named : parsed->series) {
+    if (named.lat.has_value() != named.lon.has_value()) Violation();
+    if (named.lat && (!(std::fabs(*named.lat) <= 90) || !(std::fabs(*named.lon) <= 180))) {
+      Violation();
+    }
     const auto& s = named.series;
     if (named.name.empty() || s.time.empty() || s.time.size() != s.observed.size()) Violation();
     if (s.time.size() > sentinel::app::kMaxSeriesSteps) Violation();
