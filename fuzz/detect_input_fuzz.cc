@@ -49,7 +49,8 @@ void ScanSmallFile(const sentinel::app::CountSeriesFile& file) {
   if (!result.ok()) return;
   std::vector<char> taken(data->locations.size(), 0);
   for (const auto& c : result->clusters) {
-    if (c.locations.empty() || !(static_cast<double>(c.observed) > c.expected) || !(c.llr > 0)) Violation();
+    if (c.locations.empty() || !(static_cast<double>(c.observed) > c.expected) || !(c.llr > 0))
+      Violation();
     if (!c.p_value || !(*c.p_value > 0 && *c.p_value <= 1)) Violation();
     if (c.first_step > c.last_step || c.last_step + 1 != data->time.size()) Violation();
     for (std::size_t z : c.locations) {

@@ -244,8 +244,8 @@ std::vector<double> ReplicateMaxima(const Scanner& scanner, const ScanOptions& o
   if (replicates == 0) return maxima;
   // One chunk of replicates per job, so each thread copies the case labels once; replicate r's
   // seed depends only on r, so the maxima do not depend on how the chunks fall.
-  const std::size_t chunks =
-      std::min<std::size_t>(replicates, 4 * std::max(1U, std::thread::hardware_concurrency()));
+  const std::size_t chunks = std::min<std::size_t>(
+      replicates, std::size_t{4} * std::max(1U, std::thread::hardware_concurrency()));
   std::atomic<int> done{0};
   std::mutex progress_mutex;
   const int report_every = std::max(1, options.replicates / 50);
