@@ -2,9 +2,13 @@
 // quotes with "" for a quote inside (RFC 4180 without line breaks inside fields).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/common/status.h"
+#include "core/common/text.h"
 
 namespace sentinel::app {
 
@@ -31,6 +35,28 @@ inline std::vector<std::string> CsvFields(std::string_view line) {
     }
   }
   return out;
+}
+
+// Calls `row(line_number, cells)` for every line of `text` that is not blank (nor, with
+// `comments`, starting with '#'), its cells trimmed; stops at the first error `row` returns and
+// returns it.
+template <typename Row>
+Status ForEachCsvLine(std::string_view text, bool comments, const Row& row) {
+  std::size_t line_number = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (comments && line[0] == '#') continue;
+    std::vector<std::string> cells = CsvFields(line);
+    for (auto& cell : cells) cell = Trim(cell);
+    if (Status s = row(line_number, cells); !s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 // A field as CSV writes it: quoted when it holds a comma, quote or line break.

@@ -174,123 +174,119 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
   bool have_header = false, have_kind = false;
   std::size_t line_no = 0;
   std::uint64_t filled = 0;  // zero counts put in gaps so far
-  std::size_t pos = 0;
   auto error = [&](std::size_t column, std::string_view name, const std::string& what) {
     return Status::InvalidArgument(
         fmt::format("{}: line {}, column {} ({}): {}", source, line_no, column + 1, name, what));
   };
-  while (pos < text.size()) {
-    auto eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    std::vector<std::string> cells = CsvFields(line);
-    for (auto& c : cells) c = Trim(c);
-    if (!have_header) {
-      bool seen[3] = {false, false, false};
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        const std::string_view names[3] = {"series", "time", "count"};
-        std::size_t* slots[3] = {&col_series, &col_time, &col_count};
-        for (int k = 0; k < 3; ++k) {
-          if (cells[i] != names[k]) continue;
-          if (seen[k]) return error(i, cells[i], "column named twice in the header");
-          seen[k] = true;
-          *slots[k] = i;
+  const Status read =
+      ForEachCsvLine(text, false, [&](std::size_t line, std::vector<std::string>& cells) -> Status {
+        line_no = line;
+        if (!have_header) {
+          bool seen[3] = {false, false, false};
+          for (std::size_t i = 0; i < cells.size(); ++i) {
+            const std::string_view names[3] = {"series", "time", "count"};
+            std::size_t* slots[3] = {&col_series, &col_time, &col_count};
+            for (int k = 0; k < 3; ++k) {
+              if (cells[i] != names[k]) continue;
+              if (seen[k]) return error(i, cells[i], "column named twice in the header");
+              seen[k] = true;
+              *slots[k] = i;
+            }
+          }
+          for (int k = 0; k < 3; ++k) {
+            if (!seen[k]) {
+              return Status::InvalidArgument(fmt::format(
+                  "{}: line {}: the header must name the columns series, time and count", source,
+                  line_no));
+            }
+          }
+          for (std::size_t i = 0; i < cells.size(); ++i) {
+            if (cells[i] != "lat" && cells[i] != "lon") continue;
+            std::optional<std::size_t>& slot = cells[i] == "lat" ? col_lat : col_lon;
+            if (slot) return error(i, cells[i], "column named twice in the header");
+            slot = i;
+          }
+          if (col_lat.has_value() != col_lon.has_value()) {
+            return Status::InvalidArgument(
+                fmt::format("{}: line {}: the header names one of lat and lon without the other",
+                            source, line_no));
+          }
+          columns = cells.size();
+          have_header = true;
+          return Status::Ok();
         }
-      }
-      for (int k = 0; k < 3; ++k) {
-        if (!seen[k]) {
+        if (cells.size() != columns) {
           return Status::InvalidArgument(
-              fmt::format("{}: line {}: the header must name the columns series, time and count",
-                          source, line_no));
+              fmt::format("{}: line {}: {} columns where the header has {}", source, line_no,
+                          cells.size(), columns));
         }
-      }
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        if (cells[i] != "lat" && cells[i] != "lon") continue;
-        std::optional<std::size_t>& slot = cells[i] == "lat" ? col_lat : col_lon;
-        if (slot) return error(i, cells[i], "column named twice in the header");
-        slot = i;
-      }
-      if (col_lat.has_value() != col_lon.has_value()) {
-        return Status::InvalidArgument(fmt::format(
-            "{}: line {}: the header names one of lat and lon without the other", source, line_no));
-      }
-      columns = cells.size();
-      have_header = true;
-      continue;
-    }
-    if (cells.size() != columns) {
-      return Status::InvalidArgument(fmt::format("{}: line {}: {} columns where the header has {}",
-                                                 source, line_no, cells.size(), columns));
-    }
-    const std::string& name = cells[col_series];
-    if (name.empty()) return error(col_series, "series", "empty series name");
-    const std::string& time_text = cells[col_time];
-    if (!have_kind) {
-      file.time_kind = GuessTimeKind(time_text);
-      have_kind = true;
-    }
-    const auto time = ParseTime(file.time_kind, time_text);
-    if (!time) {
-      return error(col_time, "time",
-                   fmt::format("'{}' is not {} (the file's first time says which kind it uses)",
-                               time_text, TimeKindName(file.time_kind)));
-    }
-    const auto count = ParseCount(cells[col_count]);
-    if (!count) {
-      return error(
-          col_count, "count",
-          fmt::format("'{}' is not a count (a finite number, 0 or more)", cells[col_count]));
-    }
-    auto [it, inserted] = index.try_emplace(name, file.series.size());
-    if (inserted) {
-      NamedSeries s;
-      s.name = name;
-      s.series.frequency = file.time_kind == TimeKind::kDate ? 365 : 52;
-      file.series.push_back(std::move(s));
-    }
-    NamedSeries& named = file.series[it->second];
-    if (col_lat) {
-      if (Status s = PlaceSeries(cells[*col_lat], cells[*col_lon], named,
-                                 [&](bool lat_column, const std::string& what) {
-                                   return lat_column ? error(*col_lat, "lat", what)
-                                                     : error(*col_lon, "lon", what);
-                                 });
-          !s.ok()) {
-        return s;
-      }
-    }
-    detect::CountSeries& series = named.series;
-    if (!series.time.empty()) {
-      const std::int64_t last = series.time.back();
-      if (*time <= last) {
-        return error(col_time, "time",
-                     fmt::format("{} does not come after {}, the series' previous time", time_text,
-                                 FormatTime(file.time_kind, last)));
-      }
-      const std::uint64_t gap = Distance(last, *time) - 1;
-      if (Distance(series.time.front(), *time) >= kMaxSeriesSteps) {
-        return error(
-            col_time, "time",
-            fmt::format("series '{}' would span more than {} steps", name, kMaxSeriesSteps));
-      }
-      filled += gap;
-      if (filled > kMaxFilledSteps) {
-        return error(
-            col_time, "time",
-            fmt::format("more than {} missing steps to fill with zero counts", kMaxFilledSteps));
-      }
-      for (std::int64_t t = last + 1; t < *time; ++t) {
-        series.time.push_back(t);
-        series.observed.push_back(0);
-      }
-    }
-    series.time.push_back(*time);
-    series.observed.push_back(*count);
-  }
+        const std::string& name = cells[col_series];
+        if (name.empty()) return error(col_series, "series", "empty series name");
+        const std::string& time_text = cells[col_time];
+        if (!have_kind) {
+          file.time_kind = GuessTimeKind(time_text);
+          have_kind = true;
+        }
+        const auto time = ParseTime(file.time_kind, time_text);
+        if (!time) {
+          return error(col_time, "time",
+                       fmt::format("'{}' is not {} (the file's first time says which kind it uses)",
+                                   time_text, TimeKindName(file.time_kind)));
+        }
+        const auto count = ParseCount(cells[col_count]);
+        if (!count) {
+          return error(
+              col_count, "count",
+              fmt::format("'{}' is not a count (a finite number, 0 or more)", cells[col_count]));
+        }
+        auto [it, inserted] = index.try_emplace(name, file.series.size());
+        if (inserted) {
+          NamedSeries s;
+          s.name = name;
+          s.series.frequency = file.time_kind == TimeKind::kDate ? 365 : 52;
+          file.series.push_back(std::move(s));
+        }
+        NamedSeries& named = file.series[it->second];
+        if (col_lat) {
+          if (Status s = PlaceSeries(cells[*col_lat], cells[*col_lon], named,
+                                     [&](bool lat_column, const std::string& what) {
+                                       return lat_column ? error(*col_lat, "lat", what)
+                                                         : error(*col_lon, "lon", what);
+                                     });
+              !s.ok()) {
+            return s;
+          }
+        }
+        detect::CountSeries& series = named.series;
+        if (!series.time.empty()) {
+          const std::int64_t last = series.time.back();
+          if (*time <= last) {
+            return error(col_time, "time",
+                         fmt::format("{} does not come after {}, the series' previous time",
+                                     time_text, FormatTime(file.time_kind, last)));
+          }
+          const std::uint64_t gap = Distance(last, *time) - 1;
+          if (Distance(series.time.front(), *time) >= kMaxSeriesSteps) {
+            return error(
+                col_time, "time",
+                fmt::format("series '{}' would span more than {} steps", name, kMaxSeriesSteps));
+          }
+          filled += gap;
+          if (filled > kMaxFilledSteps) {
+            return error(col_time, "time",
+                         fmt::format("more than {} missing steps to fill with zero counts",
+                                     kMaxFilledSteps));
+          }
+          for (std::int64_t t = last + 1; t < *time; ++t) {
+            series.time.push_back(t);
+            series.observed.push_back(0);
+          }
+        }
+        series.time.push_back(*time);
+        series.observed.push_back(*count);
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   if (!have_header) {
     return Status::InvalidArgument(
         fmt::format("{}: no header (series,time,count) and no rows", source));

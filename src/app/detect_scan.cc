@@ -243,49 +243,47 @@ void WriteClusters(const DetectCommandOptions& options, TimeKind time_kind, int 
 Result<Gazetteer> ParseGazetteerCsv(std::string_view text, std::string_view source) {
   Gazetteer gazetteer;
   std::optional<std::size_t> col_place, col_lat, col_lon;
-  std::size_t columns = 0, line_no = 0, pos = 0;
-  while (pos < text.size()) {
-    auto eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    const std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (Trim(line).empty() || line[0] == '#') continue;
-    std::vector<std::string> cells = CsvFields(line);
-    for (auto& cell : cells) cell = Trim(cell);
-    if (columns == 0) {
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        if (cells[i] == "place") col_place = i;
-        if (cells[i] == "lat") col_lat = i;
-        if (cells[i] == "lon") col_lon = i;
-      }
-      if (!col_place || !col_lat || !col_lon) {
-        return Status::InvalidArgument(fmt::format(
-            "{}: line {}: the header must name the columns place, lat and lon", source, line_no));
-      }
-      columns = cells.size();
-      continue;
-    }
-    const auto error = [&](std::string_view column, const std::string& what) {
-      return Status::InvalidArgument(
-          fmt::format("{}: line {}, column {}: {}", source, line_no, column, what));
-    };
-    if (cells.size() != columns) {
-      return Status::InvalidArgument(fmt::format("{}: line {}: {} columns where the header has {}",
-                                                 source, line_no, cells.size(), columns));
-    }
-    const std::string& place = cells[*col_place];
-    if (place.empty()) return error("place", "empty");
-    const auto lat = ParseFiniteNumber(cells[*col_lat]);
-    const auto lon = ParseFiniteNumber(cells[*col_lon]);
-    if (!lat || *lat < -90 || *lat > 90)
-      return error("lat", "'" + cells[*col_lat] + "' is not a latitude");
-    if (!lon || *lon < -180 || *lon > 180)
-      return error("lon", "'" + cells[*col_lon] + "' is not a longitude");
-    if (!gazetteer.emplace(place, std::make_pair(*lat, *lon)).second) {
-      return error("place", "'" + place + "' listed twice");
-    }
-  }
+  std::size_t columns = 0;
+  const Status read = ForEachCsvLine(
+      text, true, [&](std::size_t line, const std::vector<std::string>& cells) -> Status {
+        if (columns == 0) {
+          for (std::size_t i = 0; i < cells.size(); ++i) {
+            if (cells[i] == "place") col_place = i;
+            if (cells[i] == "lat") col_lat = i;
+            if (cells[i] == "lon") col_lon = i;
+          }
+          if (!col_place || !col_lat || !col_lon) {
+            return Status::InvalidArgument(fmt::format(
+                "{}: line {}: the header must name the columns place, lat and lon", source, line));
+          }
+          columns = cells.size();
+          return Status::Ok();
+        }
+        const auto error = [&](std::string_view column, const std::string& what) {
+          return Status::InvalidArgument(
+              fmt::format("{}: line {}, column {}: {}", source, line, column, what));
+        };
+        if (cells.size() != columns) {
+          return Status::InvalidArgument(
+              fmt::format("{}: line {}: {} columns where the header has {}", source, line,
+                          cells.size(), columns));
+        }
+        const std::string& place = cells[*col_place];
+        if (place.empty()) return error("place", "empty");
+        const auto lat = ParseFiniteNumber(cells[*col_lat]);
+        const auto lon = ParseFiniteNumber(cells[*col_lon]);
+        if (!lat || *lat < -90 || *lat > 90) {
+          return error("lat", "'" + cells[*col_lat] + "' is not a latitude");
+        }
+        if (!lon || *lon < -180 || *lon > 180) {
+          return error("lon", "'" + cells[*col_lon] + "' is not a longitude");
+        }
+        if (!gazetteer.emplace(place, std::make_pair(*lat, *lon)).second) {
+          return error("place", "'" + place + "' listed twice");
+        }
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   if (columns == 0)
     return Status::InvalidArgument(fmt::format("{}: no header and no places", source));
   return gazetteer;
