@@ -77,7 +77,8 @@ Result<CombinationResult> JudgeCombinations(const std::vector<Sample>& samples, 
     if (counts.window >= options.min_together) judged.emplace_back(key, &counts);
   }
   result.pairs = judged.size();
-  result.threshold = judged.empty() ? options.alpha : options.alpha / static_cast<double>(judged.size());
+  result.threshold =
+      judged.empty() ? options.alpha : options.alpha / static_cast<double>(judged.size());
   const auto n = static_cast<double>(result.samples);
   const auto n_h = static_cast<double>(result.history_samples);
   for (const auto& [key, counts] : judged) {

@@ -1,7 +1,7 @@
 // New combinations: things found together in one sample (a seizure's substances and its form, a
 // toxicology case's substances) that were never found together before, or are found together
-// in the recent steps more often than chance and their own past explain. docs/detect_combinations.md
-// gives the formulas.
+// in the recent steps more often than chance and their own past explain.
+// docs/detect_combinations.md gives the formulas.
 //
 // Samples carry a time step and a set of items (substance names, and a form as "form:tablet", so
 // that "a nitazene in tablets" is a pair like any other). The last `window` steps are judged
@@ -30,14 +30,14 @@ struct Sample {
 };
 
 struct CombinationOptions {
-  int window = 4;        // steps judged, ending at `last`
-  double alpha = 0.05;   // family-wise level over the pairs of the window
+  int window = 4;                 // steps judged, ending at `last`
+  double alpha = 0.05;            // family-wise level over the pairs of the window
   std::int64_t min_together = 1;  // fewest samples holding both for a pair to be judged
 };
 
 struct Combination {
-  std::string first, second;  // first < second
-  std::int64_t together = 0;  // in the window
+  std::string first, second;                                    // first < second
+  std::int64_t together = 0;                                    // in the window
   std::int64_t first_count = 0, second_count = 0, samples = 0;  // in the window
   std::int64_t history_together = 0, history_samples = 0;
   double expected = 0;
