@@ -5,7 +5,9 @@
 // every EARS method judges them without error. Series placed by lat/lon are on the globe, and
 // a small file whose every series is placed scans (core/detect/scan.h) into clusters that keep
 // their contract. The same bytes read as a gazetteer (app/detect_scan.h) give places on the
-// globe or an error naming the source.
+// globe or an error naming the source; read as samples (`detect --method combinations`), they
+// give samples whose pairs are judged with p-values in [0, 1] and counts that add up.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "app/detect_input.h"
 #include "app/detect_scan.h"
+#include "core/detect/combinations.h"
 #include "core/detect/ears.h"
 #include "core/detect/scan.h"
 
@@ -71,6 +74,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     for (const auto& [place, point] : *gazetteer) {
       if (place.empty() || !(std::fabs(point.first) <= 90) || !(std::fabs(point.second) <= 180)) {
+        Violation();
+      }
+    }
+  }
+  const auto samples = sentinel::app::ParseSamplesCsv(text, "samples.csv");
+  if (!samples.ok()) {
+    if (samples.status().message().rfind("samples.csv: ", 0) != 0) Violation();
+  } else {
+    if (samples->ids.size() != samples->samples.size()) Violation();
+    std::int64_t last = 0;
+    for (const auto& sample : samples->samples) {
+      if (sample.items.empty() || sample.items.size() > sentinel::app::kMaxSampleItems + 1) {
+        Violation();
+      }
+      last = std::max(last, sample.time);
+    }
+    const auto judged = sentinel::detect::JudgeCombinations(samples->samples, last, {});
+    if (!judged.ok()) Violation();
+    for (const auto& c : judged->combinations) {
+      if (!(c.p_value >= 0 && c.p_value <= 1) || c.together < 1 || c.first >= c.second ||
+          c.together > std::min(c.first_count, c.second_count) || c.samples != judged->samples ||
+          c.alarm != (c.is_new || c.beyond_expectation)) {
         Violation();
       }
     }

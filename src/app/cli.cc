@@ -177,10 +177,12 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   detect_cmd->add_option("-f,--format", detect.format, "Output: csv or json (one object a line)")
       ->check(CLI::IsMember({"csv", "json"}));
   detect_cmd
-      ->add_option("--alpha", detect.alpha,
-                   "EARS, Farrington: one-sided level (default: EARS 0.001, Farrington 0.05); "
-                   "cusum: the negative-binomial dispersion (default: estimated), as R's "
-                   "control lists; scan: the p-value of an alarm (default 0.05)")
+      ->add_option(
+          "--alpha", detect.alpha,
+          "EARS, Farrington: one-sided level (default: EARS 0.001, Farrington 0.05); "
+          "cusum: the negative-binomial dispersion (default: estimated), as R's "
+          "control lists; scan: the p-value of an alarm; combinations: the family-wise level "
+          "(both default 0.05)")
       ->check(CLI::NonNegativeNumber);
   detect_cmd->add_option("--baseline", detect.baseline, "EARS: steps in the baseline window")
       ->check(CLI::Range(3, 1'000'000));
@@ -243,6 +245,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   detect_cmd->add_option("--places", detect.places,
                          "scan with --db: CSV place,lat,lon placing the subdivisions (default: "
                          "the shipped approximate centroids)");
+  detect_cmd
+      ->add_option("--window", detect.window,
+                   "combinations: the last steps judged against those before (default 4)")
+      ->check(CLI::Range(1, 1'000'000));
+  detect_cmd
+      ->add_option("--min-together", detect.min_together,
+                   "combinations: fewest samples holding a pair for it to be judged (default 1)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   detect_cmd
       ->add_option("--frequency", detect.frequency,
                    "Steps per year (default 52, or 365 for daily dates)")

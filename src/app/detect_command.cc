@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "app/csv.h"
+#include "app/detect_combinations.h"
 #include "app/detect_input.h"
 #include "app/detect_scan.h"
 #include "app/node.h"
@@ -165,6 +166,18 @@ nlohmann::ordered_json JsonNumber(const std::optional<double>& v) {
 
 }  // namespace
 
+Result<DetectNode> OpenDetectNode(const DetectCommandOptions& options, std::ostream& err) {
+  NodeOptions node_options;
+  node_options.db = options.db;
+  node_options.store_only = true;
+  node_options.must_exist = true;
+  auto node = OpenNode(node_options, err);
+  if (!node.ok()) return node.status();
+  DetectNode opened{std::move(node).value(), reports::NodeAdministrator()};
+  opened.viewer.country = options.audience;  // the node itself belongs to no organisation
+  return opened;
+}
+
 Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, std::istream& in,
                                          std::ostream& err) {
   if (options.input.empty() == options.db.empty()) {
@@ -178,15 +191,9 @@ Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, st
       if (!select.kind)
         return Status::InvalidArgument("--kind: unknown kind '" + options.kind + "'");
     }
-    NodeOptions node_options;
-    node_options.db = options.db;
-    node_options.store_only = true;
-    node_options.must_exist = true;
-    auto node = OpenNode(node_options, err);
+    auto node = OpenDetectNode(options, err);
     if (!node.ok()) return node.status();
-    reports::Principal viewer = reports::NodeAdministrator();
-    viewer.country = options.audience;  // the node itself belongs to no organisation
-    return SeriesFromStore(*node->store, viewer, select);
+    return SeriesFromStore(*node->node.store, node->viewer, select);
   }
   std::string text;
   std::string source = options.input;
@@ -359,12 +366,14 @@ std::vector<std::string> DetectMethodNames() {
   std::vector<std::string> names;
   for (const Method& m : Methods()) names.emplace_back(m.name);
   names.emplace_back(kScanMethod);
+  names.emplace_back(kCombinationsMethod);
   return names;
 }
 
 int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
               std::ostream& err) {
   if (options.method == kScanMethod) return RunScan(options, in, out, err);
+  if (options.method == kCombinationsMethod) return RunCombinations(options, in, out, err);
   const Method* method = FindMethod(options.method);
   if (method == nullptr) {
     err << fmt::format("sentinel detect: unknown method '{}' (known: {})\n", options.method,

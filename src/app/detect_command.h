@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "app/detect_series.h"
+#include "app/node.h"
 #include "core/common/status.h"
 #include "core/detect/detection.h"
 #include "core/detect/signal.h"
@@ -66,6 +67,9 @@ struct DetectCommandOptions {
   int max_clusters = 10;
   std::optional<int> study_steps;  // the last steps scanned; empty: all (input), 52 (db)
   std::string places;              // with db: place,lat,lon CSV; empty: the shipped centroids
+  // combinations (app/detect_combinations.h); --alpha: the family-wise level (default 0.05).
+  int window = 4;                 // the last steps judged
+  std::int64_t min_together = 1;  // fewest samples holding a pair
 };
 
 // The method names `--method` knows: the series detectors of the table, then `scan`.
@@ -90,6 +94,14 @@ nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOp
 
 // A time as JSON writes it: a step index as a number, a date or ISO week as its text.
 nlohmann::ordered_json TimeJson(TimeKind kind, std::int64_t time);
+
+// The node of --db, opened to read (never created), and whom `detect` reads it as: the node
+// administrator, seeing as the organisations of --audience's country see.
+struct DetectNode {
+  Node node;
+  reports::Principal viewer;
+};
+Result<DetectNode> OpenDetectNode(const DetectCommandOptions& options, std::ostream& err);
 
 // The series `detect` reads: the --input CSV, or the weekly series of the --db node's reports.
 Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, std::istream& in,

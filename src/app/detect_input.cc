@@ -294,4 +294,102 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
   return file;
 }
 
+Result<SampleFile> ParseSamplesCsv(std::string_view text, std::string_view source) {
+  SampleFile file;
+  std::map<std::string, std::size_t, std::less<>> index;  // sample id -> slot
+  std::vector<std::string> forms;                         // per slot, "" until given
+  std::optional<std::size_t> col_sample, col_time, col_substance, col_form;
+  std::size_t columns = 0;
+  bool have_kind = false;
+  const Status read = ForEachCsvLine(
+      text, false, [&](std::size_t line, const std::vector<std::string>& cells) -> Status {
+        const auto error = [&](std::size_t column, const std::string& what) {
+          return Status::InvalidArgument(fmt::format("{}: line {}, column {} ({}): {}", source,
+                                                     line, column + 1, cells[column], what));
+        };
+        if (columns == 0) {
+          const std::pair<std::string_view, std::optional<std::size_t>*> wanted[] = {
+              {"sample", &col_sample},
+              {"time", &col_time},
+              {"substance", &col_substance},
+              {"form", &col_form}};
+          for (std::size_t i = 0; i < cells.size(); ++i) {
+            for (const auto& [name, slot] : wanted) {
+              if (cells[i] != name) continue;
+              if (slot->has_value()) return error(i, "column named twice in the header");
+              *slot = i;
+            }
+          }
+          if (!col_sample || !col_time || !col_substance) {
+            return Status::InvalidArgument(fmt::format(
+                "{}: line {}: the header must name the columns sample, time and substance", source,
+                line));
+          }
+          columns = cells.size();
+          return Status::Ok();
+        }
+        if (cells.size() != columns) {
+          return Status::InvalidArgument(
+              fmt::format("{}: line {}: {} columns where the header has {}", source, line,
+                          cells.size(), columns));
+        }
+        const auto at = [&](std::size_t column, const std::string& what) {
+          return Status::InvalidArgument(
+              fmt::format("{}: line {}, column {}: {}", source, line, column + 1, what));
+        };
+        const std::string& id = cells[*col_sample];
+        if (id.empty()) return at(*col_sample, "(sample) empty sample id");
+        const std::string& substance = cells[*col_substance];
+        if (substance.empty()) return at(*col_substance, "(substance) empty substance");
+        if (substance.rfind("form:", 0) == 0) {
+          return at(*col_substance, "(substance) 'form:' names a form, not a substance");
+        }
+        if (!have_kind) {
+          file.time_kind = GuessTimeKind(cells[*col_time]);
+          have_kind = true;
+        }
+        const auto time = ParseTime(file.time_kind, cells[*col_time]);
+        if (!time) {
+          return at(
+              *col_time,
+              fmt::format("(time) '{}' is not {} (the file's first time says which kind it uses)",
+                          cells[*col_time], TimeKindName(file.time_kind)));
+        }
+        auto [it, inserted] = index.try_emplace(id, file.samples.size());
+        if (inserted) {
+          file.ids.push_back(id);
+          file.samples.push_back({*time, {}});
+          forms.emplace_back();
+        }
+        detect::Sample& sample = file.samples[it->second];
+        if (sample.time != *time) {
+          return at(*col_time, fmt::format("(time) sample '{}' was at {} on an earlier row", id,
+                                           FormatTime(file.time_kind, sample.time)));
+        }
+        if (col_form && !cells[*col_form].empty()) {
+          std::string& form = forms[it->second];
+          if (form.empty()) {
+            form = cells[*col_form];
+            sample.items.push_back("form:" + form);
+          } else if (form != cells[*col_form]) {
+            return at(*col_form,
+                      fmt::format("(form) sample '{}' was {} on an earlier row", id, form));
+          }
+        }
+        if (sample.items.size() >= kMaxSampleItems) {
+          return at(*col_substance,
+                    fmt::format("(substance) sample '{}' names more than {} substances", id,
+                                kMaxSampleItems));
+        }
+        sample.items.push_back(substance);
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
+  if (columns == 0) {
+    return Status::InvalidArgument(
+        fmt::format("{}: no header (sample,time,substance) and no rows", source));
+  }
+  return file;
+}
+
 }  // namespace sentinel::app

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/common/status.h"
+#include "core/detect/combinations.h"
 #include "core/detect/detection.h"
 
 namespace sentinel::app {
@@ -47,6 +48,18 @@ inline constexpr std::uint64_t kMaxFilledSteps = 10'000'000;
 
 // `source` names the input in error messages ("counts.csv", "stdin").
 Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_view source);
+
+// The input of `detect --method combinations`: one row per substance found in a sample, the
+// header naming `sample`, `time` and `substance` (any order; `form` optional; other columns
+// ignored). Times as above. A sample's rows share its time, and its form where they give one.
+// Items are the substances, and "form:<form>" for a sample with a form.
+struct SampleFile {
+  TimeKind time_kind = TimeKind::kIndex;
+  std::vector<std::string> ids;         // sample ids, in order of first appearance
+  std::vector<detect::Sample> samples;  // the same order
+};
+inline constexpr std::size_t kMaxSampleItems = 1000;  // per sample
+Result<SampleFile> ParseSamplesCsv(std::string_view text, std::string_view source);
 
 // A time of the given kind as written in the input ("12", "2024-03-01", "2024-W09"). ISO weeks
 // count from the week of Monday 1969-12-29 (week 0), so consecutive weeks differ by 1 across

@@ -186,6 +186,35 @@ TEST_P(DetectStore, ScanPlacesSubdivisionsAndNamesWhatItLeavesOut) {
   EXPECT_EQ(bad.out, "");
 }
 
+// Week 5 against weeks 2-4: xylazine arrives with fentanyl, in powder as fentanyl always was; the
+// US audience also sees the national carfentanil powder.
+TEST_P(DetectStore, CombinationsOfTheLastWeekAgainstTheWeeksBefore) {
+  const auto pairs = [&](const std::string& extra) {
+    const CommandResult r = Sentinel(fmt::format(
+        "detect --db '{}' --method combinations --window 1 --format json{}", db_, extra));
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::map<std::string, nlohmann::json> by_pair;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      auto row = nlohmann::json::parse(line);
+      by_pair[row["first"].get<std::string>() + "+" + row["second"].get<std::string>()] = row;
+    }
+    return by_pair;
+  };
+  auto everyone = pairs("");
+  ASSERT_EQ(everyone.size(), 3U);
+  EXPECT_EQ(everyone.at("Fentanyl+Xylazine")["new"], true);
+  EXPECT_EQ(everyone.at("Fentanyl+Xylazine")["first_together"], "2026-W05");
+  EXPECT_EQ(everyone.at("Xylazine+form:powder")["alarm"], true);
+  EXPECT_EQ(everyone.at("Fentanyl+form:powder")["new"], false);
+  EXPECT_EQ(everyone.at("Fentanyl+form:powder")["history_together"], 4);
+  EXPECT_EQ(everyone.at("Fentanyl+form:powder")["data"]["history_samples"], 4);
+  EXPECT_EQ(everyone.at("Fentanyl+form:powder")["alarm"], false);
+  auto us = pairs(" --audience US");
+  EXPECT_EQ(us.size(), 4U);
+  EXPECT_EQ(us.at("Carfentanil+form:powder")["new"], true);
+}
+
 TEST_P(DetectStore, MissingDatabaseOrNoSourceIsAnError) {
   const CommandResult missing =
       Sentinel(fmt::format("detect --db '{}' --method first", (dir_ / "typo.db").string()));

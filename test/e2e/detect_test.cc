@@ -355,5 +355,82 @@ TEST_F(DetectCommand, ScanRefusesUnplacedSeriesAndFractionsByName) {
   EXPECT_NE(share.err.find("max share"), std::string::npos) << share.err;
 }
 
+// Weeks 1-9: fentanyl powder, often with heroin. Week 10: xylazine with fentanyl in three
+// samples, and a nitazene in a tablet.
+TEST_F(DetectCommand, CombinationsNameNewPairsAndFormsAsCsvAndJson) {
+  std::string csv = "sample,time,substance,form\n";
+  for (int i = 0; i < 30; ++i) {
+    csv += fmt::format("h{},2024-W{:02},fentanyl,powder\n", i, 1 + i % 9);
+    if (i % 2 == 0) csv += fmt::format("h{},2024-W{:02},heroin,powder\n", i, 1 + i % 9);
+  }
+  for (int i = 0; i < 3; ++i) {
+    csv += fmt::format("x{},2024-W10,fentanyl,powder\nx{},2024-W10,xylazine,\n", i, i);
+  }
+  csv += "n1,2024-W10,protonitazene,tablet\nn2,2024-W10,heroin,powder\n";
+  const fs::path input = Write("samples.csv", csv);
+  const CommandResult r =
+      Sentinel(fmt::format("detect --method combinations --input '{}'", input.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = Lines(r.out);
+  ASSERT_GE(rows.size(), 4U) << r.out;
+  EXPECT_EQ(rows[0],
+            "first,second,together,first_count,second_count,samples,expected,p_value,"
+            "history_together,first_together,new,beyond_expectation,alarm");
+  // Three pairs alarm, all new: xylazine with fentanyl and with powder, the nitazene in tablets.
+  std::vector<std::string> alarms;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].size() > 5 && rows[i].substr(rows[i].size() - 5) == ",true") {
+      alarms.push_back(rows[i].substr(0, rows[i].find(',', rows[i].find(',') + 1)));
+      EXPECT_NE(rows[i].find(",2024-W10,true,"), std::string::npos) << rows[i];
+    }
+  }
+  std::sort(alarms.begin(), alarms.end());
+  EXPECT_EQ(alarms, (std::vector<std::string>{"fentanyl,xylazine", "form:powder,xylazine",
+                                              "form:tablet,protonitazene"}))
+      << r.out;
+  // Weeks 7-10 hold 14 samples, 12 of them fentanyl powder, as all 21 before them were.
+  EXPECT_NE(r.out.find("fentanyl,form:powder,12,12,13,14,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",21,2024-W01,false,false,false\n"), std::string::npos) << r.out;
+
+  const CommandResult json = Sentinel(
+      fmt::format("detect --method combinations --input '{}' --format json --window 2 --alpha 0.01",
+                  input.string()));
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto top = nlohmann::json::parse(Lines(json.out).at(0));
+  EXPECT_EQ(top["detector"], "combinations");
+  EXPECT_EQ(top["alarm"], true);
+  EXPECT_EQ(top["parameters"]["window"], 2);
+  EXPECT_EQ(top["parameters"]["alpha"], 0.01);
+  EXPECT_EQ(top["data"]["window_first"], "2024-W09");
+  EXPECT_EQ(top["data"]["window_last"], "2024-W10");
+  EXPECT_EQ(top["data"]["samples"], 8);  // three in week 9, five in week 10
+  EXPECT_EQ(top["data"]["history_samples"], 27);
+}
+
+TEST_F(DetectCommand, CombinationsRefuseBadSamplesByLineAndColumn) {
+  const CommandResult moved = Sentinel(fmt::format(
+      "detect --method combinations --input '{}'",
+      Write("moved.csv", "sample,time,substance\ns1,2024-W01,a\ns1,2024-W02,b\n").string()));
+  EXPECT_EQ(moved.code, 2);
+  EXPECT_NE(moved.err.find("line 3, column 2: (time) sample 's1' was at 2024-W01"),
+            std::string::npos)
+      << moved.err;
+  const CommandResult form = Sentinel(fmt::format(
+      "detect --method combinations --input '{}'",
+      Write("form.csv", "sample,time,substance,form\ns1,1,a,powder\ns1,1,b,tablet\n").string()));
+  EXPECT_EQ(form.code, 2);
+  EXPECT_NE(form.err.find("(form) sample 's1' was powder"), std::string::npos) << form.err;
+  const CommandResult header = Sentinel(fmt::format(
+      "detect --method combinations --input '{}'", Write("h.csv", "series,time,count\n").string()));
+  EXPECT_EQ(header.code, 2);
+  EXPECT_NE(header.err.find("sample, time and substance"), std::string::npos) << header.err;
+  const CommandResult empty =
+      Sentinel(fmt::format("detect --method combinations --input '{}'",
+                           Write("e.csv", "sample,time,substance\ns1,1,\n").string()));
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_NE(empty.err.find("line 2, column 3: (substance) empty"), std::string::npos) << empty.err;
+  EXPECT_EQ(empty.out, "");
+}
+
 }  // namespace
 }  // namespace sentinel

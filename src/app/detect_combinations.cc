@@ -1,0 +1,187 @@
+#include "app/detect_combinations.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <ostream>
+
+#include "app/csv.h"
+#include "app/progress.h"
+#include "core/detect/combinations.h"
+
+namespace sentinel::app {
+namespace {
+
+Result<SampleFile> ReadSamples(const DetectCommandOptions& options, std::istream& in,
+                               std::ostream& err) {
+  if (options.input.empty() == options.db.empty()) {
+    return Status::InvalidArgument(
+        "give either --input FILE (CSV sample,time,substance) or --db DATABASE (a node's reports)");
+  }
+  if (!options.db.empty()) {
+    auto node = OpenDetectNode(options, err);
+    if (!node.ok()) return node.status();
+    return SamplesFromStore(*node->node.store, node->viewer, options);
+  }
+  std::string text;
+  std::string source = options.input;
+  if (options.input == "-") {
+    source = "stdin";
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream file(options.input, std::ios::binary);
+    if (!file) return Status::InvalidArgument("cannot read " + options.input);
+    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  return ParseSamplesCsv(text, source);
+}
+
+void WriteCombinations(const DetectCommandOptions& options, TimeKind time_kind,
+                       const detect::CombinationOptions& settings,
+                       const detect::CombinationResult& result, std::ostream& out) {
+  const std::string source = options.db.empty() ? (options.input == "-" ? "stdin" : options.input)
+                                                : PrintableDb(options.db);
+  std::string buffer;
+  if (options.format == "csv") {
+    buffer =
+        "first,second,together,first_count,second_count,samples,expected,p_value,"
+        "history_together,first_together,new,beyond_expectation,alarm\n";
+  }
+  const auto flag = [](bool b) { return b ? "true" : "false"; };
+  for (const detect::Combination& c : result.combinations) {
+    if (options.format == "csv") {
+      fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{},{:.4f},{:.6g},{},{},{},{},{}\n",
+                     CsvQuoted(c.first), CsvQuoted(c.second), c.together, c.first_count,
+                     c.second_count, c.samples, c.expected, c.p_value, c.history_together,
+                     FormatTime(time_kind, c.first_seen_together), flag(c.is_new),
+                     flag(c.beyond_expectation), flag(c.alarm));
+      continue;
+    }
+    nlohmann::ordered_json row;
+    row["detector"] = kCombinationsMethod;
+    row["first"] = c.first;
+    row["second"] = c.second;
+    row["together"] = c.together;
+    row["first_count"] = c.first_count;
+    row["second_count"] = c.second_count;
+    row["samples"] = c.samples;
+    row["expected"] = c.expected;
+    row["p_value"] = c.p_value;
+    row["threshold"] = result.threshold;
+    row["history_together"] = c.history_together;
+    row["first_together"] = TimeJson(time_kind, c.first_seen_together);
+    row["new"] = c.is_new;
+    row["beyond_expectation"] = c.beyond_expectation;
+    row["alarm"] = c.alarm;
+    row["parameters"] = {{"window", settings.window},
+                         {"alpha", settings.alpha},
+                         {"min_together", settings.min_together}};
+    // What the detector saw: enough to run it again on the same data.
+    row["data"] = {{"source", source},
+                   {"window_first", TimeJson(time_kind, result.window_first)},
+                   {"window_last", TimeJson(time_kind, result.window_last)},
+                   {"samples", result.samples},
+                   {"history_samples", result.history_samples},
+                   {"pairs", result.pairs}};
+    buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    buffer += '\n';
+  }
+  out << buffer;
+}
+
+}  // namespace
+
+Result<SampleFile> SamplesFromStore(reports::Store& store, const reports::Principal& viewer,
+                                    const DetectCommandOptions& options) {
+  reports::ReportQuery query;
+  if (!options.kind.empty()) {
+    query.kind = reports::ParseKind(options.kind);
+    if (!query.kind) return Status::InvalidArgument("--kind: unknown kind '" + options.kind + "'");
+  }
+  query.to = options.select.to;
+  query.place = options.select.place;
+  query.substance = options.select.substance;
+  query.substance_class = options.select.substance_class;
+  query.limit = 1000;
+  SampleFile file;
+  file.time_kind = TimeKind::kIsoWeek;
+  std::map<std::string, std::string> names;  // substance key -> recorded name
+  const auto name_of = [&](const std::string& key) -> const std::string& {
+    auto it = names.find(key);
+    if (it != names.end()) return it->second;
+    auto summary = store.Substance(viewer, key);
+    return names[key] =
+               summary.ok() && !summary->substance.name.empty() ? summary->substance.name : key;
+  };
+  // Reading a large node's reports takes seconds: counts on stderr.
+  Progress progress("combinations: reports read", 0, true);
+  while (true) {
+    auto page = store.Query(viewer, query);
+    if (!page.ok()) return page.status();
+    for (const reports::StoredReport& r : page->reports) {
+      auto day = reports::ParseDay(r.date);
+      if (!day.ok()) return day.status();
+      detect::Sample sample{IsoWeekIndex(*day), {}};
+      for (const std::string& key : r.substance_keys) sample.items.push_back(name_of(key));
+      const auto form = r.body.find("form");
+      if (form != r.body.end() && form->is_string() && !form->get<std::string>().empty()) {
+        sample.items.push_back("form:" + form->get<std::string>());
+      }
+      file.ids.push_back(r.id);
+      file.samples.push_back(std::move(sample));
+    }
+    progress.Advance(page->reports.size());
+    if (!page->next_before_sequence) break;
+    query.before_sequence = page->next_before_sequence;
+  }
+  return file;
+}
+
+int RunCombinations(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
+                    std::ostream& err) {
+  if (options.format != "csv" && options.format != "json") {
+    err << fmt::format("sentinel detect: unknown format '{}' (csv or json)\n", options.format);
+    return 2;
+  }
+  if (options.signals) {
+    err << "sentinel detect: --signals does not apply to combinations, which writes one row per "
+           "pair\n";
+    return 2;
+  }
+  auto samples = ReadSamples(options, in, err);
+  if (!samples.ok()) {
+    err << "sentinel detect: " << samples.status().message() << "\n";
+    return 2;
+  }
+  detect::CombinationOptions settings;
+  settings.window = options.window;
+  settings.alpha = options.alpha.value_or(0.05);
+  settings.min_together = options.min_together;
+  // The window ends at --to's week, or at the latest sample.
+  std::optional<std::int64_t> last;
+  if (!options.db.empty() && options.select.to) {
+    auto day = reports::ParseDay(*options.select.to);
+    if (!day.ok()) {
+      err << "sentinel detect: --to: " << day.status().message() << "\n";
+      return 2;
+    }
+    last = IsoWeekIndex(*day);
+  }
+  for (const detect::Sample& s : samples->samples) {
+    if (!options.select.to) last = std::max(last.value_or(s.time), s.time);
+  }
+  auto result = detect::JudgeCombinations(samples->samples, last.value_or(0), settings);
+  if (!result.ok()) {
+    err << "sentinel detect: " << result.status().message() << "\n";
+    return 2;
+  }
+  WriteCombinations(options, samples->time_kind, settings, *result, out);
+  out.flush();
+  return out ? 0 : 1;
+}
+
+}  // namespace sentinel::app
