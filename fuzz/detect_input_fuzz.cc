@@ -6,7 +6,9 @@
 // a small file whose every series is placed scans (core/detect/scan.h) into clusters that keep
 // their contract. The same bytes read as a gazetteer (app/detect_scan.h) give places on the
 // globe or an error naming the source; read as samples (`detect --method combinations`), they
-// give samples whose pairs are judged with p-values in [0, 1] and counts that add up.
+// give samples whose pairs are judged with p-values in [0, 1] and counts that add up; read as
+// shipments (`detect --method precursors`), positive quantities judged with reasons that agree
+// with their flags.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -96,6 +98,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!(c.p_value >= 0 && c.p_value <= 1) || c.together < 1 || c.first >= c.second ||
           c.together > std::min(c.first_count, c.second_count) || c.samples != judged->samples ||
           c.alarm != (c.is_new || c.beyond_expectation)) {
+        Violation();
+      }
+    }
+  }
+  const auto shipments = sentinel::app::ParseShipmentsCsv(text, "shipments.csv");
+  if (!shipments.ok()) {
+    if (shipments.status().message().rfind("shipments.csv: ", 0) != 0) Violation();
+  } else {
+    std::int64_t last = 0;
+    for (const auto& s : shipments->shipments) {
+      if (!(s.quantity > 0) || s.origin.size() != 2 || s.destination.size() != 2) Violation();
+      last = std::max(last, s.time);
+    }
+    const auto judged = sentinel::detect::JudgePrecursorShipments(shipments->shipments, last, {});
+    if (!judged.ok()) Violation();
+    for (const auto& j : *judged) {
+      if (j.alarm != !j.reasons.empty() || (j.first_of_chemical && j.history != 0) ||
+          (j.quantity_z.has_value() != j.usual_quantity.has_value())) {
         Violation();
       }
     }

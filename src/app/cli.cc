@@ -247,12 +247,21 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                          "the shipped approximate centroids)");
   detect_cmd
       ->add_option("--window", detect.window,
-                   "combinations: the last steps judged against those before (default 4)")
+                   "combinations, precursors: the last steps judged against those before "
+                   "(default 4)")
       ->check(CLI::Range(1, 1'000'000));
   detect_cmd
       ->add_option("--min-together", detect.min_together,
                    "combinations: fewest samples holding a pair for it to be judged (default 1)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  detect_cmd
+      ->add_option("--max-z", detect.max_z,
+                   "precursors: modified z-score beyond which a quantity is unusual (default 3.5)")
+      ->check(CLI::PositiveNumber);
+  detect_cmd
+      ->add_option("--min-history", detect.min_history,
+                   "precursors: earlier quantities of a chemical needed to judge one (default 5)")
+      ->check(CLI::Range(1, 1'000'000));
   detect_cmd
       ->add_option("--frequency", detect.frequency,
                    "Steps per year (default 52, or 365 for daily dates)")

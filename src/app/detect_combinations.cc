@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -18,33 +17,20 @@ namespace {
 
 Result<SampleFile> ReadSamples(const DetectCommandOptions& options, std::istream& in,
                                std::ostream& err) {
-  if (options.input.empty() == options.db.empty()) {
-    return Status::InvalidArgument(
-        "give either --input FILE (CSV sample,time,substance) or --db DATABASE (a node's reports)");
-  }
+  auto read = ReadDetectInput(options, in, "sample,time,substance");
+  if (!read.ok()) return read.status();
   if (!options.db.empty()) {
     auto node = OpenDetectNode(options, err);
     if (!node.ok()) return node.status();
     return SamplesFromStore(*node->node.store, node->viewer, options);
   }
-  std::string text;
-  std::string source = options.input;
-  if (options.input == "-") {
-    source = "stdin";
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream file(options.input, std::ios::binary);
-    if (!file) return Status::InvalidArgument("cannot read " + options.input);
-    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  }
-  return ParseSamplesCsv(text, source);
+  return ParseSamplesCsv(read->text, read->source);
 }
 
 void WriteCombinations(const DetectCommandOptions& options, TimeKind time_kind,
                        const detect::CombinationOptions& settings,
                        const detect::CombinationResult& result, std::ostream& out) {
-  const std::string source = options.db.empty() ? (options.input == "-" ? "stdin" : options.input)
-                                                : PrintableDb(options.db);
+  const std::string source = DetectSourceName(options);
   std::string buffer;
   if (options.format == "csv") {
     buffer =
@@ -143,13 +129,8 @@ Result<SampleFile> SamplesFromStore(reports::Store& store, const reports::Princi
 
 int RunCombinations(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
                     std::ostream& err) {
-  if (options.format != "csv" && options.format != "json") {
-    err << fmt::format("sentinel detect: unknown format '{}' (csv or json)\n", options.format);
-    return 2;
-  }
-  if (options.signals) {
-    err << "sentinel detect: --signals does not apply to combinations, which writes one row per "
-           "pair\n";
+  if (Status s = CheckWholeOutputOptions(options, "pair"); !s.ok()) {
+    err << "sentinel detect: " << s.message() << "\n";
     return 2;
   }
   auto samples = ReadSamples(options, in, err);
@@ -161,20 +142,12 @@ int RunCombinations(const DetectCommandOptions& options, std::istream& in, std::
   settings.window = options.window;
   settings.alpha = options.alpha.value_or(0.05);
   settings.min_together = options.min_together;
-  // The window ends at --to's week, or at the latest sample.
-  std::optional<std::int64_t> last;
-  if (!options.db.empty() && options.select.to) {
-    auto day = reports::ParseDay(*options.select.to);
-    if (!day.ok()) {
-      err << "sentinel detect: --to: " << day.status().message() << "\n";
-      return 2;
-    }
-    last = IsoWeekIndex(*day);
+  auto last = WindowEnd(options, samples->samples);
+  if (!last.ok()) {
+    err << "sentinel detect: " << last.status().message() << "\n";
+    return 2;
   }
-  for (const detect::Sample& s : samples->samples) {
-    if (!options.select.to) last = std::max(last.value_or(s.time), s.time);
-  }
-  auto result = detect::JudgeCombinations(samples->samples, last.value_or(0), settings);
+  auto result = detect::JudgeCombinations(samples->samples, *last, settings);
   if (!result.ok()) {
     err << "sentinel detect: " << result.status().message() << "\n";
     return 2;

@@ -15,6 +15,7 @@
 #include "app/csv.h"
 #include "app/detect_combinations.h"
 #include "app/detect_input.h"
+#include "app/detect_precursors.h"
 #include "app/detect_scan.h"
 #include "app/node.h"
 #include "core/common/parallel.h"
@@ -178,12 +179,47 @@ Result<DetectNode> OpenDetectNode(const DetectCommandOptions& options, std::ostr
   return opened;
 }
 
+Result<DetectInputText> ReadDetectInput(const DetectCommandOptions& options, std::istream& in,
+                                        std::string_view columns) {
+  if (options.input.empty() == options.db.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "give either --input FILE (CSV {}) or --db DATABASE (a node's reports)", columns));
+  }
+  DetectInputText read;
+  if (!options.db.empty()) return read;
+  read.source = options.input;
+  if (options.input == "-") {
+    read.source = "stdin";
+    read.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream file(options.input, std::ios::binary);
+    if (!file) return Status::InvalidArgument("cannot read " + options.input);
+    read.text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  return read;
+}
+
+std::string DetectSourceName(const DetectCommandOptions& options) {
+  if (!options.db.empty()) return PrintableDb(options.db);
+  return options.input == "-" ? "stdin" : options.input;
+}
+
+Status CheckWholeOutputOptions(const DetectCommandOptions& options, std::string_view row) {
+  if (options.format != "csv" && options.format != "json") {
+    return Status::InvalidArgument(
+        fmt::format("unknown format '{}' (csv or json)", options.format));
+  }
+  if (options.signals) {
+    return Status::InvalidArgument(fmt::format(
+        "--signals does not apply to {}, which writes one row per {}", options.method, row));
+  }
+  return Status::Ok();
+}
+
 Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, std::istream& in,
                                          std::ostream& err) {
-  if (options.input.empty() == options.db.empty()) {
-    return Status::InvalidArgument(
-        "give either --input FILE (CSV series,time,count) or --db DATABASE (a node's reports)");
-  }
+  auto read = ReadDetectInput(options, in, "series,time,count");
+  if (!read.ok()) return read.status();
   if (!options.db.empty()) {
     StoreSeriesSelection select = options.select;
     if (!options.kind.empty()) {
@@ -195,17 +231,7 @@ Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, st
     if (!node.ok()) return node.status();
     return SeriesFromStore(*node->node.store, node->viewer, select);
   }
-  std::string text;
-  std::string source = options.input;
-  if (options.input == "-") {
-    source = "stdin";
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream file(options.input, std::ios::binary);
-    if (!file) return Status::InvalidArgument("cannot read " + options.input);
-    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  }
-  return ParseCountSeriesCsv(text, source);
+  return ParseCountSeriesCsv(read->text, read->source);
 }
 
 namespace {
@@ -289,8 +315,7 @@ const Method* FindMethod(std::string_view name) {
 void WriteSignals(const Method& method, const DetectCommandOptions& options,
                   const CountSeriesFile& parsed,
                   const std::vector<std::vector<detect::Judgement>>& judged, std::ostream& out) {
-  const std::string source = options.db.empty() ? (options.input == "-" ? "stdin" : options.input)
-                                                : PrintableDb(options.db);
+  const std::string source = DetectSourceName(options);
   std::string buffer;
   if (options.format == "csv") {
     buffer =
@@ -367,6 +392,7 @@ std::vector<std::string> DetectMethodNames() {
   for (const Method& m : Methods()) names.emplace_back(m.name);
   names.emplace_back(kScanMethod);
   names.emplace_back(kCombinationsMethod);
+  names.emplace_back(kPrecursorsMethod);
   return names;
 }
 
@@ -374,6 +400,7 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
               std::ostream& err) {
   if (options.method == kScanMethod) return RunScan(options, in, out, err);
   if (options.method == kCombinationsMethod) return RunCombinations(options, in, out, err);
+  if (options.method == kPrecursorsMethod) return RunPrecursors(options, in, out, err);
   const Method* method = FindMethod(options.method);
   if (method == nullptr) {
     err << fmt::format("sentinel detect: unknown method '{}' (known: {})\n", options.method,

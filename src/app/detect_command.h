@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
@@ -70,6 +71,9 @@ struct DetectCommandOptions {
   // combinations (app/detect_combinations.h); --alpha: the family-wise level (default 0.05).
   int window = 4;                 // the last steps judged
   std::int64_t min_together = 1;  // fewest samples holding a pair
+  // precursors (app/detect_precursors.h); --window as for combinations.
+  double max_z = 3.5;   // modified z-score beyond which a quantity is unusual
+  int min_history = 5;  // earlier quantities needed to judge one
 };
 
 // The method names `--method` knows: the series detectors of the table, then `scan`.
@@ -102,6 +106,36 @@ struct DetectNode {
   reports::Principal viewer;
 };
 Result<DetectNode> OpenDetectNode(const DetectCommandOptions& options, std::ostream& err);
+
+// The text of --input ("-": stdin) and its name for messages; nothing with --db. InvalidArgument
+// unless exactly one of --input and --db is given (`columns` names the CSV the method reads).
+struct DetectInputText {
+  std::string text, source;
+};
+Result<DetectInputText> ReadDetectInput(const DetectCommandOptions& options, std::istream& in,
+                                        std::string_view columns);
+
+// What a detector saw, as its JSON output records it: the input file, "stdin", or the database.
+std::string DetectSourceName(const DetectCommandOptions& options);
+
+// Methods that write whole results, not steps (scan, combinations, precursors): the format is
+// csv or json, and --signals does not apply (`row` names what a row is).
+Status CheckWholeOutputOptions(const DetectCommandOptions& options, std::string_view row);
+
+// The last step a windowed detector judges: --to's ISO week with --db, else the latest item's
+// time (0 without items).
+template <typename Item>
+Result<std::int64_t> WindowEnd(const DetectCommandOptions& options,
+                               const std::vector<Item>& items) {
+  if (!options.db.empty() && options.select.to) {
+    auto day = reports::ParseDay(*options.select.to);
+    if (!day.ok()) return Status::InvalidArgument("--to: " + day.status().message());
+    return IsoWeekIndex(*day);
+  }
+  std::optional<std::int64_t> last;
+  for (const Item& item : items) last = std::max(last.value_or(item.time), item.time);
+  return last.value_or(0);
+}
 
 // The series `detect` reads: the --input CSV, or the weekly series of the --db node's reports.
 Result<CountSeriesFile> ReadDetectSeries(const DetectCommandOptions& options, std::istream& in,

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "app/csv.h"
 #include "core/common/text.h"
@@ -388,6 +389,119 @@ Result<SampleFile> ParseSamplesCsv(std::string_view text, std::string_view sourc
   if (columns == 0) {
     return Status::InvalidArgument(
         fmt::format("{}: no header (sample,time,substance) and no rows", source));
+  }
+  return file;
+}
+
+std::optional<std::pair<double, detect::QuantityDimension>> NormaliseQuantity(
+    double value, std::string_view unit) {
+  using detect::QuantityDimension;
+  if (unit == "mg") return std::make_pair(value / 1e6, QuantityDimension::kMass);
+  if (unit == "g") return std::make_pair(value / 1e3, QuantityDimension::kMass);
+  if (unit == "kg") return std::make_pair(value, QuantityDimension::kMass);
+  if (unit == "ml") return std::make_pair(value / 1e3, QuantityDimension::kVolume);
+  if (unit == "l") return std::make_pair(value, QuantityDimension::kVolume);
+  if (unit == "units") return std::make_pair(value, QuantityDimension::kUnits);
+  return std::nullopt;
+}
+
+Result<ShipmentFile> ParseShipmentsCsv(std::string_view text, std::string_view source) {
+  ShipmentFile file;
+  std::set<std::string, std::less<>> ids;
+  enum Column { kShipment, kTime, kChemical, kQuantity, kUnit, kOrigin, kDestination, kTransit };
+  constexpr std::string_view kNames[] = {"shipment", "time",   "chemical",    "quantity",
+                                         "unit",     "origin", "destination", "transit"};
+  std::optional<std::size_t> col[8];
+  std::size_t columns = 0;
+  bool have_kind = false;
+  const Status read = ForEachCsvLine(
+      text, false, [&](std::size_t line, const std::vector<std::string>& cells) -> Status {
+        if (columns == 0) {
+          for (std::size_t i = 0; i < cells.size(); ++i) {
+            for (std::size_t k = 0; k < 8; ++k) {
+              if (cells[i] != kNames[k]) continue;
+              if (col[k]) {
+                return Status::InvalidArgument(
+                    fmt::format("{}: line {}, column {}: {} named twice in the header", source,
+                                line, i + 1, cells[i]));
+              }
+              col[k] = i;
+            }
+          }
+          for (std::size_t k = 0; k < kTransit; ++k) {
+            if (!col[k]) {
+              return Status::InvalidArgument(fmt::format(
+                  "{}: line {}: the header must name the columns shipment, time, chemical, "
+                  "quantity, unit, origin and destination",
+                  source, line));
+            }
+          }
+          columns = cells.size();
+          return Status::Ok();
+        }
+        if (cells.size() != columns) {
+          return Status::InvalidArgument(
+              fmt::format("{}: line {}: {} columns where the header has {}", source, line,
+                          cells.size(), columns));
+        }
+        const auto cell = [&](Column c) -> const std::string& { return cells[*col[c]]; };
+        // Errors name the column by its place in the line, as the other detect inputs do.
+        const auto error = [&](Column c, const std::string& what) {
+          return Status::InvalidArgument(fmt::format("{}: line {}, column {} ({}): {}", source,
+                                                     line, *col[c] + 1, kNames[c], what));
+        };
+        detect::Shipment s;
+        s.id = cell(kShipment);
+        if (s.id.empty()) return error(kShipment, "empty shipment id");
+        if (!ids.insert(s.id).second) return error(kShipment, "'" + s.id + "' named twice");
+        s.chemical = cell(kChemical);
+        if (s.chemical.empty()) return error(kChemical, "empty chemical");
+        if (!have_kind) {
+          file.time_kind = GuessTimeKind(cell(kTime));
+          have_kind = true;
+        }
+        const auto time = ParseTime(file.time_kind, cell(kTime));
+        if (!time) {
+          return error(kTime, fmt::format("'{}' is not {} (the file's first time says which kind "
+                                          "it uses)",
+                                          cell(kTime), TimeKindName(file.time_kind)));
+        }
+        s.time = *time;
+        const auto value = ParseFiniteNumber(cell(kQuantity));
+        if (!value || *value <= 0) {
+          return error(kQuantity, "'" + cell(kQuantity) + "' is not a quantity above 0");
+        }
+        const auto normalised = NormaliseQuantity(*value, cell(kUnit));
+        if (!normalised) {
+          return error(kUnit, "'" + cell(kUnit) + "' is not mg, g, kg, ml, l or units");
+        }
+        s.quantity = normalised->first;
+        s.dimension = normalised->second;
+        const auto country = [](const std::string& c) {
+          return c.size() == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
+        };
+        s.origin = cell(kOrigin);
+        if (!country(s.origin)) return error(kOrigin, "'" + s.origin + "' is not a country code");
+        s.destination = cell(kDestination);
+        if (!country(s.destination)) {
+          return error(kDestination, "'" + s.destination + "' is not a country code");
+        }
+        if (col[kTransit] && !cell(kTransit).empty()) {
+          for (std::string& c : Split(cell(kTransit), ';')) {
+            c = Trim(c);
+            if (!country(c)) return error(kTransit, "'" + c + "' is not a country code");
+            if (s.transit.size() >= 10) return error(kTransit, "more than 10 transit countries");
+            s.transit.push_back(std::move(c));
+          }
+        }
+        file.shipments.push_back(std::move(s));
+        file.quantities.push_back(*value);
+        file.units.push_back(cell(kUnit));
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
+  if (columns == 0) {
+    return Status::InvalidArgument(fmt::format("{}: no header and no shipments", source));
   }
   return file;
 }

@@ -17,11 +17,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/common/status.h"
 #include "core/detect/combinations.h"
 #include "core/detect/detection.h"
+#include "core/detect/precursor_anomalies.h"
 
 namespace sentinel::app {
 
@@ -60,6 +62,22 @@ struct SampleFile {
 };
 inline constexpr std::size_t kMaxSampleItems = 1000;  // per sample
 Result<SampleFile> ParseSamplesCsv(std::string_view text, std::string_view source);
+
+// The input of `detect --method precursors`: one row per shipment, the header naming
+// `shipment`, `time`, `chemical`, `quantity`, `unit`, `origin` and `destination`, and optionally
+// `transit` (countries separated by ';'); any order, other columns ignored. Units as reports give
+// them: mg, g, kg (a mass, kept in kg), ml, l (a volume, in litres), units. Countries are ISO
+// 3166-1 alpha-2. Shipment ids are unique.
+struct ShipmentFile {
+  TimeKind time_kind = TimeKind::kIndex;
+  std::vector<detect::Shipment> shipments;
+  std::vector<double> quantities;  // as given, with
+  std::vector<std::string> units;  // their units, for the output
+};
+Result<ShipmentFile> ParseShipmentsCsv(std::string_view text, std::string_view source);
+// A quantity in a report's unit as the detector compares it; empty for an unknown unit.
+std::optional<std::pair<double, detect::QuantityDimension>> NormaliseQuantity(
+    double value, std::string_view unit);
 
 // A time of the given kind as written in the input ("12", "2024-03-01", "2024-W09"). ISO weeks
 // count from the week of Monday 1969-12-29 (week 0), so consecutive weeks differ by 1 across

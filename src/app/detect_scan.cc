@@ -170,8 +170,7 @@ Result<std::vector<Analysis>> AnalysesOfNode(const CountSeriesFile& file,
 void WriteClusters(const DetectCommandOptions& options, TimeKind time_kind, int frequency,
                    const detect::ScanOptions& scan, const std::vector<Scanned>& scanned,
                    std::ostream& out) {
-  const std::string source = options.db.empty() ? (options.input == "-" ? "stdin" : options.input)
-                                                : PrintableDb(options.db);
+  const std::string source = DetectSourceName(options);
   std::string buffer;
   if (options.format == "csv") {
     buffer =
@@ -339,12 +338,8 @@ Result<detect::ScanData> ScanDataFromSeries(const std::vector<const NamedSeries*
 
 int RunScan(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
             std::ostream& err) {
-  if (options.format != "csv" && options.format != "json") {
-    err << fmt::format("sentinel detect: unknown format '{}' (csv or json)\n", options.format);
-    return 2;
-  }
-  if (options.signals) {
-    err << "sentinel detect: --signals does not apply to scan, which writes one row per cluster\n";
+  if (Status s = CheckWholeOutputOptions(options, "cluster"); !s.ok()) {
+    err << "sentinel detect: " << s.message() << "\n";
     return 2;
   }
   DetectCommandOptions read = options;

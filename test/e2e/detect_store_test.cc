@@ -215,6 +215,53 @@ TEST_P(DetectStore, CombinationsOfTheLastWeekAgainstTheWeeksBefore) {
   EXPECT_EQ(us.at("Carfentanil+form:powder")["new"], true);
 }
 
+// Precursor incidents from the node's reports: five shipments of ANPP to Mexico, then one of
+// 900 kg to Guatemala by way of the Netherlands.
+TEST_P(DetectStore, PrecursorIncidentsFromTheNodesReports) {
+  const fs::path jsonl = dir_ / "precursors.jsonl";
+  const char* const kMondays[] = {"2026-01-05", "2026-01-12", "2026-01-19",
+                                  "2026-01-26", "2026-02-02", "2026-02-09"};
+  {
+    std::ofstream out(jsonl);
+    for (int i = 0; i < 6; ++i) {
+      const bool odd = i == 5;
+      out << nlohmann::json{{"kind", "precursor_incident"},
+                            {"idempotency_key", fmt::format("p{}", i)},
+                            {"distribution", "everyone"},
+                            {"date", kMondays[i]},
+                            {"chemical", {{"name", "ANPP"}}},
+                            {"quantity", {{"value", odd ? 900 : 20 + i}, {"unit", "kg"}}},
+                            {"route",
+                             {{"origin", "CN"},
+                              {"transit",
+                               odd ? nlohmann::json::array({"NL"}) : nlohmann::json::array()},
+                              {"destination", odd ? "GT" : "MX"}}},
+                            {"status", "seized"}}
+                 .dump()
+          << "\n";
+    }
+  }
+  std::string key;
+  if (GetParam() == "postgresql")
+    key = fmt::format(" --key-file '{}'", (dir_ / "node.key").string());
+  const CommandResult imported = Sentinel(fmt::format(
+      "import --db '{}'{} --organisation lab --no-progress '{}'", db_, key, jsonl.string()));
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  const CommandResult r = Sentinel(fmt::format(
+      "detect --db '{}' --method precursors --window 1 --min-history 3 --format json", db_));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 1U) << r.out;
+  EXPECT_EQ(rows[0]["time"], "2026-W07");
+  EXPECT_EQ(rows[0]["chemical"], "ANPP");
+  EXPECT_EQ(rows[0]["history"], 5);
+  EXPECT_EQ(rows[0]["reasons"], nlohmann::json::array({"new_destination", "new_route",
+                                                       "new_transit", "unusual_quantity"}));
+  EXPECT_EQ(rows[0]["quantity"]["value"], 900.0);
+}
+
 TEST_P(DetectStore, MissingDatabaseOrNoSourceIsAnError) {
   const CommandResult missing =
       Sentinel(fmt::format("detect --db '{}' --method first", (dir_ / "typo.db").string()));

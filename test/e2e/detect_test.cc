@@ -432,5 +432,60 @@ TEST_F(DetectCommand, CombinationsRefuseBadSamplesByLineAndColumn) {
   EXPECT_EQ(empty.out, "");
 }
 
+// Eight weeks of ANPP from China to Mexico through the US, 18-25 kg; then week 9.
+TEST_F(DetectCommand, PrecursorsNameWhatIsUnusualForTheChemical) {
+  std::string csv = "shipment,time,chemical,quantity,unit,origin,transit,destination\n";
+  for (int week = 1; week <= 8; ++week) {
+    csv += fmt::format("h{},2024-W{:02},ANPP,{},kg,CN,US,MX\n", week, week, 17 + week);
+  }
+  csv +=
+      "usual,2024-W09,ANPP,21000,g,CN,US,MX\n"
+      "large,2024-W09,ANPP,1.5,t,CN,US,MX\n";
+  const CommandResult bad_unit = Sentinel(
+      fmt::format("detect --method precursors --input '{}'", Write("unit.csv", csv).string()));
+  EXPECT_EQ(bad_unit.code, 2);
+  EXPECT_NE(bad_unit.err.find("line 11, column 5 (unit): 't' is not mg, g, kg, ml, l or units"),
+            std::string::npos)
+      << bad_unit.err;
+
+  csv.replace(csv.find("1.5,t"), 5, "1500,kg");
+  csv +=
+      "routed,2024-W09,ANPP,20,kg,CN,NL;US,MX\n"
+      "elsewhere,2024-W09,ANPP,20,kg,IN,,GT\n"
+      "first,2024-W09,NPP,5,kg,CN,,MX\n";
+  const fs::path input = Write("shipments.csv", csv);
+  const CommandResult r =
+      Sentinel(fmt::format("detect --method precursors --input '{}' --window 1", input.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = Lines(r.out);
+  ASSERT_EQ(rows.size(), 6U) << r.out;
+  EXPECT_EQ(rows[0],
+            "shipment,time,chemical,quantity,unit,origin,transit,destination,history,"
+            "usual_quantity,quantity_z,reasons,alarm");
+  EXPECT_EQ(rows[1].rfind("usual,2024-W09,ANPP,21000,g,CN,US,MX,8,21.4", 0), 0U) << rows[1];
+  EXPECT_EQ(rows[1].substr(rows[1].size() - 7), ",,false") << rows[1];
+  EXPECT_NE(rows[2].find(",unusual_quantity,true"), std::string::npos) << rows[2];
+  EXPECT_NE(rows[3].find(",CN,NL;US,MX,8,"), std::string::npos) << rows[3];
+  EXPECT_NE(rows[3].find(",new_transit,true"), std::string::npos) << rows[3];
+  EXPECT_NE(rows[4].find(",new_destination;new_route,true"), std::string::npos) << rows[4];
+  EXPECT_NE(rows[5].find("first,2024-W09,NPP,5,kg,CN,,MX,0,,,first_of_chemical,true"),
+            std::string::npos)
+      << rows[5];
+
+  const CommandResult json = Sentinel(
+      fmt::format("detect --method precursors --input '{}' --window 1 --format json --max-z 100",
+                  input.string()));
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto large = nlohmann::json::parse(Lines(json.out).at(1));
+  EXPECT_EQ(large["shipment"], "large");
+  EXPECT_EQ(large["alarm"], false);  // z is about 30: below 100
+  EXPECT_GT(large["quantity_z"].get<double>(), 20);
+  EXPECT_EQ(large["parameters"]["max_z"], 100.0);
+  EXPECT_EQ(large["route"]["transit"], nlohmann::json::array({"US"}));
+  EXPECT_EQ(large["data"]["window_first"], "2024-W09");
+  const auto routed = nlohmann::json::parse(Lines(json.out).at(2));
+  EXPECT_EQ(routed["new_transit"], nlohmann::json::array({"NL"}));
+}
+
 }  // namespace
 }  // namespace sentinel
