@@ -156,6 +156,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       });
   detect_cmd->add_option("--place", detect.select.place,
                          "With --db: only this country (US) or subdivision (US-CA)");
+  detect_cmd->add_flag("--daily", detect.select.daily,
+                       "With --db: daily series (dates) instead of ISO weeks, counted report by "
+                       "report");
+  detect_cmd->add_flag("--by-form", detect.select.by_form,
+                       "With --db: one series per substance and seizure form "
+                       "(<substance>/<form>@<place>)");
+  detect_cmd->add_flag("--by-class", detect.select.by_class,
+                       "With --db: one series per substance class instead of substance");
   detect_cmd->add_flag("--by-subdivision", detect.select.by_subdivision,
                        "With --db: series per subdivision instead of per country");
   detect_cmd->add_option("--substance", detect.select.substance,

@@ -6,10 +6,157 @@
 #include <chrono>
 #include <limits>
 #include <map>
+#include <set>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace sentinel::app {
+namespace {
+
+// Each substance key's label: its recorded name where no other substance shares it, else its
+// key ("Fentanyl@US" reads better than a SMILES, and stays unambiguous).
+template <typename Rows>
+std::map<std::string, std::string> SubstanceLabels(reports::Store& store,
+                                                   const reports::Principal& viewer,
+                                                   const Rows& keys) {
+  std::map<std::string, std::string> label;  // key -> name
+  std::map<std::string, int> uses;           // name -> substances bearing it
+  for (const std::string& key : keys) {
+    if (label.count(key)) continue;
+    auto summary = store.Substance(viewer, key);
+    std::string name =
+        summary.ok() && !summary->substance.name.empty() ? summary->substance.name : key;
+    ++uses[name];
+    label[key] = std::move(name);
+  }
+  for (auto& [key, name] : label) {
+    if (uses[name] > 1) name = key;
+  }
+  return label;
+}
+
+std::map<std::string, std::string> SubstanceLabels(reports::Store& store,
+                                                   const reports::Principal& viewer,
+                                                   const std::vector<reports::AggregateRow>& rows) {
+  std::vector<std::string> keys;
+  keys.reserve(rows.size());
+  for (const reports::AggregateRow& row : rows) keys.push_back(row.substance_key);
+  return SubstanceLabels(store, viewer, keys);
+}
+
+// Series over the same steps, first .. last (or the step of --to when later), zeros where
+// nothing was reported.
+Result<CountSeriesFile> FilledSeries(std::map<std::string, std::map<std::int64_t, double>> counts,
+                                     TimeKind kind, std::int64_t first, std::int64_t last,
+                                     std::optional<std::int64_t> output_from,
+                                     std::optional<std::int64_t> last_step) {
+  CountSeriesFile file;
+  file.time_kind = kind;
+  file.output_from = output_from;
+  if (counts.empty()) return file;
+  if (last_step) last = std::max(last, *last_step);
+  if (static_cast<std::uint64_t>(last - first) >= kMaxSeriesSteps) {
+    return Status::InvalidArgument("the stored reports span more steps than a series may");
+  }
+  for (auto& [name, steps] : counts) {
+    NamedSeries s;
+    s.name = name;
+    s.series.frequency = kind == TimeKind::kDate ? 365 : 52;
+    for (std::int64_t step = first; step <= last; ++step) {
+      s.series.time.push_back(step);
+      const auto found = steps.find(step);
+      s.series.observed.push_back(found == steps.end() ? 0 : found->second);
+    }
+    file.series.push_back(std::move(s));
+  }
+  return file;
+}
+
+// The series of the selection counted report by report (daily, by form, by class).
+Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::Principal& viewer,
+                                          const StoreSeriesSelection& selection) {
+  const auto step_of = [&](std::chrono::sys_days day) -> std::int64_t {
+    return selection.daily ? reports::DayNumber(day) : IsoWeekIndex(day);
+  };
+  const auto step_of_flag =
+      [&](std::string_view flag,
+          const std::optional<std::string>& day) -> Result<std::optional<std::int64_t>> {
+    if (!day) return std::optional<std::int64_t>();
+    auto parsed = reports::ParseDay(*day);
+    if (!parsed.ok())
+      return Status::InvalidArgument(fmt::format("{}: {}", flag, parsed.status().message()));
+    return std::optional<std::int64_t>(step_of(*parsed));
+  };
+  auto output_from = step_of_flag("--from", selection.from);
+  if (!output_from.ok()) return output_from.status();
+  auto last_step = step_of_flag("--to", selection.to);
+  if (!last_step.ok()) return last_step.status();
+
+  reports::ReportQuery query;
+  query.kind = selection.kind;
+  query.to = selection.to;
+  query.place = selection.place;
+  query.substance = selection.substance;
+  query.substance_class = selection.substance_class;
+  query.limit = 1000;
+  std::vector<reports::StoredReport> reports_read;
+  std::vector<std::string> keys;
+  while (true) {
+    auto page = store.Query(viewer, query);
+    if (!page.ok()) return page.status();
+    for (reports::StoredReport& r : page->reports) {
+      keys.insert(keys.end(), r.substance_keys.begin(), r.substance_keys.end());
+      reports_read.push_back(std::move(r));
+    }
+    if (!page->next_before_sequence) break;
+    query.before_sequence = page->next_before_sequence;
+  }
+  const std::map<std::string, std::string> label = SubstanceLabels(store, viewer, keys);
+  std::map<std::string, std::vector<std::string>> classes;  // key -> its classes
+  if (selection.by_class) {
+    for (const auto& [key, name] : label) {
+      auto summary = store.Substance(viewer, key);
+      if (summary.ok()) classes[key] = summary->substance.classes;
+    }
+  }
+
+  std::map<std::string, std::map<std::int64_t, double>> counts;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  for (const reports::StoredReport& r : reports_read) {
+    auto day = reports::ParseDay(r.date);
+    if (!day.ok()) return day.status();
+    const std::int64_t step = step_of(*day);
+    first = std::min(first, step);
+    last = std::max(last, step);
+    std::set<std::string> groups;  // a report counts once in each
+    for (const std::string& key : r.substance_keys) {
+      if (!selection.by_class) {
+        groups.insert(label.at(key));
+        continue;
+      }
+      const auto found = classes.find(key);
+      if (found != classes.end()) groups.insert(found->second.begin(), found->second.end());
+    }
+    std::string form;
+    if (selection.by_form) {
+      const auto f = r.body.find("form");
+      if (f != r.body.end() && f->is_string()) form = "/" + f->get<std::string>();
+    }
+    const std::string& place = selection.by_subdivision ? r.subdivision : r.country;
+    for (const std::string& group : groups) {
+      counts[group + form + "@*"][step] += 1;
+      // Reports without a subdivision count in the total only.
+      if (!place.empty()) counts[group + form + "@" + place][step] += 1;
+    }
+  }
+  return FilledSeries(std::move(counts), selection.daily ? TimeKind::kDate : TimeKind::kIsoWeek,
+                      first, last, *output_from, *last_step);
+}
+
+}  // namespace
+
 Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Principal& viewer,
                                         const StoreSeriesSelection& selection) {
   reports::AggregateQuery query;
@@ -35,6 +182,9 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   if (!output_from.ok()) return output_from.status();
   auto last_week = week_of("--to", selection.to);
   if (!last_week.ok()) return last_week.status();
+  if (selection.daily || selection.by_form || selection.by_class) {
+    return SeriesFromReports(store, viewer, selection);
+  }
   auto rows = store.Aggregate(viewer, query);
   if (!rows.ok()) return rows.status();
 
@@ -53,48 +203,15 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
     // Reports without a subdivision count in the substance's total only.
     if (!row.place.empty()) counts[row.substance_key + "@" + row.place][week] += n;
   }
-  // Series are named by the substance's recorded name where no other substance shares it,
-  // else by its key: "Fentanyl@US" reads better than a SMILES, and stays unambiguous.
-  std::map<std::string, std::string> label;  // key -> name
-  std::map<std::string, int> uses;           // name -> substances bearing it
-  for (const reports::AggregateRow& row : *rows) {
-    if (label.count(row.substance_key)) continue;
-    auto summary = store.Substance(viewer, row.substance_key);
-    std::string name = summary.ok() && !summary->substance.name.empty() ? summary->substance.name
-                                                                        : row.substance_key;
-    ++uses[name];
-    label[row.substance_key] = std::move(name);
-  }
-  for (auto& [key, name] : label) {
-    if (uses[name] > 1) name = key;
-  }
+  const std::map<std::string, std::string> label = SubstanceLabels(store, viewer, *rows);
   std::map<std::string, std::map<std::int64_t, double>> named;
   for (auto& [series, weeks] : counts) {
     const auto at = series.rfind('@');
-    named[label[series.substr(0, at)] + series.substr(at)] = std::move(weeks);
+    named[label.at(series.substr(0, at)) + series.substr(at)] = std::move(weeks);
   }
   counts = std::move(named);
 
-  CountSeriesFile file;
-  file.time_kind = TimeKind::kIsoWeek;
-  file.output_from = *output_from;
-  if (counts.empty()) return file;
-  if (*last_week) last = std::max(last, **last_week);
-  if (static_cast<std::uint64_t>(last - first) >= kMaxSeriesSteps) {
-    return Status::InvalidArgument("the stored reports span more weeks than a series may");
-  }
-  for (auto& [name, weeks] : counts) {
-    NamedSeries s;
-    s.name = name;
-    s.series.frequency = 52;
-    for (std::int64_t week = first; week <= last; ++week) {
-      s.series.time.push_back(week);
-      const auto found = weeks.find(week);
-      s.series.observed.push_back(found == weeks.end() ? 0 : found->second);
-    }
-    file.series.push_back(std::move(s));
-  }
-  return file;
+  return FilledSeries(std::move(counts), TimeKind::kIsoWeek, first, last, *output_from, *last_week);
 }
 
 }  // namespace sentinel::app

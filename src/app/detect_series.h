@@ -19,10 +19,18 @@
 
 namespace sentinel::app {
 
+// With `daily`, `by_form` or `by_class` the series are counted from the reports themselves
+// (Store::Query, slower than the summary): daily steps (dates; frequency 365); one series per
+// substance and seizure form, "<substance>/<form>@<place>" (reports without a form keep the
+// plain series); or per substance class instead of substance, "<class>@<place>", a report
+// counting once in each class any of its substances belongs to.
 struct StoreSeriesSelection {
   std::optional<reports::Kind> kind;
   std::optional<std::string> place;  // a country (2 letters) or a subdivision (US-CA)
   bool by_subdivision = false;
+  bool daily = false;
+  bool by_form = false;
+  bool by_class = false;
   std::optional<std::string> substance;        // a substance key
   std::optional<std::string> substance_class;  // a class id
   std::optional<std::string> from, to;         // YYYY-MM-DD

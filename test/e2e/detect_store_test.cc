@@ -123,6 +123,39 @@ TEST_P(DetectStore, SubdivisionsAndPlaceFilter) {
   EXPECT_EQ(ca.weeks.count("Fentanyl@US"), 0U);
 }
 
+// Counted report by report: daily steps, seizure forms, substance classes.
+TEST_P(DetectStore, DailyByFormAndByClassSeries) {
+  using Weeks = std::set<std::string>;
+  const Alarms daily = FirstDetections(" --daily");
+  EXPECT_EQ(daily.weeks.at("Fentanyl@US"), Weeks{"2026-01-05"});
+  EXPECT_EQ(daily.weeks.at("Fentanyl@CA"), Weeks{"2026-01-21"});
+  EXPECT_EQ(daily.weeks.at("Xylazine@*"), Weeks{"2026-01-27"});
+  EXPECT_EQ(daily.first_week.at("Fentanyl@US"), "2026-01-05");
+
+  const Alarms forms = FirstDetections(" --by-form");
+  EXPECT_EQ(forms.weeks.at("Fentanyl/powder@US"), Weeks{"2026-W02"});
+  EXPECT_EQ(forms.weeks.at("Xylazine/powder@*"), Weeks{"2026-W05"});
+  EXPECT_EQ(forms.weeks.count("Fentanyl@US"), 0U);
+
+  const Alarms classes = FirstDetections(" --by-class");
+  EXPECT_EQ(classes.weeks.at("fentanyl-related@US"), Weeks{"2026-W02"});
+  EXPECT_EQ(classes.weeks.at("fentanyl-related@CA"), Weeks{"2026-W04"});
+  EXPECT_EQ(classes.weeks.count("Fentanyl@US"), 0U);
+
+  // Every seizure here is powder, so the per-form series, counted report by report, are the
+  // summary's series under another name.
+  const CommandResult summary = Sentinel(fmt::format("detect --db '{}' --method ears-c1", db_));
+  const CommandResult by_report =
+      Sentinel(fmt::format("detect --db '{}' --method ears-c1 --by-form", db_));
+  ASSERT_EQ(summary.code, 0) << summary.err;
+  ASSERT_EQ(by_report.code, 0) << by_report.err;
+  std::string renamed = by_report.out;
+  for (std::size_t at; (at = renamed.find("/powder@")) != std::string::npos;) {
+    renamed.erase(at, std::string("/powder").size());
+  }
+  EXPECT_EQ(renamed, summary.out);
+}
+
 TEST_P(DetectStore, FromTrimsTheOutputButNotTheHistory) {
   const Alarms a = FirstDetections(" --from 2026-01-21");
   // Heroin was first seen in week 2: from week 4 on there is nothing first about it.
