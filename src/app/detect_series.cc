@@ -47,10 +47,10 @@ std::map<std::string, std::string> SubstanceLabels(reports::Store& store,
 
 // Series over the same steps, first .. last (or the step of --to when later), zeros where
 // nothing was reported.
-Result<CountSeriesFile> FilledSeries(std::map<std::string, std::map<std::int64_t, double>> counts,
-                                     TimeKind kind, std::int64_t first, std::int64_t last,
-                                     std::optional<std::int64_t> output_from,
-                                     std::optional<std::int64_t> last_step) {
+Result<CountSeriesFile> FilledSeries(
+    const std::map<std::string, std::map<std::int64_t, double>>& counts, TimeKind kind,
+    std::int64_t first, std::int64_t last, std::optional<std::int64_t> output_from,
+    std::optional<std::int64_t> last_step) {
   CountSeriesFile file;
   file.time_kind = kind;
   file.output_from = output_from;
@@ -146,13 +146,14 @@ Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::
     }
     const std::string& place = selection.by_subdivision ? r.subdivision : r.country;
     for (const std::string& group : groups) {
-      counts[group + form + "@*"][step] += 1;
+      const std::string series = group + form;
+      counts[fmt::format("{}@*", series)][step] += 1;
       // Reports without a subdivision count in the total only.
-      if (!place.empty()) counts[group + form + "@" + place][step] += 1;
+      if (!place.empty()) counts[fmt::format("{}@{}", series, place)][step] += 1;
     }
   }
-  return FilledSeries(std::move(counts), selection.daily ? TimeKind::kDate : TimeKind::kIsoWeek,
-                      first, last, *output_from, *last_step);
+  return FilledSeries(counts, selection.daily ? TimeKind::kDate : TimeKind::kIsoWeek, first, last,
+                      *output_from, *last_step);
 }
 
 }  // namespace
@@ -211,7 +212,7 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   }
   counts = std::move(named);
 
-  return FilledSeries(std::move(counts), TimeKind::kIsoWeek, first, last, *output_from, *last_week);
+  return FilledSeries(counts, TimeKind::kIsoWeek, first, last, *output_from, *last_week);
 }
 
 }  // namespace sentinel::app
