@@ -76,6 +76,10 @@ struct DemoReference {
 Result<DemoReference> ParseDemoReference(std::string_view places_tsv,
                                          std::string_view substances_tsv);
 
+// The shipped tables, data/demo/places.tsv and substances.tsv, parsed (defined in demo_seed.cc,
+// which reads files; the parser above does not).
+Result<DemoReference> LoadShippedDemoReference();
+
 struct DemoOrganisation {
   std::string id;
   std::string name;

@@ -13,14 +13,18 @@
 
 namespace sentinel::app {
 
-Status SeedDemoHistory(Node& node, std::size_t approx_reports, std::ostream& err) {
+Result<DemoReference> LoadShippedDemoReference() {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(ResolveDataDir()) / "demo";
   auto places = ReadWholeFile((dir / "places.tsv").string());
   if (!places.ok()) return places.status();
   auto substances = ReadWholeFile((dir / "substances.tsv").string());
   if (!substances.ok()) return substances.status();
-  auto reference = ParseDemoReference(*places, *substances);
+  return ParseDemoReference(*places, *substances);
+}
+
+Status SeedDemoHistory(Node& node, std::size_t approx_reports, std::ostream& err) {
+  auto reference = LoadShippedDemoReference();
   if (!reference.ok()) return reference.status();
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   err << "sentinel: generating a demo history of about " << approx_reports << " reports\n";

@@ -4,12 +4,10 @@
 
 #include <algorithm>
 #include <iterator>
-#include <map>
 #include <optional>
 #include <ostream>
 
 #include "app/csv.h"
-#include "app/progress.h"
 #include "core/detect/combinations.h"
 
 namespace sentinel::app {
@@ -92,38 +90,24 @@ Result<SampleFile> SamplesFromStore(reports::Store& store, const reports::Princi
   query.place = options.select.place;
   query.substance = options.select.substance;
   query.substance_class = options.select.substance_class;
-  query.limit = 1000;
   SampleFile file;
   file.time_kind = TimeKind::kIsoWeek;
-  std::map<std::string, std::string> names;  // substance key -> recorded name
-  const auto name_of = [&](const std::string& key) -> const std::string& {
-    auto it = names.find(key);
-    if (it != names.end()) return it->second;
-    auto summary = store.Substance(viewer, key);
-    return names[key] =
-               summary.ok() && !summary->substance.name.empty() ? summary->substance.name : key;
-  };
-  // Reading a large node's reports takes seconds: counts on stderr.
-  Progress progress("combinations: reports read", 0, true);
-  while (true) {
-    auto page = store.Query(viewer, query);
-    if (!page.ok()) return page.status();
-    for (const reports::StoredReport& r : page->reports) {
-      auto day = reports::ParseDay(r.date);
-      if (!day.ok()) return day.status();
-      detect::Sample sample{IsoWeekIndex(*day), {}};
-      for (const std::string& key : r.substance_keys) sample.items.push_back(name_of(key));
-      const auto form = r.body.find("form");
-      if (form != r.body.end() && form->is_string() && !form->get<std::string>().empty()) {
-        sample.items.push_back("form:" + form->get<std::string>());
-      }
-      file.ids.push_back(r.id);
-      file.samples.push_back(std::move(sample));
-    }
-    progress.Advance(page->reports.size());
-    if (!page->next_before_sequence) break;
-    query.before_sequence = page->next_before_sequence;
-  }
+  SubstanceNames names(store, viewer);
+  const Status read = ForEachStoredReport(
+      store, viewer, query, "combinations: reports read", [&](reports::StoredReport& r) -> Status {
+        auto day = reports::ParseDay(r.date);
+        if (!day.ok()) return day.status();
+        detect::Sample sample{IsoWeekIndex(*day), {}};
+        for (const std::string& key : r.substance_keys) sample.items.push_back(names.Of(key));
+        const auto form = r.body.find("form");
+        if (form != r.body.end() && form->is_string() && !form->get<std::string>().empty()) {
+          sample.items.push_back("form:" + form->get<std::string>());
+        }
+        file.ids.push_back(r.id);
+        file.samples.push_back(std::move(sample));
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   return file;
 }
 

@@ -6,12 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-#include <map>
 #include <optional>
 #include <ostream>
 
 #include "app/csv.h"
-#include "app/progress.h"
 #include "core/detect/precursor_anomalies.h"
 
 namespace sentinel::app {
@@ -81,57 +79,42 @@ Result<ShipmentFile> ShipmentsFromStore(reports::Store& store, const reports::Pr
   query.to = options.select.to;
   query.place = options.select.place;
   query.substance = options.select.substance;
-  query.limit = 1000;
   ShipmentFile file;
   file.time_kind = TimeKind::kIsoWeek;
-  std::map<std::string, std::string> names;  // substance key -> recorded name
-  Progress progress("precursors: reports read", 0, true);
-  while (true) {
-    auto page = store.Query(viewer, query);
-    if (!page.ok()) return page.status();
-    for (const reports::StoredReport& r : page->reports) {
-      auto day = reports::ParseDay(r.date);
-      if (!day.ok()) return day.status();
-      const nlohmann::json& body = r.body;
-      const auto& quantity = body.at("quantity");
-      const auto& route = body.at("route");
-      const double value = quantity.at("value").get<double>();
-      const std::string unit = quantity.at("unit").get<std::string>();
-      const auto normalised = NormaliseQuantity(value, unit);
-      if (!normalised || r.substance_keys.empty()) {
-        return Status::Corruption(
-            fmt::format("report {}: a precursor incident without a chemical "
-                        "or with a quantity in '{}'",
-                        r.id, unit));
-      }
-      const std::string& key = r.substance_keys.front();
-      auto name = names.find(key);
-      if (name == names.end()) {
-        auto summary = store.Substance(viewer, key);
-        name = names
-                   .emplace(key, summary.ok() && !summary->substance.name.empty()
-                                     ? summary->substance.name
-                                     : key)
-                   .first;
-      }
-      detect::Shipment s;
-      s.id = r.id;
-      s.time = IsoWeekIndex(*day);
-      s.chemical = name->second;
-      s.quantity = normalised->first;
-      s.dimension = normalised->second;
-      s.origin = route.at("origin").get<std::string>();
-      s.destination = route.at("destination").get<std::string>();
-      if (route.contains("transit"))
-        s.transit = route.at("transit").get<std::vector<std::string>>();
-      file.shipments.push_back(std::move(s));
-      file.quantities.push_back(value);
-      file.units.push_back(unit);
-    }
-    progress.Advance(page->reports.size());
-    if (!page->next_before_sequence) break;
-    query.before_sequence = page->next_before_sequence;
-  }
+  SubstanceNames names(store, viewer);
+  const Status read = ForEachStoredReport(
+      store, viewer, query, "precursors: reports read", [&](reports::StoredReport& r) -> Status {
+        auto day = reports::ParseDay(r.date);
+        if (!day.ok()) return day.status();
+        const nlohmann::json& body = r.body;
+        const auto& quantity = body.at("quantity");
+        const auto& route = body.at("route");
+        const double value = quantity.at("value").get<double>();
+        const std::string unit = quantity.at("unit").get<std::string>();
+        const auto normalised = NormaliseQuantity(value, unit);
+        if (!normalised || r.substance_keys.empty()) {
+          return Status::Corruption(
+              fmt::format("report {}: a precursor incident without a chemical "
+                          "or with a quantity in '{}'",
+                          r.id, unit));
+        }
+        detect::Shipment s;
+        s.id = r.id;
+        s.time = IsoWeekIndex(*day);
+        s.chemical = names.Of(r.substance_keys.front());
+        s.quantity = normalised->first;
+        s.dimension = normalised->second;
+        s.origin = route.at("origin").get<std::string>();
+        s.destination = route.at("destination").get<std::string>();
+        if (route.contains("transit")) {
+          s.transit = route.at("transit").get<std::vector<std::string>>();
+        }
+        file.shipments.push_back(std::move(s));
+        file.quantities.push_back(value);
+        file.units.push_back(unit);
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   return file;
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <ostream>
 
@@ -22,12 +21,7 @@ namespace {
 // The shipped centroids: data/demo/places.tsv, a place being its subdivision or, for the rest of
 // a country, the country.
 Result<Gazetteer> ShippedGazetteer() {
-  const std::filesystem::path dir = std::filesystem::path(ResolveDataDir()) / "demo";
-  auto places = ReadWholeFile((dir / "places.tsv").string());
-  if (!places.ok()) return places.status();
-  auto substances = ReadWholeFile((dir / "substances.tsv").string());
-  if (!substances.ok()) return substances.status();
-  auto reference = ParseDemoReference(*places, *substances);
+  auto reference = LoadShippedDemoReference();
   if (!reference.ok()) return reference.status();
   Gazetteer gazetteer;
   for (const DemoPlace& p : reference->places) {

@@ -1,5 +1,7 @@
 #include "app/detect_series.h"
 
+#include "app/progress.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -99,19 +101,14 @@ Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::
   query.place = selection.place;
   query.substance = selection.substance;
   query.substance_class = selection.substance_class;
-  query.limit = 1000;
   std::vector<reports::StoredReport> reports_read;
   std::vector<std::string> keys;
-  while (true) {
-    auto page = store.Query(viewer, query);
-    if (!page.ok()) return page.status();
-    for (reports::StoredReport& r : page->reports) {
-      keys.insert(keys.end(), r.substance_keys.begin(), r.substance_keys.end());
-      reports_read.push_back(std::move(r));
-    }
-    if (!page->next_before_sequence) break;
-    query.before_sequence = page->next_before_sequence;
-  }
+  const Status read = ForEachStoredReport(store, viewer, query, "", [&](reports::StoredReport& r) {
+    keys.insert(keys.end(), r.substance_keys.begin(), r.substance_keys.end());
+    reports_read.push_back(std::move(r));
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
   const std::map<std::string, std::string> label = SubstanceLabels(store, viewer, keys);
   std::map<std::string, std::vector<std::string>> classes;  // key -> its classes
   if (selection.by_class) {
@@ -157,6 +154,31 @@ Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::
 }
 
 }  // namespace
+
+Status ForEachStoredReport(reports::Store& store, const reports::Principal& viewer,
+                           reports::ReportQuery query, std::string_view progress,
+                           const std::function<Status(reports::StoredReport&)>& visit) {
+  query.limit = 1000;
+  Progress counts(std::string(progress), 0, !progress.empty());
+  while (true) {
+    auto page = store.Query(viewer, query);
+    if (!page.ok()) return page.status();
+    for (reports::StoredReport& r : page->reports) {
+      if (Status s = visit(r); !s.ok()) return s;
+    }
+    counts.Advance(page->reports.size());
+    if (!page->next_before_sequence) return Status::Ok();
+    query.before_sequence = page->next_before_sequence;
+  }
+}
+
+const std::string& SubstanceNames::Of(const std::string& key) {
+  const auto found = names_.find(key);
+  if (found != names_.end()) return found->second;
+  auto summary = store_.Substance(viewer_, key);
+  return names_[key] =
+             summary.ok() && !summary->substance.name.empty() ? summary->substance.name : key;
+}
 
 Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Principal& viewer,
                                         const StoreSeriesSelection& selection) {

@@ -10,8 +10,11 @@
 // `from` only says where the output starts (CountSeriesFile::output_from).
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "app/detect_input.h"
 #include "core/common/status.h"
@@ -34,6 +37,26 @@ struct StoreSeriesSelection {
   std::optional<std::string> substance;        // a substance key
   std::optional<std::string> substance_class;  // a class id
   std::optional<std::string> from, to;         // YYYY-MM-DD
+};
+
+// Every report `query` finds that `viewer` may see (latest versions, newest first), read a page
+// at a time and given to `visit`; stops at the first error `visit` returns. With a `progress`
+// label, counts on stderr (reading a large node takes seconds).
+Status ForEachStoredReport(reports::Store& store, const reports::Principal& viewer,
+                           reports::ReportQuery query, std::string_view progress,
+                           const std::function<Status(reports::StoredReport&)>& visit);
+
+// Substances' recorded names (their keys when they have none), each looked up once.
+class SubstanceNames {
+ public:
+  SubstanceNames(reports::Store& store, const reports::Principal& viewer)
+      : store_(store), viewer_(viewer) {}
+  const std::string& Of(const std::string& key);
+
+ private:
+  reports::Store& store_;
+  const reports::Principal& viewer_;
+  std::map<std::string, std::string> names_;
 };
 
 Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Principal& viewer,
