@@ -2,10 +2,11 @@
 // an error naming the source and line, never an exception, a crash or an unbounded allocation.
 // Accepted series keep the contract: strictly consecutive times, finite non-negative counts, as
 // many counts as times, within the step limits; times print and parse back to themselves; and
-// every EARS method judges them without error. Series placed by lat/lon are on the globe, and
-// a small file whose every series is placed scans (core/detect/scan.h) into clusters that keep
-// their contract. The same bytes read as a gazetteer (app/detect_scan.h) give places on the
-// globe or an error naming the source; read as samples (`detect --method combinations`), they
+// every EARS method judges them without error; a file of loads (a `load` column) judges its
+// measured steps only, on the log scale (core/detect/loads.h). Series placed by lat/lon are on the
+// globe, and a small file whose every series is placed scans (core/detect/scan.h) into clusters
+// that keep their contract. The same bytes read as a gazetteer (app/detect_scan.h) give places on
+// the globe or an error naming the source; read as samples (`detect --method combinations`), they
 // give samples whose pairs are judged with p-values in [0, 1] and counts that add up; read as
 // shipments (`detect --method precursors`), positive quantities judged with reasons that agree
 // with their flags.
@@ -23,6 +24,7 @@
 #include "app/detect_scan.h"
 #include "core/detect/combinations.h"
 #include "core/detect/ears.h"
+#include "core/detect/loads.h"
 #include "core/detect/scan.h"
 
 namespace {
@@ -125,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (parsed.status().message().rfind("fuzz.csv: ", 0) != 0) Violation();
     return 0;
   }
-  ScanSmallFile(*parsed);
+  if (!parsed->loads) ScanSmallFile(*parsed);  // loads are refused by the scan
   for (const auto& named : parsed->series) {
     if (named.lat.has_value() != named.lon.has_value()) Violation();
     if (named.lat && (!(std::fabs(*named.lat) <= 90) || !(std::fabs(*named.lon) <= 180))) {
@@ -136,7 +138,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (s.time.size() > sentinel::app::kMaxSeriesSteps) Violation();
     for (std::size_t i = 0; i < s.time.size(); ++i) {
       if (i > 0 && s.time[i] != s.time[i - 1] + 1) Violation();
+      // A load series' unmeasured steps are NaN; every row given is a finite value >= 0.
+      if (parsed->loads && std::isnan(s.observed[i])) continue;
       if (!std::isfinite(s.observed[i]) || s.observed[i] < 0) Violation();
+    }
+    if (parsed->loads) {
+      // The first and last steps are rows, hence measured; loads judge without error, only
+      // measured steps, and a bound is a load at or above the floor.
+      if (std::isnan(s.observed.front()) || std::isnan(s.observed.back())) Violation();
+      for (auto method : {sentinel::detect::EarsMethod::kC1, sentinel::detect::EarsMethod::kC3}) {
+        const auto judged = sentinel::detect::JudgeLoads(s, {.ears = {.method = method}});
+        if (!judged.ok() || judged->size() != s.time.size()) Violation();
+        for (std::size_t i = 0; i < judged->size(); ++i) {
+          const auto& j = (*judged)[i];
+          if (std::isnan(s.observed[i]) && (j.upperbound || j.alarm)) Violation();
+          if (j.alarm.has_value() != j.upperbound.has_value()) Violation();
+          if (j.upperbound && !(*j.upperbound >= 0.001 * (1 - 1e-9))) Violation();
+        }
+      }
+      continue;
     }
     // A time printed as the output writes it must read back as the same step.
     const std::string line = "series,time,count\nx," +

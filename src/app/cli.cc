@@ -196,8 +196,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::Range(3, 1'000'000));
   detect_cmd
       ->add_option("--min-sigma", detect.min_sigma,
-                   "EARS: floor on the baseline standard deviation")
+                   "EARS: floor on the baseline standard deviation (on loads: of log10 loads)")
       ->check(CLI::NonNegativeNumber);
+  detect_cmd
+      ->add_option("--load-floor", detect.load_floor,
+                   "EARS on wastewater loads (a `load` column, or --db --kind wastewater): "
+                   "loads below it, 0 included, count as it (mg/1000 people/day)")
+      ->check(CLI::PositiveNumber);
   detect_cmd->add_option("--b", detect.b, "Farrington: years back in the reference window")
       ->check(CLI::Range(1, 100));
   detect_cmd->add_option("--w", detect.w, "Farrington: half-window around each reference week")
@@ -296,7 +301,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   serve_cmd
       ->add_option("--detect", serve.detect_methods,
                    "Detectors run live on every accepted report, comma-separated (first, "
-                   "ears-c1, ears-c2, ears-c3, farrington, noufaily), or none")
+                   "ears-c1, ears-c2, ears-c3, farrington, noufaily, precursors), or none")
       ->delimiter(',')
       ->capture_default_str();
   serve_cmd->add_option("--max-gap", serve.max_gap, "Quiet weeks that do not end a live signal")

@@ -23,6 +23,7 @@
 #include "core/detect/ears.h"
 #include "core/detect/farrington.h"
 #include "core/detect/first_detection.h"
+#include "core/detect/loads.h"
 #include "core/detect/signal.h"
 
 namespace sentinel::app {
@@ -38,8 +39,11 @@ using Parameters = std::function<nlohmann::ordered_json(const DetectCommandOptio
 
 struct Method {
   std::string_view name;
-  Detector run;  // empty: announced but not yet available
+  Detector run;
   Parameters parameters;
+  // On load series (CountSeriesFile::loads); empty where the method models counts.
+  Detector run_on_loads = nullptr;
+  Parameters parameters_on_loads = nullptr;
 };
 
 nlohmann::ordered_json EarsParameters(const DetectCommandOptions& o) {
@@ -78,6 +82,23 @@ nlohmann::ordered_json CusumParameters(const DetectCommandOptions& o) {
           {"trend", o.trend},
           {"range_start", o.range_start ? nlohmann::ordered_json(*o.range_start)
                                         : nlohmann::ordered_json("frequency + 1")}};
+}
+
+nlohmann::ordered_json EarsOnLoadsParameters(const DetectCommandOptions& o) {
+  nlohmann::ordered_json p = EarsParameters(o);
+  p["scale"] = "log10";  // minSigma is on it
+  p["loadFloor"] = o.load_floor;
+  return p;
+}
+
+Detector EarsOnLoadsDetector(detect::EarsMethod method) {
+  return [method](const detect::CountSeries& series, const DetectCommandOptions& o, std::size_t) {
+    return detect::JudgeLoads(series, {.ears = {.method = method,
+                                                .baseline = o.baseline,
+                                                .min_sigma = o.min_sigma,
+                                                .alpha = o.alpha.value_or(0.001)},
+                                       .load_floor = o.load_floor});
+  };
 }
 
 Detector EarsDetector(detect::EarsMethod method) {
@@ -142,19 +163,29 @@ Result<std::vector<detect::Judgement>> CusumDetector(const detect::CountSeries& 
   return unjudged;
 }
 
+// Unmeasured steps of a load series are NaN, which FirstDetection leaves unjudged.
+Result<std::vector<detect::Judgement>> FirstDetector(const detect::CountSeries& series,
+                                                     const DetectCommandOptions&, std::size_t) {
+  return detect::FirstDetection(series);
+}
+
+nlohmann::ordered_json NoParameters(const DetectCommandOptions&) {
+  return nlohmann::ordered_json::object();
+}
+
 const std::vector<Method>& Methods() {
   static const std::vector<Method> methods = {
-      {"ears-c1", EarsDetector(detect::EarsMethod::kC1), &EarsParameters},
-      {"ears-c2", EarsDetector(detect::EarsMethod::kC2), &EarsParameters},
-      {"ears-c3", EarsDetector(detect::EarsMethod::kC3), &EarsParameters},
+      {"ears-c1", EarsDetector(detect::EarsMethod::kC1), &EarsParameters,
+       EarsOnLoadsDetector(detect::EarsMethod::kC1), &EarsOnLoadsParameters},
+      {"ears-c2", EarsDetector(detect::EarsMethod::kC2), &EarsParameters,
+       EarsOnLoadsDetector(detect::EarsMethod::kC2), &EarsOnLoadsParameters},
+      {"ears-c3", EarsDetector(detect::EarsMethod::kC3), &EarsParameters,
+       EarsOnLoadsDetector(detect::EarsMethod::kC3), &EarsOnLoadsParameters},
       {"farrington", FarringtonDetector(&detect::FarringtonOriginal),
        FarringtonParameters(&detect::FarringtonOriginal)},
       {"noufaily", FarringtonDetector(&detect::Noufaily), FarringtonParameters(&detect::Noufaily)},
       {"cusum", &CusumDetector, &CusumParameters},
-      {"first",
-       [](const detect::CountSeries& series, const DetectCommandOptions&, std::size_t)
-           -> Result<std::vector<detect::Judgement>> { return detect::FirstDetection(series); },
-       [](const DetectCommandOptions&) { return nlohmann::ordered_json::object(); }},
+      {"first", &FirstDetector, &NoParameters, &FirstDetector, &NoParameters},
   };
   return methods;
 }
@@ -239,12 +270,12 @@ namespace {
 // Every series judged, on every core: series are independent and detectors pure. The first
 // failure in series order is the answer, as a single thread would have given it.
 Result<std::vector<std::vector<detect::Judgement>>> JudgeAll(
-    const Method& method, const DetectCommandOptions& options,
+    const Detector& run, const DetectCommandOptions& options,
     const std::vector<NamedSeries>& series) {
   std::vector<std::vector<detect::Judgement>> judged(series.size());
   std::vector<Status> failures(series.size());
   ParallelFor(series.size(), [&](std::size_t i) {
-    auto j = method.run(series[i].series, options, 0);
+    auto j = run(series[i].series, options, 0);
     if (j.ok()) {
       judged[i] = std::move(j).value();
     } else {
@@ -267,6 +298,7 @@ void WriteSteps(const DetectCommandOptions& options, const CountSeriesFile& pars
     const std::string name_field = CsvQuoted(name);
     for (const detect::Judgement& j : judged[i]) {
       if (parsed.output_from && j.time < *parsed.output_from) continue;
+      if (std::isnan(j.observed)) continue;  // a load series' unmeasured step
       const std::string time = FormatTime(parsed.time_kind, j.time);
       if (options.format == "csv") {
         fmt::format_to(std::back_inserter(buffer), "{},{},{},{},{},{}\n", name_field,
@@ -336,8 +368,9 @@ void WriteSignals(const Method& method, const DetectCommandOptions& options,
                        Number(signal.peak.upperbound));
         continue;
       }
-      const nlohmann::ordered_json row = SignalJson(
-          method.name, options, series.name, series.series, parsed.time_kind, signal, source);
+      const nlohmann::ordered_json row =
+          SignalJson(method.name, options, series.name, series.series, parsed.time_kind, signal,
+                     source, parsed.loads);
       buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       buffer += '\n';
     }
@@ -366,13 +399,16 @@ Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
 nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOptions& options,
                                   const std::string& series_name, const detect::CountSeries& series,
                                   TimeKind time_kind, const detect::Signal& signal,
-                                  const std::string& source) {
+                                  const std::string& source, bool loads) {
   const Method* m = FindMethod(method);
+  const Parameters* parameters = m == nullptr ? nullptr
+                                 : loads      ? &m->parameters_on_loads
+                                              : &m->parameters;
   nlohmann::ordered_json row;
   row["series"] = series_name;
   row["detector"] = method;
-  row["parameters"] =
-      m != nullptr && m->parameters ? m->parameters(options) : nlohmann::ordered_json::object();
+  row["parameters"] = parameters != nullptr && *parameters ? (*parameters)(options)
+                                                           : nlohmann::ordered_json::object();
   row["first"] = TimeJson(time_kind, signal.first_time);
   row["last"] = TimeJson(time_kind, signal.last_time);
   row["alarms"] = signal.alarms;
@@ -384,6 +420,12 @@ nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOp
                  {"from", TimeJson(time_kind, series.time.front())},
                  {"to", TimeJson(time_kind, series.time.back())},
                  {"counts", series.observed.size()}};
+  if (loads) {
+    // A load series' steps are not all measurements: say how many were.
+    row["data"]["measurements"] = std::count_if(series.observed.begin(), series.observed.end(),
+                                                [](double x) { return !std::isnan(x); });
+    row["data"]["unit"] = "mg/1000 people/day";
+  }
   return row;
 }
 
@@ -422,7 +464,15 @@ int RunDetect(const DetectCommandOptions& options, std::istream& in, std::ostrea
   for (NamedSeries& s : parsed->series) {
     if (options.frequency) s.series.frequency = *options.frequency;
   }
-  auto judged = JudgeAll(*method, options, parsed->series);
+  if (parsed->loads && !method->run_on_loads) {
+    err << fmt::format(
+        "sentinel detect: {} models counts, and these series are loads (measurements, not "
+        "counts; use ears-c1, ears-c2, ears-c3 or first)\n",
+        options.method);
+    return 2;
+  }
+  auto judged =
+      JudgeAll(parsed->loads ? method->run_on_loads : method->run, options, parsed->series);
   if (!judged.ok()) {
     err << "sentinel detect: " << judged.status().message() << "\n";
     return 2;

@@ -45,7 +45,8 @@ struct DetectCommandOptions {
   // Farrington); cusum the negative-binomial dispersion (empty: estimated on the baseline).
   std::optional<double> alpha;
   int baseline = 7;              // EARS control$baseline
-  double min_sigma = 0;          // EARS control$minSigma
+  double min_sigma = 0;          // EARS control$minSigma (on load series: on the log10 scale)
+  double load_floor = 0.001;     // load series: loads below it count as it (core/detect/loads.h)
   std::optional<int> b, w;       // Farrington control$b, control$w; empty: the preset's
   std::optional<int> frequency;  // steps per year; empty: 52 (weeks, integers) or 365 (dates)
   // cusum, R's glrnb control list.
@@ -90,11 +91,12 @@ Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
 
 // A signal as `detect --signals --format json` writes it and the server stores it: detector,
 // its effective parameters (named as R's control lists), first and last alarmed steps, alarms,
-// latest and peak judgements, and what the detector saw (`data`: source, frequency, span).
+// latest and peak judgements, and what the detector saw (`data`: source, frequency, span; for
+// `loads`, the measurements among the steps and their unit).
 nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOptions& options,
                                   const std::string& series_name, const detect::CountSeries& series,
                                   TimeKind time_kind, const detect::Signal& signal,
-                                  const std::string& source);
+                                  const std::string& source, bool loads = false);
 
 // A time as JSON writes it: a step index as a number, a date or ISO week as its text.
 nlohmann::ordered_json TimeJson(TimeKind kind, std::int64_t time);

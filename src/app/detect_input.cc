@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -184,8 +186,10 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
         line_no = line;
         if (!have_header) {
           bool seen[3] = {false, false, false};
+          const bool names_count = std::find(cells.begin(), cells.end(), "count") != cells.end();
+          file.loads = !names_count && std::find(cells.begin(), cells.end(), "load") != cells.end();
           for (std::size_t i = 0; i < cells.size(); ++i) {
-            const std::string_view names[3] = {"series", "time", "count"};
+            const std::string_view names[3] = {"series", "time", file.loads ? "load" : "count"};
             std::size_t* slots[3] = {&col_series, &col_time, &col_count};
             for (int k = 0; k < 3; ++k) {
               if (cells[i] != names[k]) continue;
@@ -197,8 +201,8 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
           for (int k = 0; k < 3; ++k) {
             if (!seen[k]) {
               return Status::InvalidArgument(fmt::format(
-                  "{}: line {}: the header must name the columns series, time and count", source,
-                  line_no));
+                  "{}: line {}: the header must name the columns series, time and count (or load)",
+                  source, line_no));
             }
           }
           for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -236,9 +240,10 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
         }
         const auto count = ParseCount(cells[col_count]);
         if (!count) {
+          const std::string_view what = file.loads ? "load" : "count";
           return error(
-              col_count, "count",
-              fmt::format("'{}' is not a count (a finite number, 0 or more)", cells[col_count]));
+              col_count, what,
+              fmt::format("'{}' is not a {} (a finite number, 0 or more)", cells[col_count], what));
         }
         auto [it, inserted] = index.try_emplace(name, file.series.size());
         if (inserted) {
@@ -275,12 +280,12 @@ Result<CountSeriesFile> ParseCountSeriesCsv(std::string_view text, std::string_v
           filled += gap;
           if (filled > kMaxFilledSteps) {
             return error(col_time, "time",
-                         fmt::format("more than {} missing steps to fill with zero counts",
-                                     kMaxFilledSteps));
+                         fmt::format("more than {} missing steps to fill", kMaxFilledSteps));
           }
+          const double unseen = file.loads ? std::numeric_limits<double>::quiet_NaN() : 0.0;
           for (std::int64_t t = last + 1; t < *time; ++t) {
             series.time.push_back(t);
-            series.observed.push_back(0);
+            series.observed.push_back(unseen);
           }
         }
         series.time.push_back(*time);

@@ -7,7 +7,9 @@
 // integer step index, an ISO date (YYYY-MM-DD, daily steps) or an ISO week (YYYY-Www, weekly
 // steps). A series' rows come in strictly increasing time (series may interleave); a step
 // between two rows with no row of its own is a zero count, since no report means none seen.
-// Counts are finite and not negative. ParseCountSeriesCsv never throws: bad input gives an
+// Counts are finite and not negative. A header naming `load` in place of `count` makes the file
+// one of continuous measurements (wastewater loads): steps without a row are then missing, not
+// zero. ParseCountSeriesCsv never throws: bad input gives an
 // InvalidArgument naming the source, line and column.
 #pragma once
 
@@ -37,6 +39,9 @@ struct NamedSeries {
 
 struct CountSeriesFile {
   TimeKind time_kind = TimeKind::kIndex;
+  // Loads, not counts (core/detect/loads.h): a header naming `load` instead of `count`, or a
+  // node's wastewater reports. A step between two rows is then not measured (NaN), not zero.
+  bool loads = false;
   std::vector<NamedSeries> series;  // in order of first appearance
   // Steps before this time are history: detectors see them, the output starts here.
   std::optional<std::int64_t> output_from;

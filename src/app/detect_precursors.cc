@@ -41,22 +41,7 @@ void WriteShipments(const DetectCommandOptions& options, const ShipmentFile& fil
     }
     nlohmann::ordered_json row;
     row["detector"] = kPrecursorsMethod;
-    row["shipment"] = s.id;
-    row["time"] = TimeJson(file.time_kind, s.time);
-    row["chemical"] = s.chemical;
-    row["quantity"] = {{"value", file.quantities[j.shipment]}, {"unit", file.units[j.shipment]}};
-    row["route"] = {{"origin", s.origin}, {"transit", s.transit}, {"destination", s.destination}};
-    row["history"] = j.history;
-    // The usual quantity is in the detector's units: kg, litres or units.
-    row["usual_quantity"] = j.usual_quantity ? nlohmann::ordered_json(*j.usual_quantity) : nullptr;
-    row["quantity_z"] =
-        j.quantity_z && std::isfinite(*j.quantity_z)
-            ? nlohmann::ordered_json(*j.quantity_z)
-            : (j.quantity_z ? nlohmann::ordered_json(*j.quantity_z > 0 ? "inf" : "-inf")
-                            : nlohmann::ordered_json(nullptr));
-    row["new_transit"] = j.new_transit;
-    row["reasons"] = j.reasons;
-    row["alarm"] = j.alarm;
+    row.update(ShipmentJson(file, j));
     row["parameters"] = {{"window", settings.window},
                          {"max_z", settings.max_z},
                          {"min_history", settings.min_history}};
@@ -72,8 +57,41 @@ void WriteShipments(const DetectCommandOptions& options, const ShipmentFile& fil
 
 }  // namespace
 
+nlohmann::ordered_json ShipmentJson(const ShipmentFile& file,
+                                    const detect::ShipmentJudgement& judged) {
+  const detect::ShipmentJudgement& j = judged;
+  const detect::Shipment& s = file.shipments[j.shipment];
+  nlohmann::ordered_json row;
+  row["shipment"] = s.id;
+  row["time"] = TimeJson(file.time_kind, s.time);
+  row["chemical"] = s.chemical;
+  row["quantity"] = {{"value", file.quantities[j.shipment]}, {"unit", file.units[j.shipment]}};
+  row["route"] = {{"origin", s.origin}, {"transit", s.transit}, {"destination", s.destination}};
+  row["history"] = j.history;
+  // The usual quantity is in the detector's units: kg, litres or units.
+  row["usual_quantity"] = j.usual_quantity ? nlohmann::ordered_json(*j.usual_quantity) : nullptr;
+  row["quantity_z"] =
+      j.quantity_z && std::isfinite(*j.quantity_z)
+          ? nlohmann::ordered_json(*j.quantity_z)
+          : (j.quantity_z ? nlohmann::ordered_json(*j.quantity_z > 0 ? "inf" : "-inf")
+                          : nlohmann::ordered_json(nullptr));
+  row["new_transit"] = j.new_transit;
+  row["reasons"] = j.reasons;
+  row["alarm"] = j.alarm;
+  return row;
+}
+
+detect::PrecursorOptions PrecursorSettings(const DetectCommandOptions& options) {
+  detect::PrecursorOptions settings;
+  settings.window = options.window;
+  settings.max_z = options.max_z;
+  settings.min_history = options.min_history;
+  return settings;
+}
+
 Result<ShipmentFile> ShipmentsFromStore(reports::Store& store, const reports::Principal& viewer,
-                                        const DetectCommandOptions& options) {
+                                        const DetectCommandOptions& options,
+                                        std::string_view progress) {
   reports::ReportQuery query;
   query.kind = reports::Kind::kPrecursorIncident;
   query.to = options.select.to;
@@ -82,8 +100,8 @@ Result<ShipmentFile> ShipmentsFromStore(reports::Store& store, const reports::Pr
   ShipmentFile file;
   file.time_kind = TimeKind::kIsoWeek;
   SubstanceNames names(store, viewer);
-  const Status read = ForEachStoredReport(
-      store, viewer, query, "precursors: reports read", [&](reports::StoredReport& r) -> Status {
+  const Status read =
+      ForEachStoredReport(store, viewer, query, progress, [&](reports::StoredReport& r) -> Status {
         auto day = reports::ParseDay(r.date);
         if (!day.ok()) return day.status();
         const nlohmann::json& body = r.body;
@@ -144,10 +162,7 @@ int RunPrecursors(const DetectCommandOptions& options, std::istream& in, std::os
     err << "sentinel detect: " << last.status().message() << "\n";
     return 2;
   }
-  detect::PrecursorOptions settings;
-  settings.window = options.window;
-  settings.max_z = options.max_z;
-  settings.min_history = options.min_history;
+  const detect::PrecursorOptions settings = PrecursorSettings(options);
   auto judged = detect::JudgePrecursorShipments(file->shipments, *last, settings);
   if (!judged.ok()) {
     err << "sentinel detect: " << judged.status().message() << "\n";

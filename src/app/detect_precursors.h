@@ -10,19 +10,32 @@
 #pragma once
 
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "app/detect_command.h"
 #include "app/detect_input.h"
 #include "core/common/status.h"
+#include "core/detect/precursor_anomalies.h"
 #include "core/reports/store.h"
 
 namespace sentinel::app {
 
 inline constexpr std::string_view kPrecursorsMethod = "precursors";
 
+// `progress` labels counts on stderr; empty: none (the server's live detection).
 Result<ShipmentFile> ShipmentsFromStore(reports::Store& store, const reports::Principal& viewer,
-                                        const DetectCommandOptions& options);
+                                        const DetectCommandOptions& options,
+                                        std::string_view progress = "precursors: reports read");
+
+// The settings of --window, --max-z and --min-history.
+detect::PrecursorOptions PrecursorSettings(const DetectCommandOptions& options);
+
+// A judged shipment as `detect --method precursors --format json` writes it, and as a live
+// precursor signal lists it: shipment, time, chemical, quantity, route, history, usual
+// quantity, z, new transit countries, reasons and alarm.
+nlohmann::ordered_json ShipmentJson(const ShipmentFile& file,
+                                    const detect::ShipmentJudgement& judged);
 
 int RunPrecursors(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
                   std::ostream& err);

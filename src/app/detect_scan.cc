@@ -343,6 +343,11 @@ int RunScan(const DetectCommandOptions& options, std::istream& in, std::ostream&
     err << "sentinel detect: " << parsed.status().message() << "\n";
     return 2;
   }
+  if (parsed->loads) {
+    err << "sentinel detect: the space-time scan counts cases, and these series are loads "
+           "(measurements; judge them with ears-c1, ears-c2, ears-c3 or first)\n";
+    return 2;
+  }
   const int frequency = options.frequency.value_or(parsed->time_kind == TimeKind::kDate ? 365 : 52);
   const detect::ScanOptions scan = ScanOptionsOf(options, frequency);
   auto analyses =

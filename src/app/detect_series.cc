@@ -47,15 +47,17 @@ std::map<std::string, std::string> SubstanceLabels(reports::Store& store,
   return SubstanceLabels(store, viewer, keys);
 }
 
-// Series over the same steps, first .. last (or the step of --to when later), zeros where
-// nothing was reported.
+// Series over the same steps, first .. last (or the step of --to when later), `gap` where
+// nothing was reported: zero for counts, NaN (not measured) for loads.
 Result<CountSeriesFile> FilledSeries(
     const std::map<std::string, std::map<std::int64_t, double>>& counts, TimeKind kind,
     std::int64_t first, std::int64_t last, std::optional<std::int64_t> output_from,
-    std::optional<std::int64_t> last_step) {
+    std::optional<std::int64_t> last_step, bool loads = false) {
+  const double gap = loads ? std::numeric_limits<double>::quiet_NaN() : 0.0;
   CountSeriesFile file;
   file.time_kind = kind;
   file.output_from = output_from;
+  file.loads = loads;
   if (counts.empty()) return file;
   if (last_step) last = std::max(last, *last_step);
   if (static_cast<std::uint64_t>(last - first) >= kMaxSeriesSteps) {
@@ -68,11 +70,70 @@ Result<CountSeriesFile> FilledSeries(
     for (std::int64_t step = first; step <= last; ++step) {
       s.series.time.push_back(step);
       const auto found = steps.find(step);
-      s.series.observed.push_back(found == steps.end() ? 0 : found->second);
+      s.series.observed.push_back(found == steps.end() ? gap : found->second);
     }
     file.series.push_back(std::move(s));
   }
   return file;
+}
+
+// The wastewater loads of the selection: one series per analyte and site,
+// "<analyte>@<country>/<site>", each step the mean of the loads measured in it (per day of the
+// sampling period's start with `daily`), NaN where the site measured nothing.
+Result<CountSeriesFile> LoadSeriesFromReports(reports::Store& store,
+                                              const reports::Principal& viewer,
+                                              const StoreSeriesSelection& selection,
+                                              std::optional<std::int64_t> output_from,
+                                              std::optional<std::int64_t> last_step) {
+  if (selection.by_form || selection.by_class) {
+    return Status::InvalidArgument(
+        "--kind wastewater gives one load series per analyte and site: wastewater has no form, "
+        "and the loads of a class's analytes do not add up (no --by-form or --by-class)");
+  }
+  reports::ReportQuery query;
+  query.kind = reports::Kind::kWastewater;
+  query.to = selection.to;
+  query.place = selection.place;
+  query.substance = selection.substance;
+  query.substance_class = selection.substance_class;
+  struct Measured {
+    double sum = 0;
+    int n = 0;
+  };
+  // (analyte key, country/site) -> step -> loads
+  std::map<std::pair<std::string, std::string>, std::map<std::int64_t, Measured>> measured;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  std::vector<std::string> keys;
+  const Status read = ForEachStoredReport(store, viewer, query, "", [&](reports::StoredReport& r) {
+    const auto site = r.body.find("site");
+    const auto load = r.body.find("load_mg_per_1000_per_day");
+    if (r.substance_keys.empty() || site == r.body.end() || !site->is_string() ||
+        load == r.body.end() || !load->is_number()) {
+      return Status::Corruption(
+          fmt::format("stored wastewater report {} lacks its analyte, site or load", r.id));
+    }
+    auto day = reports::ParseDay(r.date);
+    if (!day.ok()) return day.status();
+    const std::int64_t step = selection.daily ? reports::DayNumber(*day) : IsoWeekIndex(*day);
+    first = std::min(first, step);
+    last = std::max(last, step);
+    Measured& m = measured[{r.substance_keys.front(),
+                            fmt::format("{}/{}", r.country, site->get<std::string>())}][step];
+    m.sum += load->get<double>();
+    ++m.n;
+    keys.push_back(r.substance_keys.front());
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  const std::map<std::string, std::string> label = SubstanceLabels(store, viewer, keys);
+  std::map<std::string, std::map<std::int64_t, double>> loads;
+  for (const auto& [series, steps] : measured) {
+    auto& named = loads[fmt::format("{}@{}", label.at(series.first), series.second)];
+    for (const auto& [step, m] : steps) named[step] = m.sum / m.n;
+  }
+  return FilledSeries(loads, selection.daily ? TimeKind::kDate : TimeKind::kIsoWeek, first, last,
+                      output_from, last_step, /*loads=*/true);
 }
 
 // The series of the selection counted report by report (daily, by form, by class).
@@ -94,6 +155,9 @@ Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::
   if (!output_from.ok()) return output_from.status();
   auto last_step = step_of_flag("--to", selection.to);
   if (!last_step.ok()) return last_step.status();
+  if (selection.kind == reports::Kind::kWastewater) {
+    return LoadSeriesFromReports(store, viewer, selection, *output_from, *last_step);
+  }
 
   reports::ReportQuery query;
   query.kind = selection.kind;
@@ -205,7 +269,8 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   if (!output_from.ok()) return output_from.status();
   auto last_week = week_of("--to", selection.to);
   if (!last_week.ok()) return last_week.status();
-  if (selection.daily || selection.by_form || selection.by_class) {
+  if (selection.daily || selection.by_form || selection.by_class ||
+      selection.kind == reports::Kind::kWastewater) {
     return SeriesFromReports(store, viewer, selection);
   }
   auto rows = store.Aggregate(viewer, query);

@@ -22,6 +22,9 @@
 
 namespace sentinel::app {
 
+// With `kind` wastewater the series are loads, not counts (CountSeriesFile::loads): one per
+// analyte and site, "<analyte>@<country>/<site>", each step the mean load measured in it, NaN
+// where the site measured nothing; read from the reports themselves.
 // With `daily`, `by_form` or `by_class` the series are counted from the reports themselves
 // (Store::Query, slower than the summary): daily steps (dates; frequency 365); one series per
 // substance and seizure form, "<substance>/<form>@<place>" (reports without a form keep the

@@ -12,6 +12,7 @@
 
 #include "app/detect_command.h"
 #include "app/detect_input.h"
+#include "app/detect_precursors.h"
 #include "core/common/parallel.h"
 #include "core/detect/signal.h"
 
@@ -22,8 +23,8 @@ namespace chr = std::chrono;
 
 // Methods whose judgement of a step needs only the steps before it, so that a series can be
 // judged from its touched week on. CUSUM carries its chart from the start of its range.
-constexpr std::string_view kLiveMethods[] = {"first",   "ears-c1",    "ears-c2",
-                                             "ears-c3", "farrington", "noufaily"};
+constexpr std::string_view kLiveMethods[] = {"first",      "ears-c1",  "ears-c2",   "ears-c3",
+                                             "farrington", "noufaily", "precursors"};
 
 std::int64_t WeekOfDayNumber(std::int64_t day) {
   return IsoWeekIndex(chr::sys_days{chr::days{day}});
@@ -185,6 +186,7 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
     const std::string series_name = fmt::format("{}@{}", name, place);
 
     for (const std::string& method : options.methods) {
+      if (method == kPrecursorsMethod) continue;  // judges shipments, not series
       // Each audience continues its own open signal from its own first step; the series is
       // judged once, from the earliest of them.
       std::vector<std::optional<detect::Signal>> continued(members.size());
@@ -261,7 +263,12 @@ Status ValidateLiveMethods(const std::vector<std::string>& methods) {
 }
 
 LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, std::ostream& log)
-    : store_(store), options_(std::move(options)), log_(log), worker_([this] { Loop(); }) {}
+    : store_(store),
+      options_(std::move(options)),
+      log_(log),
+      judge_shipments_(std::find(options_.methods.begin(), options_.methods.end(),
+                                 kPrecursorsMethod) != options_.methods.end()),
+      worker_([this] { Loop(); }) {}
 
 LiveDetector::~LiveDetector() {
   {
@@ -287,6 +294,10 @@ void LiveDetector::Reported(const reports::Principal& who,
         continue;  // never feeds a signal: see reports::SignalAudienceSees
     }
     const std::int64_t week = IsoWeekIndex(item.report.date);
+    if (judge_shipments_ && item.report.kind == reports::Kind::kPrecursorIncident &&
+        !item.mentions.empty() && item.mentions.front().substance) {
+      pending_shipments_[item.mentions.front().substance->key].weeks[audience].insert(week);
+    }
     for (const reports::ResolvedMention& mention : item.mentions) {
       if (!mention.substance) continue;
       Touched& touched = pending_[mention.substance->key];
@@ -317,15 +328,17 @@ std::uint64_t LiveDetector::rounds() const {
 void LiveDetector::Loop() {
   while (true) {
     std::map<std::string, Touched> round;
+    std::map<std::string, TouchedShipments> shipments;
     std::uint64_t noted = 0;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || done_ < noted_; });
-      if (stopping_ && pending_.empty()) return;
+      if (stopping_ && pending_.empty() && pending_shipments_.empty()) return;
       round.swap(pending_);
+      shipments.swap(pending_shipments_);
       noted = noted_;
     }
-    RunRound(round);
+    RunRound(round, shipments);
     {
       std::lock_guard lock(mu_);
       done_ = noted;
@@ -335,12 +348,16 @@ void LiveDetector::Loop() {
   }
 }
 
-void LiveDetector::RunRound(const std::map<std::string, Touched>& round) {
-  if (round.empty()) return;
+void LiveDetector::RunRound(const std::map<std::string, Touched>& round,
+                            const std::map<std::string, TouchedShipments>& shipments) {
+  if (round.empty() && shipments.empty()) return;
   auto audiences = store_.OrganisationCountries();
   if (!audiences.ok()) {
     log_ << "sentinel serve: live detection: " << audiences.status().message() << "\n";
     return;
+  }
+  if (Status s = JudgeShipments(shipments, *audiences); !s.ok()) {
+    log_ << "sentinel serve: live detection of precursor incidents: " << s.message() << "\n";
   }
   // What a round costs is mostly round trips to the store: substances are read and their
   // signals written a slice at a time.
@@ -358,6 +375,77 @@ void LiveDetector::RunRound(const std::map<std::string, Touched>& round) {
     }
   }
   log_.flush();
+}
+
+Status LiveDetector::JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
+                                    const std::vector<std::string>& audiences) {
+  DetectCommandOptions options;
+  options.window = 1;
+  const detect::PrecursorOptions settings = PrecursorSettings(options);
+  std::vector<reports::SignalRecord> changed;
+  for (const auto& [key, touched] : shipments) {
+    // audience -> weeks, "" expanded to every audience.
+    std::map<std::string, std::set<std::int64_t>> weeks;
+    for (const auto& [audience, these] : touched.weeks) {
+      for (const std::string& a :
+           audience.empty() ? audiences : std::vector<std::string>{audience}) {
+        weeks[a].insert(these.begin(), these.end());
+      }
+    }
+    // Audiences that see the same shipments share one judgement.
+    std::map<std::vector<std::string>, ShipmentFile> seen;
+    for (const auto& [audience, these] : weeks) {
+      reports::Principal viewer = reports::NodeAdministrator();
+      viewer.country = audience;  // sees what that country's organisations all see
+      options.select.substance = key;
+      auto file = ShipmentsFromStore(store_, viewer, options, "");
+      if (!file.ok()) return file.status();
+      std::vector<std::string> ids;
+      ids.reserve(file->shipments.size());
+      for (const detect::Shipment& shipment : file->shipments) ids.push_back(shipment.id);
+      const ShipmentFile& shipments_seen =
+          seen.try_emplace(ids, std::move(file).value()).first->second;
+      for (const std::int64_t week : these) {
+        auto judged = detect::JudgePrecursorShipments(shipments_seen.shipments, week, settings);
+        if (!judged.ok()) return judged.status();
+        std::map<std::string, std::vector<const detect::ShipmentJudgement*>> unusual;
+        for (const detect::ShipmentJudgement& j : *judged) {
+          if (j.alarm) unusual[shipments_seen.shipments[j.shipment].destination].push_back(&j);
+        }
+        for (const auto& [destination, alarmed] : unusual) {
+          const std::string& chemical =
+              shipments_seen.shipments[alarmed.front()->shipment].chemical;
+          nlohmann::ordered_json body;
+          body["series"] = fmt::format("{}@{}", chemical, destination);
+          body["detector"] = kPrecursorsMethod;
+          body["parameters"] = {{"window", settings.window},
+                                {"max_z", settings.max_z},
+                                {"min_history", settings.min_history}};
+          body["first"] = FormatTime(TimeKind::kIsoWeek, week);
+          body["last"] = body["first"];
+          body["alarms"] = alarmed.size();
+          body["shipments"] = nlohmann::ordered_json::array();
+          for (const detect::ShipmentJudgement* j : alarmed) {
+            body["shipments"].push_back(ShipmentJson(shipments_seen, *j));
+          }
+          body["data"] = {{"source", "node"}, {"shipments", shipments_seen.shipments.size()}};
+          body["substance"] = {{"key", key}, {"name", chemical}};
+          body["place"] = destination;
+          reports::SignalRecord record;
+          record.audience = audience;
+          record.detector = kPrecursorsMethod;
+          record.substance_key = key;
+          record.place = destination;
+          record.first_week = MondayOf(week);
+          record.last_week = record.first_week;
+          record.body = nlohmann::json(body);
+          changed.push_back(std::move(record));
+        }
+      }
+    }
+  }
+  if (changed.empty()) return Status::Ok();
+  return store_.PutSignals(changed);
 }
 
 Status LiveDetector::ReadCounts(const std::vector<std::string>& keys,

@@ -17,6 +17,12 @@
 // signal. The round's changed signals are stored in one write. Reports arriving meanwhile are
 // taken by the next round, so under load rounds grow instead of queueing.
 //
+// Precursor incidents: each touched (chemical, audience, week) is judged as `sentinel detect
+// --method precursors --window 1 --to <week>` judges it over the shipments that audience may
+// see (the chemical's history read from the store, detect::JudgePrecursorShipments); the week's
+// unusual shipments become one signal per destination country, "<chemical>@<destination>",
+// listing them with their reasons, and a later incident of that week rewrites it.
+//
 // Signals are derived data: a late report that changes a past week's count does not retract a
 // signal already raised, and reports stored while no server ran (sentinel import) or by another
 // node are judged when a later report touches the same substance (or by `sentinel detect --db`).
@@ -42,8 +48,10 @@ namespace sentinel::app {
 
 struct LiveDetectionOptions {
   // Methods of `sentinel detect` run on every touched series, with their default parameters.
-  // Those that judge a step from its history alone: first, ears-c1..c3, farrington, noufaily.
-  std::vector<std::string> methods = {"first", "noufaily"};
+  // Those that judge a step from its history alone: first, ears-c1..c3, farrington, noufaily;
+  // and `precursors`, which judges the week of every precursor incident against the chemical's
+  // history (below).
+  std::vector<std::string> methods = {"first", "noufaily", "precursors"};
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
   // touched), so only signals alive since then are read back.
@@ -79,8 +87,17 @@ class LiveDetector {
     std::map<std::pair<std::string, std::string>, std::int64_t> series;
   };
 
+  // A chemical's touched precursor weeks: audience ("" every one) -> weeks.
+  struct TouchedShipments {
+    std::map<std::string, std::set<std::int64_t>> weeks;
+  };
+
   void Loop();
-  void RunRound(const std::map<std::string, Touched>& round);
+  void RunRound(const std::map<std::string, Touched>& round,
+                const std::map<std::string, TouchedShipments>& shipments);
+  // Judges the round's precursor weeks and stores the signals of their unusual shipments.
+  Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
+                        const std::vector<std::string>& audiences);
   // Reads the counts and recent signals of a slice of the round's substances at once, judges
   // them and stores the signals that changed.
   Status JudgeSlice(const std::vector<std::string>& keys,
@@ -110,8 +127,10 @@ class LiveDetector {
   std::ostream& log_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, Touched> pending_;  // substance key -> touched series
-  std::uint64_t noted_ = 0, done_ = 0;      // Reported calls noted / judged
+  std::map<std::string, Touched> pending_;                     // substance key -> touched series
+  std::map<std::string, TouchedShipments> pending_shipments_;  // chemical key -> weeks
+  bool judge_shipments_ = false;                               // "precursors" is configured
+  std::uint64_t noted_ = 0, done_ = 0;                         // Reported calls noted / judged
   std::uint64_t rounds_ = 0;
   bool stopping_ = false;
   std::thread worker_;

@@ -19,7 +19,7 @@ struct ServeOptions {
   int threads = 32;
   // Live detection (app/live_detection.h): the detectors run on each accepted report's series;
   // {"none"} or empty: no live detection.
-  std::vector<std::string> detect_methods = {"first", "noufaily"};
+  std::vector<std::string> detect_methods = {"first", "noufaily", "precursors"};
   int max_gap = 1;
 };
 

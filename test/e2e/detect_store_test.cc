@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -293,6 +294,68 @@ TEST_P(DetectStore, PrecursorIncidentsFromTheNodesReports) {
   EXPECT_EQ(rows[0]["reasons"], nlohmann::json::array({"new_destination", "new_route",
                                                        "new_transit", "unusual_quantity"}));
   EXPECT_EQ(rows[0]["quantity"]["value"], 900.0);
+}
+
+// Wastewater reports give load series, one per analyte and site, judged as measurements: the
+// mean load of a week (two samples in week 3), unmeasured weeks skipped, EARS on log10 loads.
+TEST_P(DetectStore, WastewaterLoadsAreContinuousSeriesPerSite) {
+  const fs::path jsonl = dir_ / "wastewater.jsonl";
+  {
+    // Mondays of ISO weeks 2026-W02 .. W09; the site skipped W07; W09 is three times the rest.
+    const char* const kMondays[] = {"2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26",
+                                    "2026-02-02", "2026-02-16", "2026-02-23"};
+    const double kLoads[] = {200, 210, 190, 205, 195, 200, 600};
+    std::ofstream out(jsonl);
+    const auto write = [&](const std::string& key, const std::string& start, double load) {
+      out << nlohmann::json{{"kind", "wastewater"},
+                            {"idempotency_key", key},
+                            {"distribution", "everyone"},
+                            {"place", {{"country", "BE"}, {"subdivision", "BE-VAN"}}},
+                            {"site", "ANTWERP-ZUID"},
+                            {"period", {{"start", start}, {"end", start}}},
+                            {"analyte", {{"name", "Benzoylecgonine"}}},
+                            {"load_mg_per_1000_per_day", load}}
+                 .dump()
+          << "\n";
+    };
+    for (int i = 0; i < 7; ++i) write(fmt::format("w{}", i), kMondays[i], kLoads[i]);
+    write("w-extra", "2026-01-21", 230);  // a second sample in W04: the week's mean is 210
+  }
+  std::string key;
+  if (GetParam() == "postgresql")
+    key = fmt::format(" --key-file '{}'", (dir_ / "node.key").string());
+  const CommandResult imported = Sentinel(fmt::format(
+      "import --db '{}'{} --organisation lab --no-progress '{}'", db_, key, jsonl.string()));
+  ASSERT_EQ(imported.code, 0) << imported.err;
+
+  const CommandResult r = Sentinel(fmt::format(
+      "detect --db '{}' --kind wastewater --method ears-c1 --baseline 4 --format json", db_));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, nlohmann::json> by_week;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto row = nlohmann::json::parse(line);
+    EXPECT_EQ(row["series"], "Benzoylecgonine@BE/ANTWERP-ZUID") << line;
+    by_week[row["time"].get<std::string>()] = row;
+  }
+  // Seven measured weeks; the unmeasured W07 gives no row.
+  ASSERT_EQ(by_week.size(), 7U) << r.out;
+  EXPECT_FALSE(by_week.count("2026-W07"));
+  EXPECT_DOUBLE_EQ(by_week["2026-W04"]["observed"].get<double>(), 210);
+  // W06 is judged on W02..W05 (200, 210, 210, 205).
+  EXPECT_NEAR(by_week["2026-W06"]["expected"].get<double>(),
+              std::pow(200.0 * 210 * 210 * 205, 0.25), 1e-6);
+  EXPECT_EQ(by_week["2026-W06"]["alarm"], false);
+  EXPECT_EQ(by_week["2026-W09"]["alarm"], true);  // 600, against W04, W05, W06 and W08
+
+  const CommandResult counts =
+      Sentinel(fmt::format("detect --db '{}' --kind wastewater --method farrington", db_));
+  EXPECT_EQ(counts.code, 2);
+  EXPECT_NE(counts.err.find("models counts"), std::string::npos) << counts.err;
+  const CommandResult by_form =
+      Sentinel(fmt::format("detect --db '{}' --kind wastewater --method first --by-form", db_));
+  EXPECT_EQ(by_form.code, 2);
+  EXPECT_NE(by_form.err.find("no form"), std::string::npos) << by_form.err;
 }
 
 TEST_P(DetectStore, MissingDatabaseOrNoSourceIsAnError) {

@@ -487,5 +487,71 @@ TEST_F(DetectCommand, PrecursorsNameWhatIsUnusualForTheChemical) {
   EXPECT_EQ(routed["new_transit"], nlohmann::json::array({"NL"}));
 }
 
+// Loads, not counts: a `load` column makes the series continuous. Weeks without a row were not
+// measured (no output row, no zero in the baseline); EARS runs on log10 loads; count models
+// refuse them.
+TEST_F(DetectCommand, LoadSeriesAreJudgedOnTheLogScaleOverMeasuredWeeks) {
+  const fs::path input =
+      Write("loads.csv",
+            "series,time,load\n"
+            "meth@AU/S1,2024-W01,200\nmeth@AU/S1,2024-W02,220\nmeth@AU/S1,2024-W04,180\n"
+            "meth@AU/S1,2024-W05,210\nmeth@AU/S1,2024-W08,190\nmeth@AU/S1,2024-W09,205\n"
+            "meth@AU/S1,2024-W10,215\nmeth@AU/S1,2024-W11,900\n"
+            "nitazene@AU/S1,2024-W01,0\nnitazene@AU/S1,2024-W05,0\nnitazene@AU/S1,2024-W09,0.08\n");
+  const CommandResult csv =
+      Sentinel(fmt::format("detect --method ears-c1 --baseline 5 --input '{}'", input.string()));
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  const auto lines = Lines(csv.out);
+  ASSERT_EQ(lines.size(), 1U + 8U + 3U) << csv.out;  // measured weeks only
+  EXPECT_EQ(lines[3], "meth@AU/S1,2024-W04,180,,,");
+  // Week 9 is judged on the five measurements before it (weeks 1, 2, 4, 5, 8): geometric mean.
+  const double expected = std::pow(200.0 * 220 * 180 * 210 * 190, 1.0 / 5);
+  ASSERT_TRUE(lines[6].starts_with("meth@AU/S1,2024-W09,205,")) << lines[6];
+  EXPECT_NEAR(std::stod(lines[6].substr(std::string("meth@AU/S1,2024-W09,205,").size())), expected,
+              1e-9 * expected);
+  EXPECT_TRUE(lines[6].ends_with(",false")) << lines[6];
+  EXPECT_TRUE(lines[8].starts_with("meth@AU/S1,2024-W11,900,")) << lines[8];
+  EXPECT_TRUE(lines[8].ends_with(",true")) << lines[8];
+
+  const CommandResult first =
+      Sentinel(fmt::format("detect --method first --input '{}' --format json", input.string()));
+  ASSERT_EQ(first.code, 0) << first.err;
+  std::vector<std::string> first_found;
+  for (const std::string& line : Lines(first.out)) {
+    const auto row = nlohmann::json::parse(line);
+    if (row["alarm"] == true)
+      first_found.push_back(
+          fmt::format("{} {}", row["series"].get<std::string>(), row["time"].get<std::string>()));
+  }
+  EXPECT_EQ(first_found,
+            (std::vector<std::string>{"meth@AU/S1 2024-W01", "nitazene@AU/S1 2024-W09"}));
+
+  const CommandResult signals = Sentinel(fmt::format(
+      "detect --method ears-c2 --baseline 3 --signals --format json --input '{}'", input.string()));
+  ASSERT_EQ(signals.code, 0) << signals.err;
+  const auto signal_lines = Lines(signals.out);
+  ASSERT_FALSE(signal_lines.empty()) << signals.out;
+  const auto signal = nlohmann::json::parse(signal_lines.back());
+  EXPECT_EQ(signal["series"], "meth@AU/S1");
+  EXPECT_EQ(signal["last"], "2024-W11");
+  EXPECT_EQ(signal["parameters"]["scale"], "log10");
+  EXPECT_EQ(signal["parameters"]["loadFloor"], 0.001);
+  EXPECT_EQ(signal["data"]["measurements"], 8);
+  EXPECT_EQ(signal["data"]["unit"], "mg/1000 people/day");
+
+  const CommandResult refused =
+      Sentinel(fmt::format("detect --method noufaily --input '{}'", input.string()));
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("noufaily models counts"), std::string::npos) << refused.err;
+  EXPECT_TRUE(refused.out.empty());
+
+  const fs::path bad = Write("bad_loads.csv", "series,time,load\ns,1,12\ns,2,-3\n");
+  const CommandResult negative =
+      Sentinel(fmt::format("detect -m ears-c1 --input '{}'", bad.string()));
+  EXPECT_EQ(negative.code, 2);
+  EXPECT_NE(negative.err.find("line 3, column 3 (load): '-3' is not a load"), std::string::npos)
+      << negative.err;
+}
+
 }  // namespace
 }  // namespace sentinel

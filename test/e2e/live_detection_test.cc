@@ -225,6 +225,71 @@ TEST_P(LiveDetection, FirstDetectionsAreScopedDeduplicatedAndForAnalysts) {
   EXPECT_EQ(filtered["signals"][0]["detector"], "first");
 }
 
+json Shipment(const std::string& key, const std::string& date, double kg,
+              const std::string& destination, const std::vector<std::string>& transit = {}) {
+  return {{"kind", "precursor_incident"},
+          {"idempotency_key", key},
+          {"distribution", "everyone"},
+          {"date", date},
+          {"chemical", {{"name", "ANPP"}}},
+          {"quantity", {{"value", kg}, {"unit", "kg"}}},
+          {"route", {{"origin", "CN"}, {"transit", transit}, {"destination", destination}}},
+          {"status", "seized"}};
+}
+
+// A precursor incident is judged against the chemical's history as it arrives: a shipment to a
+// new destination, through a new country, of a quantity far from the usual, becomes a signal
+// naming the week's unusual shipments and why; a second one that week updates the signal.
+TEST_P(LiveDetection, UnusualPrecursorShipmentsBecomeSignals) {
+  const chr::sys_days monday = Today() - chr::days{(chr::weekday(Today()).iso_encoding() - 1)};
+  for (int w = 6; w >= 1; --w) {
+    Post(Shipment(fmt::format("p{}", w), Day(monday - chr::days{7 * w}), 20 + w, "MX"), reporter_);
+  }
+  Post(Shipment("usual", Day(monday), 22, "MX"), reporter_);  // nothing unusual
+  Post(Shipment("odd", Day(monday), 900, "GT", {"NL"}), reporter_);
+  const auto deadline = chr::steady_clock::now() + chr::seconds(10);
+  json found;
+  while (chr::steady_clock::now() < deadline) {
+    const json page = Signals(analyst_us_, "?detector=precursors&place=GT");
+    if (!page["signals"].empty()) {
+      found = page["signals"];
+      break;
+    }
+    std::this_thread::sleep_for(chr::milliseconds(20));
+  }
+  ASSERT_EQ(found.size(), 1u) << found.dump();
+  const json& signal = found[0];
+  EXPECT_EQ(signal["series"], "ANPP@GT");
+  EXPECT_EQ(signal["alarms"], 1);
+  ASSERT_EQ(signal["shipments"].size(), 1u);
+  EXPECT_EQ(signal["shipments"][0]["reasons"],
+            json::array({"new_destination", "new_route", "new_transit", "unusual_quantity"}));
+  EXPECT_EQ(signal["shipments"][0]["history"], 6);
+  EXPECT_EQ(signal["audience"], "US");
+  // To Mexico only the very first shipment was unusual (the first of its chemical); this
+  // week's usual one raised nothing.
+  const json mexico = Signals(analyst_us_, "?detector=precursors&place=MX")["signals"];
+  ASSERT_EQ(mexico.size(), 1u) << mexico.dump();
+  EXPECT_EQ(mexico[0]["shipments"][0]["reasons"], json::array({"first_of_chemical"}));
+  EXPECT_NE(mexico[0]["first"], signal["first"]);
+
+  // A second unusual shipment to Guatemala the same week: the same signal, two shipments.
+  Post(Shipment("odd2", Day(Today()), 1.5, "GT"), reporter_);
+  json updated;
+  const auto later = chr::steady_clock::now() + chr::seconds(10);
+  while (chr::steady_clock::now() < later) {
+    updated = Signals(analyst_us_, "?detector=precursors&place=GT")["signals"];
+    if (updated.size() == 1 && updated[0]["alarms"] == 2) break;
+    std::this_thread::sleep_for(chr::milliseconds(20));
+  }
+  ASSERT_EQ(updated.size(), 1u) << updated.dump();
+  EXPECT_EQ(updated[0]["alarms"], 2);
+  EXPECT_EQ(updated[0]["first"], signal["first"]);
+  EXPECT_GT(updated[0]["sequence"], signal["sequence"]);
+  // Every audience sees it: the shipments were distributed to everyone.
+  EXPECT_EQ(Signals(analyst_gb_, "?detector=precursors&place=GT")["signals"].size(), 1u);
+}
+
 class LiveOutbreak : public LiveDetection {
  protected:
   void SetUp() override {

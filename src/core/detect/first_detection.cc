@@ -1,5 +1,6 @@
 #include "core/detect/first_detection.h"
 
+#include <cmath>
 #include <cstddef>
 
 namespace sentinel::detect {
@@ -11,7 +12,7 @@ std::vector<Judgement> FirstDetection(const CountSeries& series) {
     Judgement& j = out[t];
     j.time = t < series.time.size() ? series.time[t] : static_cast<std::int64_t>(t);
     j.observed = series.observed[t];
-    if (seen) continue;
+    if (seen || std::isnan(j.observed)) continue;  // NaN: a load series' unmeasured step
     j.expected = 0;
     j.upperbound = 0;
     j.alarm = j.observed > 0;

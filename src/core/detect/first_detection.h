@@ -5,7 +5,8 @@
 // Every step up to and including the first non-zero count is judged: expected 0 (nothing has
 // been seen), upper bound 0 (any count is beyond it), alarm when the count is above zero. After
 // that the question is answered for good: later steps carry no expected value or bound and no
-// alarm. Pure function; thread-safe.
+// alarm. In a load series (core/detect/loads.h) a NaN step was not measured and is not judged:
+// the first measured load above 0 is the first detection. Pure function; thread-safe.
 #pragma once
 
 #include <vector>
