@@ -1,6 +1,7 @@
 #include "app/live_detection.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +24,9 @@ namespace chr = std::chrono;
 
 // Methods whose judgement of a step needs only the steps before it, so that a series can be
 // judged from its touched week on. CUSUM carries its chart from the start of its range.
+// The detector of a substance first seen in a form (with "first").
+constexpr std::string_view kFirstInForm = "first-in-form";
+
 constexpr std::string_view kLiveMethods[] = {"first",      "ears-c1",  "ears-c2",   "ears-c3",
                                              "farrington", "noufaily", "precursors"};
 
@@ -268,6 +272,8 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
       log_(log),
       judge_shipments_(std::find(options_.methods.begin(), options_.methods.end(),
                                  kPrecursorsMethod) != options_.methods.end()),
+      judge_forms_(std::find(options_.methods.begin(), options_.methods.end(), "first") !=
+                   options_.methods.end()),
       worker_([this] { Loop(); }) {}
 
 LiveDetector::~LiveDetector() {
@@ -296,17 +302,25 @@ void LiveDetector::Reported(const reports::Principal& who,
     const std::int64_t week = IsoWeekIndex(item.report.date);
     if (judge_shipments_ && item.report.kind == reports::Kind::kPrecursorIncident &&
         !item.mentions.empty() && item.mentions.front().substance) {
-      pending_shipments_[item.mentions.front().substance->key].weeks[audience].insert(week);
+      pending_.shipments[item.mentions.front().substance->key].weeks[audience].insert(week);
     }
     for (const reports::ResolvedMention& mention : item.mentions) {
       if (!mention.substance) continue;
-      Touched& touched = pending_[mention.substance->key];
+      Touched& touched = pending_.series[mention.substance->key];
       touched.reread = touched.reread || !item.supersedes.empty();
       touched.name =
           mention.substance->name.empty() ? mention.substance->key : mention.substance->name;
       for (const std::string& place : {item.report.country, std::string("*")}) {
         auto [it, inserted] = touched.series.try_emplace({audience, place}, week);
         if (!inserted) it->second = std::min(it->second, week);
+      }
+      if (judge_forms_ && !item.report.form.empty()) {
+        TouchedForms& forms = pending_.forms[mention.substance->key];
+        forms.name = touched.name;
+        for (const std::string& place : {item.report.country, std::string("*")}) {
+          auto [it, inserted] = forms.weeks.try_emplace({item.report.form, audience, place}, week);
+          if (!inserted) it->second = std::min(it->second, week);
+        }
       }
     }
   }
@@ -327,18 +341,16 @@ std::uint64_t LiveDetector::rounds() const {
 
 void LiveDetector::Loop() {
   while (true) {
-    std::map<std::string, Touched> round;
-    std::map<std::string, TouchedShipments> shipments;
+    Round round;
     std::uint64_t noted = 0;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || done_ < noted_; });
-      if (stopping_ && pending_.empty() && pending_shipments_.empty()) return;
-      round.swap(pending_);
-      shipments.swap(pending_shipments_);
+      if (stopping_ && pending_.empty()) return;
+      std::swap(round, pending_);
       noted = noted_;
     }
-    RunRound(round, shipments);
+    RunRound(round);
     {
       std::lock_guard lock(mu_);
       done_ = noted;
@@ -348,15 +360,15 @@ void LiveDetector::Loop() {
   }
 }
 
-void LiveDetector::RunRound(const std::map<std::string, Touched>& round,
-                            const std::map<std::string, TouchedShipments>& shipments) {
-  if (round.empty() && shipments.empty()) return;
+void LiveDetector::RunRound(const Round& whole) {
+  if (whole.empty()) return;
+  const std::map<std::string, Touched>& round = whole.series;
   auto audiences = store_.OrganisationCountries();
   if (!audiences.ok()) {
     log_ << "sentinel serve: live detection: " << audiences.status().message() << "\n";
     return;
   }
-  if (Status s = JudgeShipments(shipments, *audiences); !s.ok()) {
+  if (Status s = JudgeShipments(whole.shipments, *audiences); !s.ok()) {
     log_ << "sentinel serve: live detection of precursor incidents: " << s.message() << "\n";
   }
   // What a round costs is mostly round trips to the store: substances are read and their
@@ -374,7 +386,170 @@ void LiveDetector::RunRound(const std::map<std::string, Touched>& round,
                           s.message());
     }
   }
+  // After the slices, whose counts tell which substances are new altogether.
+  if (Status s = JudgeForms(whole.forms, *audiences); !s.ok()) {
+    form_seen_.clear();  // what a failed round learnt is not trusted
+    log_ << "sentinel serve: live detection of first forms: " << s.message() << "\n";
+  }
   log_.flush();
+}
+
+Result<std::optional<std::int64_t>> LiveDetector::EarlierInForm(const reports::Principal& viewer,
+                                                                const std::string& key,
+                                                                const std::string& form,
+                                                                const std::string& place,
+                                                                std::int64_t week) {
+  reports::ReportQuery query;
+  query.substance = key;
+  query.form = form;
+  if (place != "*") query.place = place;
+  query.to = reports::FormatDay(IsoWeekMonday(week) - chr::days{1});
+  query.limit = 1;
+  auto page = store_.Query(viewer, query);
+  if (!page.ok()) return page.status();
+  if (page->reports.empty()) return std::optional<std::int64_t>();
+  auto day = reports::ParseDay(page->reports.front().date);
+  if (!day.ok()) return day.status();
+  return std::optional<std::int64_t>(IsoWeekIndex(*day));
+}
+
+std::optional<bool> LiveDetector::SubstanceSeenBefore(const std::string& key,
+                                                      const std::string& audience,
+                                                      const std::string& place,
+                                                      std::int64_t week) const {
+  const auto cached = cache_.find(key);
+  if (cached == cache_.end()) return std::nullopt;
+  const std::int64_t before = reports::DayNumber(IsoWeekMonday(week));
+  for (const reports::DetectionCountRow& row : cached->second.rows) {
+    if (row.week_start >= before || (place != "*" && row.country != place)) continue;
+    if (row.distribution == reports::Distribution::kEveryone ||
+        (!audience.empty() && reports::SignalAudienceSees(audience, row))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status LiveDetector::JudgeForms(const std::map<std::string, TouchedForms>& forms,
+                                const std::vector<std::string>& audiences) {
+  // (substance, audience, place, week) -> the forms first seen then
+  std::map<std::tuple<std::string, std::string, std::string, std::int64_t>, std::set<std::string>>
+      firsts;
+  for (const auto& [key, touched] : forms) {
+    for (const auto& [form_audience_place, week] : touched.weeks) {
+      const auto& [form, audience, place] = form_audience_place;
+      // Settled when a week before this one is known to hold the pair for the audience, or for
+      // everyone (what everyone may see, every audience sees); or when this week was already
+      // judged a first.
+      const auto known = [&](const std::string& who) {
+        const auto found = form_seen_.find({key, form, who, place});
+        return found != form_seen_.end() && found->second <= week;
+      };
+      const auto learn = [&](const std::string& who, std::int64_t seen) {
+        auto [it, inserted] = form_seen_.try_emplace({key, form, who, place}, seen);
+        if (!inserted) it->second = std::min(it->second, seen);
+      };
+      if (known("")) continue;
+      std::vector<std::string> asked;  // the audiences still to ask about
+      if (audience.empty()) {
+        if (SubstanceSeenBefore(key, "", place, week) == false) {
+          // A substance nobody has seen here before is new in every form: no question to ask.
+          for (const std::string& a : audiences) {
+            if (known(a)) continue;
+            if (SubstanceSeenBefore(key, a, place, week) != false) {
+              asked.push_back(a);
+              continue;
+            }
+            firsts[{key, a, place, week}].insert(form);
+            learn(a, week);
+          }
+          learn("", week);
+          if (asked.empty()) continue;
+        }
+      }
+      if (audience.empty() && asked.empty()) {
+        auto everyone = EarlierInForm(reports::NodeAdministrator(), key, form, place, week);
+        if (!everyone.ok()) return everyone.status();
+        if (*everyone) {
+          learn("", **everyone);
+          continue;
+        }
+        asked = audiences;
+      } else if (!audience.empty()) {
+        asked = {audience};
+      }
+      for (const std::string& a : asked) {
+        if (known(a)) continue;
+        if (SubstanceSeenBefore(key, a, place, week) == false) {
+          firsts[{key, a, place, week}].insert(form);
+          learn(a, week);
+          continue;
+        }
+        reports::Principal viewer = reports::NodeAdministrator();
+        viewer.country = a;  // sees what that country's organisations all see
+        auto earlier = EarlierInForm(viewer, key, form, place, week);
+        if (!earlier.ok()) return earlier.status();
+        if (*earlier) {
+          learn(a, **earlier);
+          continue;
+        }
+        firsts[{key, a, place, week}].insert(form);
+        learn(a, week);  // later weeks are not firsts; this one stays judged as one
+      }
+      if (audience.empty()) learn("", week);
+    }
+  }
+  if (form_seen_.size() > kMaxFormsKnown) form_seen_.clear();  // asked again when touched
+  if (firsts.empty()) return Status::Ok();
+
+  // Forms first seen in one week of one series make one signal: add to what is stored.
+  std::vector<std::string> keys;
+  std::int64_t since = std::numeric_limits<std::int64_t>::max();
+  for (const auto& [series, these] : firsts) {
+    keys.push_back(std::get<0>(series));
+    since = std::min(since, std::get<3>(series));
+  }
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto stored = store_.RecentSignals(keys, MondayOf(since));
+  if (!stored.ok()) return stored.status();
+  std::vector<reports::SignalRecord> changed;
+  for (auto& [series, these] : firsts) {
+    const auto& [key, audience, place, week] = series;
+    const std::string monday = MondayOf(week);
+    for (const reports::SignalRecord& r : *stored) {
+      if (r.detector != kFirstInForm || r.substance_key != key || r.audience != audience ||
+          r.place != place || r.first_week != monday) {
+        continue;
+      }
+      const auto known_forms = r.body.find("forms");
+      if (known_forms == r.body.end() || !known_forms->is_array()) continue;
+      for (const nlohmann::json& f : *known_forms) {
+        if (f.is_string()) these.insert(f.get<std::string>());
+      }
+    }
+    const std::string& name = forms.at(key).name;
+    nlohmann::ordered_json body;
+    body["series"] = fmt::format("{}/{}@{}", name, fmt::join(these, "+"), place);
+    body["detector"] = kFirstInForm;
+    body["parameters"] = nlohmann::ordered_json::object();
+    body["first"] = FormatTime(TimeKind::kIsoWeek, week);
+    body["last"] = body["first"];
+    body["alarms"] = 1;
+    body["forms"] = these;
+    body["data"] = {{"source", "node"}};
+    body["substance"] = {{"key", key}, {"name", name}};
+    body["place"] = place;
+    reports::SignalRecord record;
+    record.audience = audience;
+    record.detector = kFirstInForm;
+    record.substance_key = key;
+    record.place = place;
+    record.first_week = monday;
+    record.last_week = monday;
+    record.body = nlohmann::json(body);
+    changed.push_back(std::move(record));
+  }
+  return store_.PutSignals(changed);
 }
 
 Status LiveDetector::JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,

@@ -23,6 +23,15 @@
 // unusual shipments become one signal per destination country, "<chemical>@<destination>",
 // listing them with their reasons, and a later incident of that week rewrites it.
 //
+// First in a form (with "first"): a seizure touches (substance, form) in its country and
+// everywhere. The worker asks the store whether the audience may see an earlier week's seizure
+// of that substance in that form there (Store::Query with `form`: one question for the reports
+// distributed to everyone, and only when they hold none, one per audience; none at all when the
+// round's weekly counts show the substance itself new there), remembering the
+// earliest week known, so that a pair is asked about once. A pair never seen before its week
+// is a signal of detector "first-in-form", one per substance, place and week, listing the forms
+// first seen then (a second new form that week is added to it).
+//
 // Signals are derived data: a late report that changes a past week's count does not retract a
 // signal already raised, and reports stored while no server ran (sentinel import) or by another
 // node are judged when a later report touches the same substance (or by `sentinel detect --db`).
@@ -38,6 +47,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -52,6 +62,7 @@ struct LiveDetectionOptions {
   // and `precursors`, which judges the week of every precursor incident against the chemical's
   // history (below).
   std::vector<std::string> methods = {"first", "noufaily", "precursors"};
+  // With "first": a seizure's substance in a form never seen before for it (below).
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
   // touched), so only signals alive since then are read back.
@@ -91,10 +102,32 @@ class LiveDetector {
   struct TouchedShipments {
     std::map<std::string, std::set<std::int64_t>> weeks;
   };
+  // A substance's touched forms: (form, audience "" or a country, place) -> earliest week.
+  struct TouchedForms {
+    std::string name;
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> weeks;
+  };
+  struct Round {
+    std::map<std::string, Touched> series;              // substance key -> ...
+    std::map<std::string, TouchedShipments> shipments;  // chemical key -> ...
+    std::map<std::string, TouchedForms> forms;          // substance key -> ...
+    bool empty() const { return series.empty() && shipments.empty() && forms.empty(); }
+  };
 
   void Loop();
-  void RunRound(const std::map<std::string, Touched>& round,
-                const std::map<std::string, TouchedShipments>& shipments);
+  void RunRound(const Round& round);
+  // Judges the round's (substance, form) pairs and stores the signals of those first seen.
+  Status JudgeForms(const std::map<std::string, TouchedForms>& forms,
+                    const std::vector<std::string>& audiences);
+  // Whether the cached weekly counts of `key` hold a report dated before `week` at `place`
+  // that `audience` ("" : what everyone may see) sees; empty when `key` is not cached.
+  std::optional<bool> SubstanceSeenBefore(const std::string& key, const std::string& audience,
+                                          const std::string& place, std::int64_t week) const;
+  // The week of a seizure of `key` in `form` at `place` ("*": anywhere) that `viewer` may see,
+  // dated before `week`; empty when there is none.
+  Result<std::optional<std::int64_t>> EarlierInForm(const reports::Principal& viewer,
+                                                    const std::string& key, const std::string& form,
+                                                    const std::string& place, std::int64_t week);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
                         const std::vector<std::string>& audiences);
@@ -113,6 +146,7 @@ class LiveDetector {
   static constexpr std::size_t kSubstancesPerRead = 500;
   static constexpr std::chrono::seconds kRefresh{30};
   static constexpr std::size_t kMaxCachedSubstances = 20'000;
+  static constexpr std::size_t kMaxFormsKnown = 500'000;
 
   // The weekly counts each substance was last read with (worker thread only).
   struct CachedCounts {
@@ -127,10 +161,13 @@ class LiveDetector {
   std::ostream& log_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, Touched> pending_;                     // substance key -> touched series
-  std::map<std::string, TouchedShipments> pending_shipments_;  // chemical key -> weeks
-  bool judge_shipments_ = false;                               // "precursors" is configured
-  std::uint64_t noted_ = 0, done_ = 0;                         // Reported calls noted / judged
+  Round pending_;
+  bool judge_shipments_ = false;  // "precursors" is configured
+  bool judge_forms_ = false;      // "first" is configured
+  // (substance, form, audience "" or a country, place) -> the earliest week known to hold a
+  // seizure of it (worker thread only); a week after it is not a first.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::int64_t> form_seen_;
+  std::uint64_t noted_ = 0, done_ = 0;  // Reported calls noted / judged
   std::uint64_t rounds_ = 0;
   bool stopping_ = false;
   std::thread worker_;

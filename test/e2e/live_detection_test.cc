@@ -162,6 +162,11 @@ class LiveDetection : public ::testing::TestWithParam<std::string> {
     return found;
   }
 
+  std::string ReadLog() const {
+    std::ifstream in(dir_ / "server.log");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   int history_weeks_ = 0;
   fs::path dir_;
   std::string db_, key_;
@@ -220,9 +225,13 @@ TEST_P(LiveDetection, FirstDetectionsAreScopedDeduplicatedAndForAnalysts) {
   for (const json& a : after["signals"]) EXPECT_EQ(a["substance"]["name"], "Carfentanil");
   Signals(analyst_us_, "?place=usa", 400);
   Signals(analyst_us_, "?limit=0", 400);
-  const json filtered = Signals(analyst_us_, "?substance=Carfentanil&place=GB");
+  const json filtered = Signals(analyst_us_, "?substance=Carfentanil&place=GB&detector=first");
   ASSERT_EQ(filtered["signals"].size(), 1u) << filtered.dump();
   EXPECT_EQ(filtered["signals"][0]["detector"], "first");
+  // Its first seizure, a powder, is also the first in that form there.
+  const json form = Signals(analyst_us_, "?substance=Carfentanil&place=GB&detector=first-in-form");
+  ASSERT_EQ(form["signals"].size(), 1u) << form.dump();
+  EXPECT_EQ(form["signals"][0]["forms"], json::array({"powder"}));
 }
 
 json Shipment(const std::string& key, const std::string& date, double kg,
@@ -288,6 +297,57 @@ TEST_P(LiveDetection, UnusualPrecursorShipmentsBecomeSignals) {
   EXPECT_GT(updated[0]["sequence"], signal["sequence"]);
   // Every audience sees it: the shipments were distributed to everyone.
   EXPECT_EQ(Signals(analyst_gb_, "?detector=precursors&place=GT")["signals"].size(), 1u);
+}
+
+json InForm(const std::string& key, const std::string& substance, const std::string& date,
+            const std::string& form, const std::string& distribution = "everyone") {
+  json report = Seizure(key, substance, date, distribution);
+  report["form"] = form;
+  return report;
+}
+
+// A seizure of a substance in a form never seen for it before is a first-in-form signal, in its
+// country and everywhere; a new substance first seen in two forms in one week is one signal
+// naming both; a known form raises nothing.
+TEST_P(LiveDetection, FirstSeenInAFormIsASignal) {
+  const chr::sys_days monday = Today() - chr::days{(chr::weekday(Today()).iso_encoding() - 1)};
+  const std::string earlier = Day(monday - chr::days{14});
+  Post(InForm("f1", "Fentanyl", earlier, "powder"), reporter_);
+  Post(InForm("f2", "Fentanyl", Day(monday), "powder"), reporter_);   // known form
+  Post(InForm("f3", "Fentanyl", Day(monday), "tablet"), reporter_);   // new form
+  Post(InForm("f4", "Fentanyl", Day(Today()), "tablet"), reporter_);  // the same week again
+  Post(InForm("n1", "Protonitazene", Day(monday), "tablet"), reporter_);
+  Post(InForm("n2", "Protonitazene", Day(Today()), "liquid"), reporter_);
+
+  std::map<std::string, json> by_series;
+  const auto deadline = chr::steady_clock::now() + chr::seconds(10);
+  while (chr::steady_clock::now() < deadline) {
+    by_series.clear();
+    const json page = Signals(analyst_us_, "?detector=first-in-form&limit=1000");
+    for (const json& s : page["signals"]) {
+      by_series[s["series"].get<std::string>() + " " + s["first"].get<std::string>()] = s;
+    }
+    if (by_series.size() == 6 && by_series.rbegin()->second["forms"].size() == 2) break;
+    std::this_thread::sleep_for(chr::milliseconds(20));
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, signal] : by_series) names.push_back(name.substr(0, name.find(' ')));
+  // Fentanyl: powder in the first week, tablet this week; Protonitazene: both forms at once.
+  EXPECT_EQ(names, (std::vector<std::string>{"Fentanyl/powder@*", "Fentanyl/powder@US",
+                                             "Fentanyl/tablet@*", "Fentanyl/tablet@US",
+                                             "Protonitazene/liquid+tablet@*",
+                                             "Protonitazene/liquid+tablet@US"}))
+      << json(by_series).dump() << ReadLog();
+  for (const auto& [name, signal] : by_series) {
+    EXPECT_EQ(signal["alarms"], 1) << name;
+    EXPECT_EQ(signal["audience"], "US") << name;
+    if (name.starts_with("Fentanyl/tablet")) {
+      EXPECT_EQ(signal["forms"], json::array({"tablet"}));
+      EXPECT_NE(signal["first"], by_series.begin()->second["first"]);
+    }
+  }
+  // GB sees the same (every report was for everyone).
+  EXPECT_EQ(Signals(analyst_gb_, "?detector=first-in-form&limit=1000")["signals"].size(), 6u);
 }
 
 class LiveOutbreak : public LiveDetection {

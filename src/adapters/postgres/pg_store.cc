@@ -511,6 +511,10 @@ class PostgresStore final : public reports::Store {
             "sc.substance = rs.substance WHERE sc.class = " +
             params.Text(*q.substance_class) + ")";
       }
+      if (q.form) {
+        sql += " AND r.kind = " + params.Int(static_cast<int>(reports::Kind::kSeizure)) +
+               " AND (r.body::jsonb ->> 'form') = " + params.Text(*q.form);
+      }
       if (!q.all_versions) {
         sql += " AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq)";
       }

@@ -294,6 +294,11 @@ class SqliteStore final : public reports::Store {
           "sc.substance = rs.substance WHERE sc.class = ?)";
       params.push_back(*q.substance_class);
     }
+    if (q.form) {
+      sql += fmt::format(" AND r.kind = {} AND json_extract(r.body, '$.form') = ?",
+                         static_cast<int>(reports::Kind::kSeizure));
+      params.push_back(*q.form);
+    }
     if (!q.all_versions) {
       sql += " AND NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq)";
     }
