@@ -222,6 +222,27 @@ TEST_P(StoreContract, QueryFiltersAndStableCursor) {
   EXPECT_EQ(seen.size(), 25u);
 }
 
+TEST_P(StoreContract, QueryBySeizureForm) {
+  for (int i = 0; i < 9; ++i) {
+    Report r = Seizure("form" + std::to_string(i), "2026-01-0" + std::to_string(i + 1), "US", "",
+                       Distribution::kEveryone);
+    r.form = i % 3 == 0 ? "tablet" : "powder";
+    r.body["form"] = r.form;
+    SubmitOne(lab_us_, std::move(r), {Mention("Fentanyl", kFentanyl)});
+  }
+  ReportQuery q;
+  q.form = "tablet";
+  auto tablets = store_->Query(ed_us_, q);
+  ASSERT_TRUE(tablets.ok()) << tablets.status().ToString();
+  ASSERT_EQ(tablets->reports.size(), 3u);
+  for (const auto& r : tablets->reports) EXPECT_EQ(r.body["form"], "tablet");
+  q.to = "2026-01-06";  // with the other filters: tablets on 1 and 4 January
+  q.substance = kFentanyl;
+  EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 2u);
+  q.form = "blotter";
+  EXPECT_TRUE(store_->Query(ed_us_, q)->reports.empty());
+}
+
 TEST_P(StoreContract, WeeklyAndMonthlyAggregates) {
   // Two reports in ISO week 2026-W10 (Mon 2 March), one the next week; Ohio and West Virginia.
   SubmitOne(lab_us_, Seizure("a1", "2026-03-02", "US", "US-OH", Distribution::kEveryone),
