@@ -24,8 +24,12 @@ namespace chr = std::chrono;
 
 // Methods whose judgement of a step needs only the steps before it, so that a series can be
 // judged from its touched week on. CUSUM carries its chart from the start of its range.
-// The detector of a substance first seen in a form (with "first").
+// The detectors of a substance first seen in a form, and of two known substances first seen in
+// one report (with "first"), and how TouchedWith names the two: "form:tablet", "with:<key>".
 constexpr std::string_view kFirstInForm = "first-in-form";
+constexpr std::string_view kNewCombination = "new-combination";
+constexpr std::string_view kFormPrefix = "form:";
+constexpr std::string_view kPartnerPrefix = "with:";
 
 constexpr std::string_view kLiveMethods[] = {"first",      "ears-c1",  "ears-c2",   "ears-c3",
                                              "farrington", "noufaily", "precursors"};
@@ -272,8 +276,8 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
       log_(log),
       judge_shipments_(std::find(options_.methods.begin(), options_.methods.end(),
                                  kPrecursorsMethod) != options_.methods.end()),
-      judge_forms_(std::find(options_.methods.begin(), options_.methods.end(), "first") !=
-                   options_.methods.end()),
+      judge_firsts_(std::find(options_.methods.begin(), options_.methods.end(), "first") !=
+                    options_.methods.end()),
       worker_([this] { Loop(); }) {}
 
 LiveDetector::~LiveDetector() {
@@ -314,12 +318,24 @@ void LiveDetector::Reported(const reports::Principal& who,
         auto [it, inserted] = touched.series.try_emplace({audience, place}, week);
         if (!inserted) it->second = std::min(it->second, week);
       }
-      if (judge_forms_ && !item.report.form.empty()) {
-        TouchedForms& forms = pending_.forms[mention.substance->key];
-        forms.name = touched.name;
-        for (const std::string& place : {item.report.country, std::string("*")}) {
-          auto [it, inserted] = forms.weeks.try_emplace({item.report.form, audience, place}, week);
-          if (!inserted) it->second = std::min(it->second, week);
+      if (judge_firsts_) {
+        TouchedWith& with = pending_.first_with[mention.substance->key];
+        with.name = touched.name;
+        std::vector<std::string> attributes;
+        if (!item.report.form.empty()) {
+          attributes.push_back(fmt::format("{}{}", kFormPrefix, item.report.form));
+        }
+        for (const reports::ResolvedMention& other : item.mentions) {
+          if (!other.substance || other.substance->key == mention.substance->key) continue;
+          attributes.push_back(fmt::format("{}{}", kPartnerPrefix, other.substance->key));
+          with.partner_names[other.substance->key] =
+              other.substance->name.empty() ? other.substance->key : other.substance->name;
+        }
+        for (const std::string& attribute : attributes) {
+          for (const std::string& place : {item.report.country, std::string("*")}) {
+            auto [it, inserted] = with.weeks.try_emplace({attribute, audience, place}, week);
+            if (!inserted) it->second = std::min(it->second, week);
+          }
         }
       }
     }
@@ -387,21 +403,26 @@ void LiveDetector::RunRound(const Round& whole) {
     }
   }
   // After the slices, whose counts tell which substances are new altogether.
-  if (Status s = JudgeForms(whole.forms, *audiences); !s.ok()) {
-    form_seen_.clear();  // what a failed round learnt is not trusted
-    log_ << "sentinel serve: live detection of first forms: " << s.message() << "\n";
+  if (Status s = JudgeFirstWith(whole.first_with, *audiences); !s.ok()) {
+    first_seen_.clear();  // what a failed round learnt is not trusted
+    log_ << "sentinel serve: live detection of first forms and combinations: " << s.message()
+         << "\n";
   }
   log_.flush();
 }
 
-Result<std::optional<std::int64_t>> LiveDetector::EarlierInForm(const reports::Principal& viewer,
-                                                                const std::string& key,
-                                                                const std::string& form,
-                                                                const std::string& place,
-                                                                std::int64_t week) {
+Result<std::optional<std::int64_t>> LiveDetector::EarlierWith(const reports::Principal& viewer,
+                                                              const std::string& key,
+                                                              const std::string& attribute,
+                                                              const std::string& place,
+                                                              std::int64_t week) {
   reports::ReportQuery query;
   query.substance = key;
-  query.form = form;
+  if (attribute.starts_with(kFormPrefix)) {
+    query.form = attribute.substr(kFormPrefix.size());
+  } else {
+    query.also_substance = attribute.substr(kPartnerPrefix.size());
+  }
   if (place != "*") query.place = place;
   query.to = reports::FormatDay(IsoWeekMonday(week) - chr::days{1});
   query.limit = 1;
@@ -430,79 +451,89 @@ std::optional<bool> LiveDetector::SubstanceSeenBefore(const std::string& key,
   return false;
 }
 
-Status LiveDetector::JudgeForms(const std::map<std::string, TouchedForms>& forms,
-                                const std::vector<std::string>& audiences) {
-  // (substance, audience, place, week) -> the forms first seen then
-  std::map<std::tuple<std::string, std::string, std::string, std::int64_t>, std::set<std::string>>
-      firsts;
-  for (const auto& [key, touched] : forms) {
-    for (const auto& [form_audience_place, week] : touched.weeks) {
-      const auto& [form, audience, place] = form_audience_place;
+Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
+                                    const std::vector<std::string>& audiences) {
+  // (substance, audience, place, week, detector) -> the forms or partners first seen then
+  using Series = std::tuple<std::string, std::string, std::string, std::int64_t, std::string_view>;
+  std::map<Series, std::set<std::string>> firsts;
+  for (const auto& [key, touched] : touched_with) {
+    for (const auto& [attribute_audience_place, week] : touched.weeks) {
+      const auto& [attribute, audience, place] = attribute_audience_place;
+      const bool form = attribute.starts_with(kFormPrefix);
+      const std::string partner = form ? "" : attribute.substr(kPartnerPrefix.size());
+      const std::string_view detector = form ? kFirstInForm : kNewCombination;
+      const std::string shown =
+          form ? attribute.substr(kFormPrefix.size()) : touched.partner_names.at(partner);
       // Settled when a week before this one is known to hold the pair for the audience, or for
       // everyone (what everyone may see, every audience sees); or when this week was already
-      // judged a first.
+      // judged.
       const auto known = [&](const std::string& who) {
-        const auto found = form_seen_.find({key, form, who, place});
-        return found != form_seen_.end() && found->second <= week;
+        const auto found = first_seen_.find({key, attribute, who, place});
+        return found != first_seen_.end() && found->second <= week;
       };
       const auto learn = [&](const std::string& who, std::int64_t seen) {
-        auto [it, inserted] = form_seen_.try_emplace({key, form, who, place}, seen);
+        auto [it, inserted] = first_seen_.try_emplace({key, attribute, who, place}, seen);
         if (!inserted) it->second = std::min(it->second, seen);
       };
+      // Without asking the store: a substance new here is new in every form, and a pair with a
+      // new substance is no new combination of known ones (the first detection says it all).
+      const auto decided = [&](const std::string& who) -> std::optional<bool> {
+        const std::optional<bool> seen = SubstanceSeenBefore(key, who, place, week);
+        if (form) return seen == false ? std::optional<bool>(true) : std::nullopt;
+        if (seen == false || SubstanceSeenBefore(partner, who, place, week) == false) return false;
+        return std::nullopt;
+      };
+      const auto judge = [&](const std::string& who, bool first) {
+        if (first) firsts[{key, who, place, week, detector}].insert(shown);
+        learn(who, week);
+      };
       if (known("")) continue;
-      std::vector<std::string> asked;  // the audiences still to ask about
+      std::vector<std::string> asked;  // the audiences to ask the store about
       if (audience.empty()) {
-        if (SubstanceSeenBefore(key, "", place, week) == false) {
-          // A substance nobody has seen here before is new in every form: no question to ask.
+        if (decided("")) {
           for (const std::string& a : audiences) {
             if (known(a)) continue;
-            if (SubstanceSeenBefore(key, a, place, week) != false) {
+            if (const auto d = decided(a)) {
+              judge(a, *d);
+            } else {
               asked.push_back(a);
-              continue;
             }
-            firsts[{key, a, place, week}].insert(form);
-            learn(a, week);
           }
-          learn("", week);
-          if (asked.empty()) continue;
+        } else {
+          auto everyone = EarlierWith(reports::NodeAdministrator(), key, attribute, place, week);
+          if (!everyone.ok()) return everyone.status();
+          if (*everyone) {
+            learn("", **everyone);
+            continue;
+          }
+          asked = audiences;
         }
-      }
-      if (audience.empty() && asked.empty()) {
-        auto everyone = EarlierInForm(reports::NodeAdministrator(), key, form, place, week);
-        if (!everyone.ok()) return everyone.status();
-        if (*everyone) {
-          learn("", **everyone);
-          continue;
-        }
-        asked = audiences;
-      } else if (!audience.empty()) {
+      } else {
         asked = {audience};
       }
       for (const std::string& a : asked) {
         if (known(a)) continue;
-        if (SubstanceSeenBefore(key, a, place, week) == false) {
-          firsts[{key, a, place, week}].insert(form);
-          learn(a, week);
+        if (const auto d = decided(a)) {
+          judge(a, *d);
           continue;
         }
         reports::Principal viewer = reports::NodeAdministrator();
         viewer.country = a;  // sees what that country's organisations all see
-        auto earlier = EarlierInForm(viewer, key, form, place, week);
+        auto earlier = EarlierWith(viewer, key, attribute, place, week);
         if (!earlier.ok()) return earlier.status();
         if (*earlier) {
           learn(a, **earlier);
-          continue;
+        } else {
+          judge(a, true);
         }
-        firsts[{key, a, place, week}].insert(form);
-        learn(a, week);  // later weeks are not firsts; this one stays judged as one
       }
       if (audience.empty()) learn("", week);
     }
   }
-  if (form_seen_.size() > kMaxFormsKnown) form_seen_.clear();  // asked again when touched
+  if (first_seen_.size() > kMaxFirstsKnown) first_seen_.clear();  // asked again when touched
   if (firsts.empty()) return Status::Ok();
 
-  // Forms first seen in one week of one series make one signal: add to what is stored.
+  // What is first seen in one week of one series makes one signal: add to what is stored.
   std::vector<std::string> keys;
   std::int64_t since = std::numeric_limits<std::int64_t>::max();
   for (const auto& [series, these] : firsts) {
@@ -514,34 +545,36 @@ Status LiveDetector::JudgeForms(const std::map<std::string, TouchedForms>& forms
   if (!stored.ok()) return stored.status();
   std::vector<reports::SignalRecord> changed;
   for (auto& [series, these] : firsts) {
-    const auto& [key, audience, place, week] = series;
+    const auto& [key, audience, place, week, detector] = series;
+    const bool form = detector == kFirstInForm;
+    const char* const field = form ? "forms" : "partners";
     const std::string monday = MondayOf(week);
     for (const reports::SignalRecord& r : *stored) {
-      if (r.detector != kFirstInForm || r.substance_key != key || r.audience != audience ||
+      if (r.detector != detector || r.substance_key != key || r.audience != audience ||
           r.place != place || r.first_week != monday) {
         continue;
       }
-      const auto known_forms = r.body.find("forms");
-      if (known_forms == r.body.end() || !known_forms->is_array()) continue;
-      for (const nlohmann::json& f : *known_forms) {
-        if (f.is_string()) these.insert(f.get<std::string>());
+      const auto known_values = r.body.find(field);
+      if (known_values == r.body.end() || !known_values->is_array()) continue;
+      for (const nlohmann::json& v : *known_values) {
+        if (v.is_string()) these.insert(v.get<std::string>());
       }
     }
-    const std::string& name = forms.at(key).name;
+    const std::string& name = touched_with.at(key).name;
     nlohmann::ordered_json body;
-    body["series"] = fmt::format("{}/{}@{}", name, fmt::join(these, "+"), place);
-    body["detector"] = kFirstInForm;
+    body["series"] = fmt::format("{}{}{}@{}", name, form ? "/" : "+", fmt::join(these, "+"), place);
+    body["detector"] = detector;
     body["parameters"] = nlohmann::ordered_json::object();
     body["first"] = FormatTime(TimeKind::kIsoWeek, week);
     body["last"] = body["first"];
     body["alarms"] = 1;
-    body["forms"] = these;
+    body[field] = these;
     body["data"] = {{"source", "node"}};
     body["substance"] = {{"key", key}, {"name", name}};
     body["place"] = place;
     reports::SignalRecord record;
     record.audience = audience;
-    record.detector = kFirstInForm;
+    record.detector = detector;
     record.substance_key = key;
     record.place = place;
     record.first_week = monday;

@@ -23,14 +23,17 @@
 // unusual shipments become one signal per destination country, "<chemical>@<destination>",
 // listing them with their reasons, and a later incident of that week rewrites it.
 //
-// First in a form (with "first"): a seizure touches (substance, form) in its country and
+// First in a form, and new combinations (with "first"): a seizure touches (substance, form), and
+// a report naming several substances touches each with each other, in its country and
 // everywhere. The worker asks the store whether the audience may see an earlier week's seizure
-// of that substance in that form there (Store::Query with `form`: one question for the reports
+// of that substance in that form (or with that other substance) there (Store::Query with `form`
+// or `also_substance`: one question for the reports
 // distributed to everyone, and only when they hold none, one per audience; none at all when the
-// round's weekly counts show the substance itself new there), remembering the
-// earliest week known, so that a pair is asked about once. A pair never seen before its week
-// is a signal of detector "first-in-form", one per substance, place and week, listing the forms
-// first seen then (a second new form that week is added to it).
+// round's weekly counts show the substance itself new there: new in every form, and no new
+// combination of known substances), remembering the
+// earliest week known, so that each is asked about once. One never seen before its week is a
+// signal of detector "first-in-form" or "new-combination", one per substance, place and week,
+// listing the forms or partners first seen then (a second one that week is added to it).
 //
 // Signals are derived data: a late report that changes a past week's count does not retract a
 // signal already raised, and reports stored while no server ran (sentinel import) or by another
@@ -62,7 +65,8 @@ struct LiveDetectionOptions {
   // and `precursors`, which judges the week of every precursor incident against the chemical's
   // history (below).
   std::vector<std::string> methods = {"first", "noufaily", "precursors"};
-  // With "first": a seizure's substance in a form never seen before for it (below).
+  // With "first": also a seizure's substance in a form never seen for it, and two known
+  // substances never before reported together (below).
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
   // touched), so only signals alive since then are read back.
@@ -102,32 +106,38 @@ class LiveDetector {
   struct TouchedShipments {
     std::map<std::string, std::set<std::int64_t>> weeks;
   };
-  // A substance's touched forms: (form, audience "" or a country, place) -> earliest week.
-  struct TouchedForms {
+  // What a substance was touched with: (attribute, audience "" or a country, place) -> the
+  // earliest week. An attribute is a form ("form:tablet") or another substance of the same
+  // report ("with:<key>").
+  struct TouchedWith {
     std::string name;
+    std::map<std::string, std::string> partner_names;  // key -> name
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> weeks;
   };
   struct Round {
     std::map<std::string, Touched> series;              // substance key -> ...
     std::map<std::string, TouchedShipments> shipments;  // chemical key -> ...
-    std::map<std::string, TouchedForms> forms;          // substance key -> ...
-    bool empty() const { return series.empty() && shipments.empty() && forms.empty(); }
+    std::map<std::string, TouchedWith> first_with;      // substance key -> ...
+    bool empty() const { return series.empty() && shipments.empty() && first_with.empty(); }
   };
 
   void Loop();
   void RunRound(const Round& round);
-  // Judges the round's (substance, form) pairs and stores the signals of those first seen.
-  Status JudgeForms(const std::map<std::string, TouchedForms>& forms,
-                    const std::vector<std::string>& audiences);
+  // Judges the round's substances with their forms and partners, and stores the signals of
+  // those first seen.
+  Status JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
+                        const std::vector<std::string>& audiences);
   // Whether the cached weekly counts of `key` hold a report dated before `week` at `place`
   // that `audience` ("" : what everyone may see) sees; empty when `key` is not cached.
   std::optional<bool> SubstanceSeenBefore(const std::string& key, const std::string& audience,
                                           const std::string& place, std::int64_t week) const;
-  // The week of a seizure of `key` in `form` at `place` ("*": anywhere) that `viewer` may see,
-  // dated before `week`; empty when there is none.
-  Result<std::optional<std::int64_t>> EarlierInForm(const reports::Principal& viewer,
-                                                    const std::string& key, const std::string& form,
-                                                    const std::string& place, std::int64_t week);
+  // The week of a report of `key` with `attribute` (a seizure in that form; naming that other
+  // substance too) at `place` ("*": anywhere) that `viewer` may see, dated before `week`; empty
+  // when there is none.
+  Result<std::optional<std::int64_t>> EarlierWith(const reports::Principal& viewer,
+                                                  const std::string& key,
+                                                  const std::string& attribute,
+                                                  const std::string& place, std::int64_t week);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
                         const std::vector<std::string>& audiences);
@@ -146,7 +156,7 @@ class LiveDetector {
   static constexpr std::size_t kSubstancesPerRead = 500;
   static constexpr std::chrono::seconds kRefresh{30};
   static constexpr std::size_t kMaxCachedSubstances = 20'000;
-  static constexpr std::size_t kMaxFormsKnown = 500'000;
+  static constexpr std::size_t kMaxFirstsKnown = 500'000;
 
   // The weekly counts each substance was last read with (worker thread only).
   struct CachedCounts {
@@ -163,10 +173,11 @@ class LiveDetector {
   std::condition_variable cv_;
   Round pending_;
   bool judge_shipments_ = false;  // "precursors" is configured
-  bool judge_forms_ = false;      // "first" is configured
-  // (substance, form, audience "" or a country, place) -> the earliest week known to hold a
-  // seizure of it (worker thread only); a week after it is not a first.
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::int64_t> form_seen_;
+  bool judge_firsts_ = false;     // "first" is configured
+  // (substance, attribute, audience "" or a country, place) -> the earliest week known to hold
+  // it, or judged (worker thread only); a week at or after it is not a first.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::int64_t>
+      first_seen_;
   std::uint64_t noted_ = 0, done_ = 0;  // Reported calls noted / judged
   std::uint64_t rounds_ = 0;
   bool stopping_ = false;

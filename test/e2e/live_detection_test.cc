@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -348,6 +349,53 @@ TEST_P(LiveDetection, FirstSeenInAFormIsASignal) {
   }
   // GB sees the same (every report was for everyone).
   EXPECT_EQ(Signals(analyst_gb_, "?detector=first-in-form&limit=1000")["signals"].size(), 6u);
+}
+
+json Mixture(const std::string& key, const std::vector<std::string>& substances,
+             const std::string& date) {
+  json report = Seizure(key, substances.front(), date, "everyone");
+  report["substances"] = json::array();
+  for (const std::string& name : substances) report["substances"].push_back({{"name", name}});
+  return report;
+}
+
+// Two known substances reported together for the first time are a new combination, for each of
+// them, in the country and everywhere; the same pair again is not; a pair with a substance never
+// seen before is not a combination of known ones (its first detection says so).
+TEST_P(LiveDetection, KnownSubstancesFirstTogetherAreANewCombination) {
+  const chr::sys_days monday = Today() - chr::days{(chr::weekday(Today()).iso_encoding() - 1)};
+  const std::string earlier = Day(monday - chr::days{14});
+  Post(Mixture("m1", {"Fentanyl"}, earlier), reporter_);
+  Post(Mixture("m2", {"Xylazine"}, earlier), reporter_);
+  Post(Mixture("m3", {"Fentanyl", "Heroin"}, earlier), reporter_);  // Heroin: new then
+  Post(Mixture("m4", {"Fentanyl", "Xylazine"}, Day(monday)), reporter_);
+  Post(Mixture("m5", {"Fentanyl", "Xylazine"}, Day(Today())), reporter_);
+  Post(Mixture("m6", {"Fentanyl", "Heroin"}, Day(Today())), reporter_);  // together before
+
+  std::set<std::string> series;
+  const auto deadline = chr::steady_clock::now() + chr::seconds(10);
+  while (chr::steady_clock::now() < deadline) {
+    series.clear();
+    const json page = Signals(analyst_us_, "?detector=new-combination&limit=1000");
+    for (const json& s : page["signals"]) {
+      series.insert(s["series"].get<std::string>() + " " + s["first"].get<std::string>());
+      EXPECT_EQ(s["first"], s["last"]);
+    }
+    if (series.size() >= 4) break;
+    std::this_thread::sleep_for(chr::milliseconds(20));
+  }
+  // Give a wrong extra signal time to appear.
+  std::this_thread::sleep_for(chr::milliseconds(200));
+  series.clear();
+  const json page = Signals(analyst_us_, "?detector=new-combination&limit=1000");
+  for (const json& s : page["signals"]) series.insert(s["series"].get<std::string>());
+  EXPECT_EQ(series, (std::set<std::string>{"Fentanyl+Xylazine@*", "Fentanyl+Xylazine@US",
+                                           "Xylazine+Fentanyl@*", "Xylazine+Fentanyl@US"}))
+      << page.dump() << ReadLog();
+  const json fentanyl =
+      Signals(analyst_us_, "?detector=new-combination&substance=Fentanyl&place=US");
+  ASSERT_EQ(fentanyl["signals"].size(), 1u) << fentanyl.dump();
+  EXPECT_EQ(fentanyl["signals"][0]["partners"], json::array({"Xylazine"}));
 }
 
 class LiveOutbreak : public LiveDetection {

@@ -222,7 +222,7 @@ TEST_P(StoreContract, QueryFiltersAndStableCursor) {
   EXPECT_EQ(seen.size(), 25u);
 }
 
-TEST_P(StoreContract, QueryBySeizureForm) {
+TEST_P(StoreContract, QueryByFormAndBySecondSubstance) {
   for (int i = 0; i < 9; ++i) {
     Report r = Seizure("form" + std::to_string(i), "2026-01-0" + std::to_string(i + 1), "US", "",
                        Distribution::kEveryone);
@@ -240,6 +240,18 @@ TEST_P(StoreContract, QueryBySeizureForm) {
   q.substance = kFentanyl;
   EXPECT_EQ(store_->Query(ed_us_, q)->reports.size(), 2u);
   q.form = "blotter";
+  EXPECT_TRUE(store_->Query(ed_us_, q)->reports.empty());
+  // Reports naming a second substance as well.
+  Report mixed = Seizure("mixed", "2026-01-03", "US", "", Distribution::kEveryone);
+  SubmitOne(lab_us_, std::move(mixed),
+            {Mention("Fentanyl", kFentanyl), Mention("Xylazine", kXylazine)});
+  q = {};
+  q.substance = kFentanyl;
+  q.also_substance = kXylazine;
+  auto both = store_->Query(ed_us_, q);
+  ASSERT_EQ(both->reports.size(), 1u);
+  EXPECT_EQ(both->reports[0].substance_keys.size(), 2u);
+  q.to = "2026-01-02";
   EXPECT_TRUE(store_->Query(ed_us_, q)->reports.empty());
 }
 

@@ -511,6 +511,12 @@ class PostgresStore final : public reports::Store {
             "sc.substance = rs.substance WHERE sc.class = " +
             params.Text(*q.substance_class) + ")";
       }
+      if (q.also_substance) {
+        sql +=
+            " AND r.seq IN (SELECT rs.seq FROM report_substances rs JOIN substances s ON s.id = "
+            "rs.substance WHERE s.key = " +
+            params.Text(*q.also_substance) + ")";
+      }
       if (q.form) {
         sql += " AND r.kind = " + params.Int(static_cast<int>(reports::Kind::kSeizure)) +
                " AND (r.body::jsonb ->> 'form') = " + params.Text(*q.form);

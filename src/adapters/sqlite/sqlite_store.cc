@@ -294,6 +294,12 @@ class SqliteStore final : public reports::Store {
           "sc.substance = rs.substance WHERE sc.class = ?)";
       params.push_back(*q.substance_class);
     }
+    if (q.also_substance) {
+      sql +=
+          " AND r.seq IN (SELECT rs.seq FROM report_substances rs JOIN substances s ON s.id = "
+          "rs.substance WHERE s.key = ?)";
+      params.push_back(*q.also_substance);
+    }
     if (q.form) {
       sql += fmt::format(" AND r.kind = {} AND json_extract(r.body, '$.form') = ?",
                          static_cast<int>(reports::Kind::kSeizure));

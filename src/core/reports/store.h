@@ -120,7 +120,8 @@ struct ReportQuery {
   std::optional<std::string> place;      // "US" (all its subdivisions) or "US-OH"
   std::optional<std::string> substance;  // substance key
   std::optional<std::string> substance_class;
-  std::optional<std::string> form;  // seizures in this form ("tablet")
+  std::optional<std::string> form;            // seizures in this form ("tablet")
+  std::optional<std::string> also_substance;  // reports naming this substance too (a key)
   bool all_versions = false;
   std::optional<std::int64_t> before_sequence;  // cursor: reports older than this
   std::size_t limit = 100;
