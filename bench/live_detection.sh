@@ -8,7 +8,8 @@
 #   bench/live_detection.sh [build-dir] [seconds] [clients] [rates...]
 # Each rate (reports a second, all clients together; 0: as fast as the server answers) is one run
 # of SECONDS, on a fresh copy of the node; default: 50 200 0.
-# SENTINEL_DEMO_DB=FILE starts from a copy of an existing demo database instead of seeding one.
+# SENTINEL_DEMO_DB=FILE starts from a copy of an existing demo database instead of seeding one;
+# SENTINEL_DETECT=LIST runs those live detectors instead of the server's default ones.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -51,8 +52,9 @@ worst=0
 for rate in "${rates[@]}"; do
   cp "$work/pristine.db" "$db"
   rm -f "$db-wal" "$db-shm"
-  echo "== live detection (first, noufaily), $clients clients, ${rate:-0} reports/s offered (0: flat out), $seconds s" >&2
-  "$build/sentinel" serve --db "$db" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+  detect=(${SENTINEL_DETECT:+--detect "$SENTINEL_DETECT"})
+  echo "== live detection (${SENTINEL_DETECT:-default detectors}), $clients clients, ${rate:-0} reports/s offered (0: flat out), $seconds s" >&2
+  "$build/sentinel" serve --db "$db" --listen 127.0.0.1:0 "${detect[@]}" >"$work/out" 2>"$work/err" &
   server=$!
   url=$(wait_for_url "$work/out")
   "$build/live_detection_bench" "$url" "$reporter" "$analyst" "$seconds" "$clients" 10 "$rate" |

@@ -301,7 +301,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   serve_cmd
       ->add_option("--detect", serve.detect_methods,
                    "Detectors run live on every accepted report, comma-separated (first, "
-                   "ears-c1, ears-c2, ears-c3, farrington, noufaily, precursors), or none")
+                   "ears-c1, ears-c2, ears-c3, farrington, noufaily, precursors, first-in-form, "
+                   "new-combination), or none")
       ->delimiter(',')
       ->capture_default_str();
   serve_cmd->add_option("--max-gap", serve.max_gap, "Quiet weeks that do not end a live signal")

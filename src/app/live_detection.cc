@@ -25,14 +25,24 @@ namespace chr = std::chrono;
 // Methods whose judgement of a step needs only the steps before it, so that a series can be
 // judged from its touched week on. CUSUM carries its chart from the start of its range.
 // The detectors of a substance first seen in a form, and of two known substances first seen in
-// one report (with "first"), and how TouchedWith names the two: "form:tablet", "with:<key>".
+// one report, and how TouchedWith names the two: "form:tablet", "with:<key>".
 constexpr std::string_view kFirstInForm = "first-in-form";
 constexpr std::string_view kNewCombination = "new-combination";
 constexpr std::string_view kFormPrefix = "form:";
 constexpr std::string_view kPartnerPrefix = "with:";
 
-constexpr std::string_view kLiveMethods[] = {"first",      "ears-c1",  "ears-c2",   "ears-c3",
-                                             "farrington", "noufaily", "precursors"};
+constexpr std::string_view kLiveMethods[] = {"first",      "ears-c1",       "ears-c2",
+                                             "ears-c3",    "farrington",    "noufaily",
+                                             "precursors", "first-in-form", "new-combination"};
+
+// Methods that judge no series of counts.
+bool JudgesSeries(std::string_view method) {
+  return method != kPrecursorsMethod && method != kFirstInForm && method != kNewCombination;
+}
+
+bool Configured(const std::vector<std::string>& methods, std::string_view method) {
+  return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
 
 std::int64_t WeekOfDayNumber(std::int64_t day) {
   return IsoWeekIndex(chr::sys_days{chr::days{day}});
@@ -194,7 +204,7 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
     const std::string series_name = fmt::format("{}@{}", name, place);
 
     for (const std::string& method : options.methods) {
-      if (method == kPrecursorsMethod) continue;  // judges shipments, not series
+      if (!JudgesSeries(method)) continue;
       // Each audience continues its own open signal from its own first step; the series is
       // judged once, from the earliest of them.
       std::vector<std::optional<detect::Signal>> continued(members.size());
@@ -256,6 +266,32 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
   return Status::Ok();
 }
 
+// Where a substance was first reported, from its weekly counts: the Monday (day number) of
+// the earliest week by place ("*" or a country) among reports distributed to everyone, and
+// among national ones by the reporting organisations' country.
+struct FirstWeeks {
+  std::map<std::string, std::int64_t> everyone;
+  std::map<std::pair<std::string, std::string>, std::int64_t> national;  // (place, org country)
+};
+
+FirstWeeks FirstWeeksOf(const std::vector<reports::DetectionCountRow>& rows) {
+  FirstWeeks first;
+  const auto earliest = [](auto& map, const auto& key, std::int64_t week_start) {
+    auto [it, inserted] = map.try_emplace(key, week_start);
+    if (!inserted) it->second = std::min(it->second, week_start);
+  };
+  for (const reports::DetectionCountRow& row : rows) {
+    for (const std::string& place : {row.country, std::string("*")}) {
+      if (row.distribution == reports::Distribution::kEveryone) {
+        earliest(first.everyone, place, row.week_start);
+      } else if (row.distribution == reports::Distribution::kNational) {
+        earliest(first.national, std::make_pair(place, row.org_country), row.week_start);
+      }
+    }
+  }
+  return first;
+}
+
 }  // namespace
 
 Status ValidateLiveMethods(const std::vector<std::string>& methods) {
@@ -274,10 +310,9 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
     : store_(store),
       options_(std::move(options)),
       log_(log),
-      judge_shipments_(std::find(options_.methods.begin(), options_.methods.end(),
-                                 kPrecursorsMethod) != options_.methods.end()),
-      judge_firsts_(std::find(options_.methods.begin(), options_.methods.end(), "first") !=
-                    options_.methods.end()),
+      judge_shipments_(Configured(options_.methods, kPrecursorsMethod)),
+      judge_forms_(Configured(options_.methods, kFirstInForm)),
+      judge_pairs_(Configured(options_.methods, kNewCombination)),
       worker_([this] { Loop(); }) {}
 
 LiveDetector::~LiveDetector() {
@@ -318,14 +353,15 @@ void LiveDetector::Reported(const reports::Principal& who,
         auto [it, inserted] = touched.series.try_emplace({audience, place}, week);
         if (!inserted) it->second = std::min(it->second, week);
       }
-      if (judge_firsts_) {
+      if (judge_forms_ || judge_pairs_) {
         TouchedWith& with = pending_.first_with[mention.substance->key];
         with.name = touched.name;
         std::vector<std::string> attributes;
-        if (!item.report.form.empty()) {
+        if (judge_forms_ && !item.report.form.empty()) {
           attributes.push_back(fmt::format("{}{}", kFormPrefix, item.report.form));
         }
         for (const reports::ResolvedMention& other : item.mentions) {
+          if (!judge_pairs_) break;
           if (!other.substance || other.substance->key == mention.substance->key) continue;
           attributes.push_back(fmt::format("{}{}", kPartnerPrefix, other.substance->key));
           with.partner_names[other.substance->key] =
@@ -434,28 +470,41 @@ Result<std::optional<std::int64_t>> LiveDetector::EarlierWith(const reports::Pri
   return std::optional<std::int64_t>(IsoWeekIndex(*day));
 }
 
-std::optional<bool> LiveDetector::SubstanceSeenBefore(const std::string& key,
-                                                      const std::string& audience,
-                                                      const std::string& place,
-                                                      std::int64_t week) const {
-  const auto cached = cache_.find(key);
-  if (cached == cache_.end()) return std::nullopt;
-  const std::int64_t before = reports::DayNumber(IsoWeekMonday(week));
-  for (const reports::DetectionCountRow& row : cached->second.rows) {
-    if (row.week_start >= before || (place != "*" && row.country != place)) continue;
-    if (row.distribution == reports::Distribution::kEveryone ||
-        (!audience.empty() && reports::SignalAudienceSees(audience, row))) {
-      return true;
-    }
-  }
-  return false;
-}
-
 Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
                                     const std::vector<std::string>& audiences) {
   // (substance, audience, place, week, detector) -> the forms or partners first seen then
   using Series = std::tuple<std::string, std::string, std::string, std::int64_t, std::string_view>;
   std::map<Series, std::set<std::string>> firsts;
+  // What the cached weekly counts say of a substance (empty: not cached): whether `who` ("":
+  // what everyone may see) sees a report of it at `place` before `week`, and whether its
+  // organisations' national reports hold one there (what they see beyond everyone's).
+  std::map<std::string, std::optional<FirstWeeks>> first_weeks;
+  const auto first_weeks_of = [&](const std::string& key) -> const std::optional<FirstWeeks>& {
+    auto [it, inserted] = first_weeks.try_emplace(key);
+    if (inserted) {
+      const auto cached = cache_.find(key);
+      if (cached != cache_.end()) it->second = FirstWeeksOf(cached->second.rows);
+    }
+    return it->second;
+  };
+  const auto before = [](const auto& map, const auto& key, std::int64_t week) {
+    const auto found = map.find(key);
+    return found != map.end() && found->second < reports::DayNumber(IsoWeekMonday(week));
+  };
+  const auto national_before = [&](const std::string& key, const std::string& who,
+                                   const std::string& place,
+                                   std::int64_t week) -> std::optional<bool> {
+    const auto& first = first_weeks_of(key);
+    if (!first) return std::nullopt;
+    return before(first->national, std::make_pair(place, who), week);
+  };
+  const auto seen_before = [&](const std::string& key, const std::string& who,
+                               const std::string& place, std::int64_t week) -> std::optional<bool> {
+    const auto& first = first_weeks_of(key);
+    if (!first) return std::nullopt;
+    return before(first->everyone, place, week) ||
+           (!who.empty() && before(first->national, std::make_pair(place, who), week));
+  };
   for (const auto& [key, touched] : touched_with) {
     for (const auto& [attribute_audience_place, week] : touched.weeks) {
       const auto& [attribute, audience, place] = attribute_audience_place;
@@ -478,9 +527,9 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
       // Without asking the store: a substance new here is new in every form, and a pair with a
       // new substance is no new combination of known ones (the first detection says it all).
       const auto decided = [&](const std::string& who) -> std::optional<bool> {
-        const std::optional<bool> seen = SubstanceSeenBefore(key, who, place, week);
+        const std::optional<bool> seen = seen_before(key, who, place, week);
         if (form) return seen == false ? std::optional<bool>(true) : std::nullopt;
-        if (seen == false || SubstanceSeenBefore(partner, who, place, week) == false) return false;
+        if (seen == false || seen_before(partner, who, place, week) == false) return false;
         return std::nullopt;
       };
       const auto judge = [&](const std::string& who, bool first) {
@@ -490,23 +539,26 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
       if (known("")) continue;
       std::vector<std::string> asked;  // the audiences to ask the store about
       if (audience.empty()) {
-        if (decided("")) {
-          for (const std::string& a : audiences) {
-            if (known(a)) continue;
-            if (const auto d = decided(a)) {
-              judge(a, *d);
-            } else {
-              asked.push_back(a);
-            }
-          }
-        } else {
+        const std::optional<bool> everyone_decided = decided("");
+        if (!everyone_decided) {
           auto everyone = EarlierWith(reports::NodeAdministrator(), key, attribute, place, week);
           if (!everyone.ok()) return everyone.status();
           if (*everyone) {
             learn("", **everyone);
             continue;
           }
-          asked = audiences;
+        }
+        // Nothing earlier that everyone may see. An audience whose organisations reported the
+        // substance nationally before sees more, and is asked; the others see just that.
+        for (const std::string& a : audiences) {
+          if (known(a)) continue;
+          if (const auto d = decided(a)) {
+            judge(a, *d);
+          } else if (national_before(key, a, place, week) != false) {
+            asked.push_back(a);
+          } else {
+            judge(a, everyone_decided.value_or(true));
+          }
         }
       } else {
         asked = {audience};
@@ -543,21 +595,29 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   auto stored = store_.RecentSignals(keys, MondayOf(since));
   if (!stored.ok()) return stored.status();
+  std::map<std::tuple<std::string_view, std::string_view, std::string_view, std::string_view,
+                      std::string_view>,
+           const reports::SignalRecord*>
+      stored_by_series;  // (detector, substance, audience, place, first week)
+  for (const reports::SignalRecord& r : *stored) {
+    if (r.detector == kFirstInForm || r.detector == kNewCombination) {
+      stored_by_series[{r.detector, r.substance_key, r.audience, r.place, r.first_week}] = &r;
+    }
+  }
   std::vector<reports::SignalRecord> changed;
   for (auto& [series, these] : firsts) {
     const auto& [key, audience, place, week, detector] = series;
     const bool form = detector == kFirstInForm;
     const char* const field = form ? "forms" : "partners";
     const std::string monday = MondayOf(week);
-    for (const reports::SignalRecord& r : *stored) {
-      if (r.detector != detector || r.substance_key != key || r.audience != audience ||
-          r.place != place || r.first_week != monday) {
-        continue;
-      }
-      const auto known_values = r.body.find(field);
-      if (known_values == r.body.end() || !known_values->is_array()) continue;
-      for (const nlohmann::json& v : *known_values) {
-        if (v.is_string()) these.insert(v.get<std::string>());
+    if (const auto found = stored_by_series.find({detector, key, audience, place, monday});
+        found != stored_by_series.end()) {
+      const nlohmann::json& body = found->second->body;
+      const auto known_values = body.find(field);
+      if (known_values != body.end() && known_values->is_array()) {
+        for (const nlohmann::json& v : *known_values) {
+          if (v.is_string()) these.insert(v.get<std::string>());
+        }
       }
     }
     const std::string& name = touched_with.at(key).name;

@@ -23,12 +23,13 @@
 // unusual shipments become one signal per destination country, "<chemical>@<destination>",
 // listing them with their reasons, and a later incident of that week rewrites it.
 //
-// First in a form, and new combinations (with "first"): a seizure touches (substance, form), and
+// First in a form, and new combinations: a seizure touches (substance, form), and
 // a report naming several substances touches each with each other, in its country and
 // everywhere. The worker asks the store whether the audience may see an earlier week's seizure
 // of that substance in that form (or with that other substance) there (Store::Query with `form`
 // or `also_substance`: one question for the reports
-// distributed to everyone, and only when they hold none, one per audience; none at all when the
+// distributed to everyone, and only when they hold none, one per audience whose organisations
+// reported the substance nationally before (the others see just what everyone sees); none when the
 // round's weekly counts show the substance itself new there: new in every form, and no new
 // combination of known substances), remembering the
 // earliest week known, so that each is asked about once. One never seen before its week is a
@@ -61,12 +62,12 @@ namespace sentinel::app {
 
 struct LiveDetectionOptions {
   // Methods of `sentinel detect` run on every touched series, with their default parameters.
-  // Those that judge a step from its history alone: first, ears-c1..c3, farrington, noufaily;
-  // and `precursors`, which judges the week of every precursor incident against the chemical's
-  // history (below).
-  std::vector<std::string> methods = {"first", "noufaily", "precursors"};
-  // With "first": also a seizure's substance in a form never seen for it, and two known
-  // substances never before reported together (below).
+  // Those that judge a step from its history alone: first, ears-c1..c3, farrington, noufaily.
+  // And, below: `precursors`, which judges the week of every precursor incident against the
+  // chemical's history; `first-in-form`, a seizure's substance in a form never seen for it; and
+  // `new-combination`, two known substances never before reported together.
+  std::vector<std::string> methods = {"first", "noufaily", "precursors", "first-in-form",
+                                      "new-combination"};
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
   // touched), so only signals alive since then are read back.
@@ -127,10 +128,6 @@ class LiveDetector {
   // those first seen.
   Status JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
                         const std::vector<std::string>& audiences);
-  // Whether the cached weekly counts of `key` hold a report dated before `week` at `place`
-  // that `audience` ("" : what everyone may see) sees; empty when `key` is not cached.
-  std::optional<bool> SubstanceSeenBefore(const std::string& key, const std::string& audience,
-                                          const std::string& place, std::int64_t week) const;
   // The week of a report of `key` with `attribute` (a seizure in that form; naming that other
   // substance too) at `place` ("*": anywhere) that `viewer` may see, dated before `week`; empty
   // when there is none.
@@ -173,7 +170,8 @@ class LiveDetector {
   std::condition_variable cv_;
   Round pending_;
   bool judge_shipments_ = false;  // "precursors" is configured
-  bool judge_firsts_ = false;     // "first" is configured
+  bool judge_forms_ = false;      // "first-in-form" is configured
+  bool judge_pairs_ = false;      // "new-combination" is configured
   // (substance, attribute, audience "" or a country, place) -> the earliest week known to hold
   // it, or judged (worker thread only); a week at or after it is not a first.
   std::map<std::tuple<std::string, std::string, std::string, std::string>, std::int64_t>

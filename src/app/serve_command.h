@@ -19,7 +19,8 @@ struct ServeOptions {
   int threads = 32;
   // Live detection (app/live_detection.h): the detectors run on each accepted report's series;
   // {"none"} or empty: no live detection.
-  std::vector<std::string> detect_methods = {"first", "noufaily", "precursors"};
+  std::vector<std::string> detect_methods = {"first", "noufaily", "precursors", "first-in-form",
+                                             "new-combination"};
   int max_gap = 1;
 };
 
