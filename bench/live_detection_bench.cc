@@ -8,7 +8,9 @@
 // levels as a national node sees them, so that every round of the live detector re-judges
 // long series for every audience. Every NOVEL_EVERY-th report of each client names a substance
 // the node has never seen, in the US: a sure first detection, whose signal a poller (a US
-// analyst) watches for. bench/live_detection.sh runs it on the demo node beside the baseline.
+// analyst) watches for. Reports come in several forms, one in five names two substances and one
+// in thirty is a precursor incident, so that every live detector has work. bench/
+// live_detection.sh runs it on the demo node beside the baseline.
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -73,6 +75,9 @@ int main(int argc, char** argv) {
                                                "Metonitazene",    "Cocaine",      "Methamphetamine",
                                                "MDMB-4en-PINACA", "Nitrous oxide"};
   const std::vector<std::string> countries = {"US", "CA", "GB", "DE", "FR", "NL", "AU", "MX"};
+  const std::vector<std::string> forms = {"powder", "powder", "powder", "tablet",
+                                          "tablet", "liquid", "herbal", "blotter"};
+  const std::vector<std::string> chemicals = {"ANPP", "NPP", "4-AP", "1-boc-4-AP", "norfentanyl"};
 
   std::mutex mu;
   std::map<std::string, Clock::time_point> acked, seen;
@@ -132,14 +137,29 @@ int main(int argc, char** argv) {
         const std::string name = novel ? fmt::format("Bench-novel-{}-{}-{}", ::getpid(), t, i)
                                        : substances[rng() % substances.size()];
         const std::string country = novel ? "US" : countries[rng() % countries.size()];
-        const json report = {
-            {"kind", "seizure"},
-            {"idempotency_key", fmt::format("bench-{}-{}-{}", ::getpid(), t, i)},
-            {"distribution", novel || rng() % 2 ? "everyone" : "national"},
-            {"date", Day(today - chr::days{novel ? 0 : static_cast<int>(rng() % 21)})},
-            {"place", {{"country", country}}},
-            {"substances", {{{"name", name}}}},
-            {"form", "powder"}};
+        json report = {{"kind", "seizure"},
+                       {"idempotency_key", fmt::format("bench-{}-{}-{}", ::getpid(), t, i)},
+                       {"distribution", novel || rng() % 2 ? "everyone" : "national"},
+                       {"date", Day(today - chr::days{novel ? 0 : static_cast<int>(rng() % 21)})},
+                       {"place", {{"country", country}}},
+                       {"substances", {{{"name", name}}}},
+                       {"form", forms[rng() % forms.size()]}};
+        // One in five names a second substance (new combinations are judged); one in thirty
+        // is a precursor incident instead (judged against its chemical's history).
+        if (!novel && rng() % 5 == 0) {
+          report["substances"].push_back({{"name", substances[rng() % substances.size()]}});
+          if (report["substances"][0] == report["substances"][1]) report["substances"].erase(1);
+        }
+        if (!novel && rng() % 30 == 0) {
+          report.erase("substances");
+          report.erase("form");
+          report["kind"] = "precursor_incident";
+          report["chemical"] = {{"name", chemicals[rng() % chemicals.size()]}};
+          report["quantity"] = {{"value", 1 + rng() % 500}, {"unit", "kg"}};
+          report["route"] = {{"origin", "CN"},
+                             {"destination", countries[rng() % countries.size()]}};
+          report["status"] = "seized";
+        }
         auto res = c.Post("/api/v1/reports", post_auth, report.dump(), "application/json");
         const auto now = Clock::now();
         if (!res || res->status != 201) {

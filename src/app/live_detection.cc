@@ -269,25 +269,29 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
 // Where a substance was first reported, from its weekly counts: the Monday (day number) of
 // the earliest week by place ("*" or a country) among reports distributed to everyone, and
 // among national ones by the reporting organisations' country.
-struct FirstWeeks {
-  std::map<std::string, std::int64_t> everyone;
-  std::map<std::pair<std::string, std::string>, std::int64_t> national;  // (place, org country)
-};
+}  // namespace
+
+void AddFirst(FirstWeeks& first, const std::string& country, const std::string& org_country,
+              reports::Distribution distribution, std::int64_t day) {
+  const auto earliest = [day](auto& map, const auto& key) {
+    auto [it, inserted] = map.try_emplace(key, day);
+    if (!inserted) it->second = std::min(it->second, day);
+  };
+  for (const std::string& place : {country, std::string("*")}) {
+    if (distribution == reports::Distribution::kEveryone) {
+      earliest(first.everyone, place);
+    } else if (distribution == reports::Distribution::kNational) {
+      earliest(first.national, std::make_pair(place, org_country));
+    }
+  }
+}
+
+namespace {
 
 FirstWeeks FirstWeeksOf(const std::vector<reports::DetectionCountRow>& rows) {
   FirstWeeks first;
-  const auto earliest = [](auto& map, const auto& key, std::int64_t week_start) {
-    auto [it, inserted] = map.try_emplace(key, week_start);
-    if (!inserted) it->second = std::min(it->second, week_start);
-  };
   for (const reports::DetectionCountRow& row : rows) {
-    for (const std::string& place : {row.country, std::string("*")}) {
-      if (row.distribution == reports::Distribution::kEveryone) {
-        earliest(first.everyone, place, row.week_start);
-      } else if (row.distribution == reports::Distribution::kNational) {
-        earliest(first.national, std::make_pair(place, row.org_country), row.week_start);
-      }
-    }
+    AddFirst(first, row.country, row.org_country, row.distribution, row.week_start);
   }
   return first;
 }
@@ -447,27 +451,32 @@ void LiveDetector::RunRound(const Round& whole) {
   log_.flush();
 }
 
-Result<std::optional<std::int64_t>> LiveDetector::EarlierWith(const reports::Principal& viewer,
-                                                              const std::string& key,
-                                                              const std::string& attribute,
-                                                              const std::string& place,
-                                                              std::int64_t week) {
-  reports::ReportQuery query;
-  query.substance = key;
-  if (attribute.starts_with(kFormPrefix)) {
-    query.form = attribute.substr(kFormPrefix.size());
-  } else {
-    query.also_substance = attribute.substr(kPartnerPrefix.size());
+Status LiveDetector::ReadFirsts(const std::map<std::string, TouchedWith>& touched_with) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> keys;
+  for (const auto& entry : touched_with) {
+    const auto cached = first_cache_.find(entry.first);
+    if (cached == first_cache_.end() || now - cached->second.read_at > kRefresh) {
+      keys.push_back(entry.first);
+    }
   }
-  if (place != "*") query.place = place;
-  query.to = reports::FormatDay(IsoWeekMonday(week) - chr::days{1});
-  query.limit = 1;
-  auto page = store_.Query(viewer, query);
-  if (!page.ok()) return page.status();
-  if (page->reports.empty()) return std::optional<std::int64_t>();
-  auto day = reports::ParseDay(page->reports.front().date);
-  if (!day.ok()) return day.status();
-  return std::optional<std::int64_t>(IsoWeekIndex(*day));
+  if (keys.empty()) return Status::Ok();
+  auto in_form = store_.FirstSeizuresInForm(keys);
+  if (!in_form.ok()) return in_form.status();
+  auto together = store_.FirstReportsTogether(keys);
+  if (!together.ok()) return together.status();
+  if (first_cache_.size() + keys.size() > kMaxCachedSubstances) first_cache_.clear();
+  for (const std::string& key : keys) first_cache_[key] = {{}, now};
+  for (const reports::FirstInFormRow& row : *in_form) {
+    AddFirst(first_cache_[row.substance_key].with[fmt::format("{}{}", kFormPrefix, row.form)],
+             row.country, row.org_country, row.distribution, row.first_day);
+  }
+  for (const reports::FirstTogetherRow& row : *together) {
+    AddFirst(
+        first_cache_[row.substance_key].with[fmt::format("{}{}", kPartnerPrefix, row.partner_key)],
+        row.country, row.org_country, row.distribution, row.first_day);
+  }
+  return Status::Ok();
 }
 
 Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
@@ -491,13 +500,6 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
     const auto found = map.find(key);
     return found != map.end() && found->second < reports::DayNumber(IsoWeekMonday(week));
   };
-  const auto national_before = [&](const std::string& key, const std::string& who,
-                                   const std::string& place,
-                                   std::int64_t week) -> std::optional<bool> {
-    const auto& first = first_weeks_of(key);
-    if (!first) return std::nullopt;
-    return before(first->national, std::make_pair(place, who), week);
-  };
   const auto seen_before = [&](const std::string& key, const std::string& who,
                                const std::string& place, std::int64_t week) -> std::optional<bool> {
     const auto& first = first_weeks_of(key);
@@ -505,6 +507,7 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
     return before(first->everyone, place, week) ||
            (!who.empty() && before(first->national, std::make_pair(place, who), week));
   };
+  if (Status s = ReadFirsts(touched_with); !s.ok()) return s;
   for (const auto& [key, touched] : touched_with) {
     for (const auto& [attribute_audience_place, week] : touched.weeks) {
       const auto& [attribute, audience, place] = attribute_audience_place;
@@ -524,62 +527,41 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
         auto [it, inserted] = first_seen_.try_emplace({key, attribute, who, place}, seen);
         if (!inserted) it->second = std::min(it->second, seen);
       };
-      // Without asking the store: a substance new here is new in every form, and a pair with a
-      // new substance is no new combination of known ones (the first detection says it all).
-      const auto decided = [&](const std::string& who) -> std::optional<bool> {
-        const std::optional<bool> seen = seen_before(key, who, place, week);
-        if (form) return seen == false ? std::optional<bool>(true) : std::nullopt;
-        if (seen == false || seen_before(partner, who, place, week) == false) return false;
-        return std::nullopt;
-      };
       const auto judge = [&](const std::string& who, bool first) {
         if (first) firsts[{key, who, place, week, detector}].insert(shown);
         learn(who, week);
       };
       if (known("")) continue;
-      std::vector<std::string> asked;  // the audiences to ask the store about
-      if (audience.empty()) {
-        const std::optional<bool> everyone_decided = decided("");
-        if (!everyone_decided) {
-          auto everyone = EarlierWith(reports::NodeAdministrator(), key, attribute, place, week);
-          if (!everyone.ok()) return everyone.status();
-          if (*everyone) {
-            learn("", **everyone);
-            continue;
-          }
-        }
-        // Nothing earlier that everyone may see. An audience whose organisations reported the
-        // substance nationally before sees more, and is asked; the others see just that.
-        for (const std::string& a : audiences) {
-          if (known(a)) continue;
-          if (const auto d = decided(a)) {
-            judge(a, *d);
-          } else if (national_before(key, a, place, week) != false) {
-            asked.push_back(a);
-          } else {
-            judge(a, everyone_decided.value_or(true));
-          }
-        }
-      } else {
-        asked = {audience};
+      // A pair with a substance new here is no new combination of known ones (its first
+      // detection says it all); a substance new here is new in every form.
+      const auto new_substance = [&](const std::string& who) {
+        return !form && (seen_before(key, who, place, week) == false ||
+                         seen_before(partner, who, place, week) == false);
+      };
+      const auto& cached = first_cache_[key].with;
+      const auto found = cached.find(attribute);
+      const FirstWeeks none;
+      const FirstWeeks& first = found == cached.end() ? none : found->second;
+      const auto everyone = first.everyone.find(place);
+      if (everyone != first.everyone.end() && before(first.everyone, place, week)) {
+        learn("", WeekOfDayNumber(everyone->second));
+        continue;
       }
-      for (const std::string& a : asked) {
-        if (known(a)) continue;
-        if (const auto d = decided(a)) {
-          judge(a, *d);
-          continue;
-        }
-        reports::Principal viewer = reports::NodeAdministrator();
-        viewer.country = a;  // sees what that country's organisations all see
-        auto earlier = EarlierWith(viewer, key, attribute, place, week);
-        if (!earlier.ok()) return earlier.status();
-        if (*earlier) {
-          learn(a, **earlier);
+      const auto judge_audience = [&](const std::string& a) {
+        if (known(a)) return;
+        const auto national = first.national.find({place, a});
+        if (national != first.national.end() && before(first.national, national->first, week)) {
+          learn(a, WeekOfDayNumber(national->second));
         } else {
-          judge(a, true);
+          judge(a, !new_substance(a));
         }
+      };
+      if (!audience.empty()) {
+        judge_audience(audience);
+        continue;
       }
-      if (audience.empty()) learn("", week);
+      for (const std::string& a : audiences) judge_audience(a);
+      learn("", week);
     }
   }
   if (first_seen_.size() > kMaxFirstsKnown) first_seen_.clear();  // asked again when touched

@@ -23,18 +23,16 @@
 // unusual shipments become one signal per destination country, "<chemical>@<destination>",
 // listing them with their reasons, and a later incident of that week rewrites it.
 //
-// First in a form, and new combinations: a seizure touches (substance, form), and
-// a report naming several substances touches each with each other, in its country and
-// everywhere. The worker asks the store whether the audience may see an earlier week's seizure
-// of that substance in that form (or with that other substance) there (Store::Query with `form`
-// or `also_substance`: one question for the reports
-// distributed to everyone, and only when they hold none, one per audience whose organisations
-// reported the substance nationally before (the others see just what everyone sees); none when the
-// round's weekly counts show the substance itself new there: new in every form, and no new
-// combination of known substances), remembering the
-// earliest week known, so that each is asked about once. One never seen before its week is a
-// signal of detector "first-in-form" or "new-combination", one per substance, place and week,
-// listing the forms or partners first seen then (a second one that week is added to it).
+// First in a form, and new combinations: a seizure touches (substance, form), and a report
+// naming several substances touches each with each other, in its country and everywhere. The
+// worker reads, for the touched substances, their earliest seizure in each form and earliest
+// report with each other substance, by place, distribution and source organisation's country
+// (Store::FirstSeizuresInForm, FirstReportsTogether; kept for kRefresh), so that it knows, for
+// every audience at once, whether it may see one before the touched week. One never seen before
+// is a signal of detector "first-in-form" or "new-combination" (only between substances both
+// seen there before: a pair with a new substance is its first detection), one per substance,
+// place and week, listing the forms or partners first seen then (a second one that week is
+// added to it). Judged weeks are remembered, so a week is judged once.
 //
 // Signals are derived data: a late report that changes a past week's count does not retract a
 // signal already raised, and reports stored while no server ran (sentinel import) or by another
@@ -59,6 +57,16 @@
 #include "core/reports/store.h"
 
 namespace sentinel::app {
+
+// Where something (a substance, a substance in a form) was first reported: the earliest day
+// (DayNumber; a week's Monday for weekly counts) by place ("*" or a country) among reports
+// distributed to everyone, and among national ones by (place, the organisations' country).
+struct FirstWeeks {
+  std::map<std::string, std::int64_t> everyone;
+  std::map<std::pair<std::string, std::string>, std::int64_t> national;
+};
+void AddFirst(FirstWeeks& first, const std::string& country, const std::string& org_country,
+              reports::Distribution distribution, std::int64_t day);
 
 struct LiveDetectionOptions {
   // Methods of `sentinel detect` run on every touched series, with their default parameters.
@@ -128,13 +136,10 @@ class LiveDetector {
   // those first seen.
   Status JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
                         const std::vector<std::string>& audiences);
-  // The week of a report of `key` with `attribute` (a seizure in that form; naming that other
-  // substance too) at `place` ("*": anywhere) that `viewer` may see, dated before `week`; empty
-  // when there is none.
-  Result<std::optional<std::int64_t>> EarlierWith(const reports::Principal& viewer,
-                                                  const std::string& key,
-                                                  const std::string& attribute,
-                                                  const std::string& place, std::int64_t week);
+  // Reads into first_cache_ the earliest seizures by form and reports with each other
+  // substance (Store::FirstSeizuresInForm, FirstReportsTogether) of the touched substances not
+  // cached, or cached longer than kRefresh ago.
+  Status ReadFirsts(const std::map<std::string, TouchedWith>& touched_with);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
                         const std::vector<std::string>& audiences);
@@ -161,6 +166,13 @@ class LiveDetector {
     std::chrono::steady_clock::time_point read_at;
   };
   std::map<std::string, CachedCounts> cache_;
+  // Each substance's earliest reports by attribute ("form:tablet", "with:<key>"), as last read
+  // (worker thread only).
+  struct CachedFirsts {
+    std::map<std::string, FirstWeeks> with;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::map<std::string, CachedFirsts> first_cache_;
   std::optional<std::int64_t> first_week_start_;
 
   reports::Store& store_;

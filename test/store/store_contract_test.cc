@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <thread>
 
 #include "adapters/sqlite/sqlite_store.h"
@@ -253,6 +254,23 @@ TEST_P(StoreContract, QueryByFormAndBySecondSubstance) {
   EXPECT_EQ(both->reports[0].substance_keys.size(), 2u);
   q.to = "2026-01-02";
   EXPECT_TRUE(store_->Query(ed_us_, q)->reports.empty());
+
+  // The earliest seizure by form, and report together, as live detection reads them.
+  auto in_form = store_->FirstSeizuresInForm({kFentanyl});
+  ASSERT_TRUE(in_form.ok()) << in_form.status().ToString();
+  std::map<std::string, std::int64_t> first_day;
+  for (const auto& row : *in_form) {
+    EXPECT_EQ(row.substance_key, kFentanyl);
+    EXPECT_EQ(row.org_country, "US");
+    first_day[row.form] = row.first_day;
+  }
+  EXPECT_EQ(first_day["tablet"], DayNumber(ParseDay("2026-01-01").value()));
+  EXPECT_EQ(first_day["powder"], DayNumber(ParseDay("2026-01-02").value()));
+  auto together = store_->FirstReportsTogether({kXylazine});
+  ASSERT_TRUE(together.ok()) << together.status().ToString();
+  ASSERT_EQ(together->size(), 1u);
+  EXPECT_EQ((*together)[0].partner_key, kFentanyl);
+  EXPECT_EQ((*together)[0].first_day, DayNumber(ParseDay("2026-01-03").value()));
 }
 
 TEST_P(StoreContract, WeeklyAndMonthlyAggregates) {

@@ -200,6 +200,28 @@ struct DetectionCountRow {
   std::int64_t reports = 0;
 };
 
+// The earliest seizure of a substance in each form, as live detection judges a first in a
+// form: per form, place, source organisation's country and distribution (national, everyone),
+// over the latest versions of the reports.
+struct FirstInFormRow {
+  std::string substance_key;
+  std::string form;
+  std::string country;      // where it was seized
+  std::string org_country;  // the source organisation's country
+  Distribution distribution = Distribution::kEveryone;
+  std::int64_t first_day = 0;  // DayNumber of the earliest such seizure
+};
+
+// The earliest report naming two substances together, as live detection judges a new
+// combination: per pair (each substance with each other one), place, source organisation's
+// country and distribution (national, everyone), over the latest versions.
+struct FirstTogetherRow {
+  std::string substance_key, partner_key;
+  std::string country, org_country;
+  Distribution distribution = Distribution::kEveryone;
+  std::int64_t first_day = 0;  // DayNumber of the earliest such report
+};
+
 struct DetectionCounts {
   std::optional<std::int64_t> first_week_start;  // the node's earliest report week, any substance
   std::vector<DetectionCountRow> rows;
@@ -256,6 +278,14 @@ class Store {
   // or after `since_week` (YYYY-MM-DD). Signals returns the viewer's, most recently changed first.
   virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
                                                     std::int64_t from_week_start) = 0;
+  // FirstSeizuresInForm reads, for several substances at once, their earliest seizures by form
+  // (FirstInFormRow), from the reports themselves.
+  virtual Result<std::vector<FirstInFormRow>> FirstSeizuresInForm(
+      const std::vector<std::string>& keys) = 0;
+  // FirstReportsTogether, the earliest reports naming each of them with each other substance
+  // (FirstTogetherRow, both orders).
+  virtual Result<std::vector<FirstTogetherRow>> FirstReportsTogether(
+      const std::vector<std::string>& keys) = 0;
   virtual Status PutSignals(const std::vector<SignalRecord>& signals) = 0;
   virtual Result<std::vector<SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
                                                           const std::string& since_week) = 0;
