@@ -240,9 +240,20 @@ TEST_P(ServeTest, QueriesAggregatesAndCorrections) {
   json out = Post("/api/v1/reports/batch", batch, reporter_, 201);
   ASSERT_EQ(out["results"].size(), 3u);
   json by_country = Get("/api/v1/reports?substance=Bromazolam&place=US", reader_);
-  EXPECT_EQ(by_country["reports"].size(), 3u);
+  EXPECT_EQ(by_country["reports"].size(), 3u);  // before the tablet below
   json wv = Get("/api/v1/reports?substance=Bromazolam&place=US-WV", reader_);
   EXPECT_EQ(wv["reports"].size(), 1u);
+  // By form, and with a second substance.
+  json tablet = Seizure("e2e-q4", {{{"name", "Bromazolam"}}, {{"name", "Xylazine"}}}, "2026-01-15",
+                        {{"country", "US"}});
+  tablet["form"] = "tablet";
+  Post("/api/v1/reports", tablet, reporter_, 201);
+  json tablets = Get("/api/v1/reports?substance=Bromazolam&form=tablet", reader_);
+  ASSERT_EQ(tablets["reports"].size(), 1u) << tablets;
+  EXPECT_EQ(tablets["reports"][0]["report"]["form"], "tablet");
+  EXPECT_EQ(Get("/api/v1/reports?substance=Bromazolam&with=Xylazine", reader_)["reports"].size(),
+            1u);
+  EXPECT_EQ(Get("/api/v1/reports?substance=Bromazolam&form=powder", reader_)["reports"].size(), 3u);
   json weekly = Get("/api/v1/aggregates?substance=Bromazolam&period=week", reader_);
   ASSERT_EQ(weekly["rows"].size(), 2u) << weekly;
   EXPECT_EQ(weekly["rows"][0]["period_start"], "2026-01-05");
@@ -256,7 +267,7 @@ TEST_P(ServeTest, QueriesAggregatesAndCorrections) {
                        {{"country", "US"}, {"subdivision", "US-WV"}});
   json v2 = Post("/api/v1/reports/" + id + "/versions", fixed, reporter_, 201);
   EXPECT_EQ(v2["version"], 2);
-  EXPECT_EQ(Get("/api/v1/reports?substance=Bromazolam&place=US", reader_)["reports"].size(), 2u);
+  EXPECT_EQ(Get("/api/v1/reports?substance=Bromazolam&place=US", reader_)["reports"].size(), 3u);
   EXPECT_EQ(Get("/api/v1/reports/" + id + "?version=1", reader_)["latest"], false);
   EXPECT_EQ(Get("/api/v1/reports/" + id, reader_)["version"], 2);
   // Paging with a cursor returns every report once.

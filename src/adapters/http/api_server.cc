@@ -345,8 +345,8 @@ struct ApiServer::Impl {
     server.Get("/api/v1/reports", [this](const httplib::Request& req, httplib::Response& res) {
       auto who = Authorise(req, res, Role::kReader);
       if (!who) return;
-      Params p(req, {"kind", "from", "to", "place", "substance", "class", "all_versions", "limit",
-                     "cursor"});
+      Params p(req, {"kind", "from", "to", "place", "substance", "class", "form", "with",
+                     "all_versions", "limit", "cursor"});
       reports::ReportQuery q;
       q.kind = p.Kind();
       q.from = p.Date("from");
@@ -354,11 +354,14 @@ struct ApiServer::Impl {
       q.place = p.Place();
       q.substance = p.Text("substance");
       q.substance_class = p.Text("class");
+      q.form = p.Text("form");
+      q.also_substance = p.Text("with");
       q.all_versions = p.Bool("all_versions");
       q.limit = static_cast<std::size_t>(p.Int("limit", 1, 1000).value_or(100));
       q.before_sequence = p.Int("cursor", 1, std::numeric_limits<std::int64_t>::max());
       if (p.Refused(res)) return;
       if (q.substance) q.substance = ResolveSubstanceKey(*who, *q.substance);
+      if (q.also_substance) q.also_substance = ResolveSubstanceKey(*who, *q.also_substance);
       auto page = store->Query(*who, q);
       if (!page.ok()) return StatusError(res, page.status());
       json list = json::array();
