@@ -508,9 +508,15 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
            (!who.empty() && before(first->national, std::make_pair(place, who), week));
   };
   if (Status s = ReadFirsts(touched_with); !s.ok()) return s;
-  for (const auto& [key, touched] : touched_with) {
-    for (const auto& [attribute_audience_place, week] : touched.weeks) {
-      const auto& [attribute, audience, place] = attribute_audience_place;
+  // (clang 14 lets no lambda capture a structured binding, hence the named references.)
+  for (const auto& touched_entry : touched_with) {
+    const std::string& key = touched_entry.first;
+    const TouchedWith& touched = touched_entry.second;
+    for (const auto& touched_week : touched.weeks) {
+      const std::string& attribute = std::get<0>(touched_week.first);
+      const std::string& audience = std::get<1>(touched_week.first);
+      const std::string& place = std::get<2>(touched_week.first);
+      const std::int64_t week = touched_week.second;
       const bool form = attribute.starts_with(kFormPrefix);
       const std::string partner = form ? "" : attribute.substr(kPartnerPrefix.size());
       const std::string_view detector = form ? kFirstInForm : kNewCombination;
