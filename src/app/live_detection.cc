@@ -648,19 +648,15 @@ Status LiveDetector::JudgeShipments(const std::map<std::string, TouchedShipments
         weeks[a].insert(these.begin(), these.end());
       }
     }
-    // Audiences that see the same shipments share one judgement.
-    std::map<std::vector<std::string>, ShipmentFile> seen;
+    // Each audience's incidents are read and judged: precursor incidents are few, and a
+    // national one changes what its country's audience sees.
     for (const auto& [audience, these] : weeks) {
       reports::Principal viewer = reports::NodeAdministrator();
       viewer.country = audience;  // sees what that country's organisations all see
       options.select.substance = key;
       auto file = ShipmentsFromStore(store_, viewer, options, "");
       if (!file.ok()) return file.status();
-      std::vector<std::string> ids;
-      ids.reserve(file->shipments.size());
-      for (const detect::Shipment& shipment : file->shipments) ids.push_back(shipment.id);
-      const ShipmentFile& shipments_seen =
-          seen.try_emplace(ids, std::move(file).value()).first->second;
+      const ShipmentFile& shipments_seen = *file;
       for (const std::int64_t week : these) {
         auto judged = detect::JudgePrecursorShipments(shipments_seen.shipments, week, settings);
         if (!judged.ok()) return judged.status();
