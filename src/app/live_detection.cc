@@ -89,6 +89,29 @@ std::optional<detect::Signal> SignalFromRecord(const reports::SignalRecord& reco
   return signal;
 }
 
+// The signal of one week's judgement (no episode to fold: first in a form, new combination,
+// precursor anomalies): its record, and in `body` the fields every signal has beside the
+// detector's own (series, parameters, alarms, data).
+reports::SignalRecord WeekSignal(const std::string& audience, std::string_view detector,
+                                 const std::string& key, const std::string& name,
+                                 const std::string& place, std::int64_t week,
+                                 nlohmann::ordered_json body) {
+  body["detector"] = detector;
+  body["first"] = FormatTime(TimeKind::kIsoWeek, week);
+  body["last"] = body["first"];
+  body["substance"] = {{"key", key}, {"name", name}};
+  body["place"] = place;
+  reports::SignalRecord record;
+  record.audience = audience;
+  record.detector = detector;
+  record.substance_key = key;
+  record.place = place;
+  record.first_week = MondayOf(week);
+  record.last_week = record.first_week;
+  record.body = nlohmann::json(body);
+  return record;
+}
+
 // One substance's weekly counts as the audiences see them (reports::SignalAudienceSees): what
 // everyone may see, and per country what its organisations' national reports add; dense, from
 // the node's first week, for the touched places and everywhere ("*").
@@ -611,24 +634,11 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
     const std::string& name = touched_with.at(key).name;
     nlohmann::ordered_json body;
     body["series"] = fmt::format("{}{}{}@{}", name, form ? "/" : "+", fmt::join(these, "+"), place);
-    body["detector"] = detector;
     body["parameters"] = nlohmann::ordered_json::object();
-    body["first"] = FormatTime(TimeKind::kIsoWeek, week);
-    body["last"] = body["first"];
     body["alarms"] = 1;
     body[field] = these;
     body["data"] = {{"source", "node"}};
-    body["substance"] = {{"key", key}, {"name", name}};
-    body["place"] = place;
-    reports::SignalRecord record;
-    record.audience = audience;
-    record.detector = detector;
-    record.substance_key = key;
-    record.place = place;
-    record.first_week = monday;
-    record.last_week = monday;
-    record.body = nlohmann::json(body);
-    changed.push_back(std::move(record));
+    changed.push_back(WeekSignal(audience, detector, key, name, place, week, std::move(body)));
   }
   return store_.PutSignals(changed);
 }
@@ -669,29 +679,17 @@ Status LiveDetector::JudgeShipments(const std::map<std::string, TouchedShipments
               shipments_seen.shipments[alarmed.front()->shipment].chemical;
           nlohmann::ordered_json body;
           body["series"] = fmt::format("{}@{}", chemical, destination);
-          body["detector"] = kPrecursorsMethod;
           body["parameters"] = {{"window", settings.window},
                                 {"max_z", settings.max_z},
                                 {"min_history", settings.min_history}};
-          body["first"] = FormatTime(TimeKind::kIsoWeek, week);
-          body["last"] = body["first"];
           body["alarms"] = alarmed.size();
           body["shipments"] = nlohmann::ordered_json::array();
           for (const detect::ShipmentJudgement* j : alarmed) {
             body["shipments"].push_back(ShipmentJson(shipments_seen, *j));
           }
           body["data"] = {{"source", "node"}, {"shipments", shipments_seen.shipments.size()}};
-          body["substance"] = {{"key", key}, {"name", chemical}};
-          body["place"] = destination;
-          reports::SignalRecord record;
-          record.audience = audience;
-          record.detector = kPrecursorsMethod;
-          record.substance_key = key;
-          record.place = destination;
-          record.first_week = MondayOf(week);
-          record.last_week = record.first_week;
-          record.body = nlohmann::json(body);
-          changed.push_back(std::move(record));
+          changed.push_back(WeekSignal(audience, kPrecursorsMethod, key, chemical, destination,
+                                       week, std::move(body)));
         }
       }
     }

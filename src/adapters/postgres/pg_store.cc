@@ -819,64 +819,58 @@ class PostgresStore final : public reports::Store {
 
   Result<std::vector<reports::FirstInFormRow>> FirstSeizuresInForm(
       const std::vector<std::string>& keys) override {
-    std::vector<reports::FirstInFormRow> out;
-    Status st =
-        Run("first seizures in form", Retry::kTransient, [&](pqxx::connection& c) -> Status {
-          out = {};
-          if (keys.empty()) return Status::Ok();
-          ReadTransaction tx(c);
-          Params params;
-          std::string list;
-          for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
-          const std::string sql = fmt::format(
+    return EarliestRows<reports::FirstInFormRow>(
+        keys, "first seizures in form", [](const std::string& list) {
+          return fmt::format(
               "SELECT s.key, f.form, r.country, r.org_country, r.distribution, MIN(r.day) FROM "
               "substances s JOIN report_substances rs ON rs.substance = s.id JOIN reports r ON "
-              "r.seq = rs.seq CROSS JOIN LATERAL (SELECT r.body::jsonb ->> 'form' AS form) f WHERE "
-              "s.key IN ({}) AND r.kind = {} AND r.distribution IN ({}, {}) AND f.form IS NOT NULL "
-              "AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) GROUP BY "
-              "s.key, f.form, r.country, r.org_country, r.distribution",
+              "r.seq = rs.seq CROSS JOIN LATERAL (SELECT r.body::jsonb ->> 'form' AS form) f "
+              "WHERE s.key IN ({}) AND r.kind = {} AND r.distribution IN ({}, {}) AND f.form IS "
+              "NOT NULL AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
+              "GROUP BY s.key, f.form, r.country, r.org_country, r.distribution",
               list, static_cast<int>(reports::Kind::kSeizure),
               AsInt(reports::Distribution::kNational), AsInt(reports::Distribution::kEveryone));
-          for (const auto& row : ExecParams(tx, sql, params)) {
-            out.push_back({Text(row[0]), Text(row[1]), Text(row[2]), Text(row[3]),
-                           static_cast<reports::Distribution>(row[4].as<int>()),
-                           row[5].as<std::int64_t>()});
-          }
-          return Status::Ok();
         });
-    if (!st.ok()) return st;
-    return out;
   }
 
   Result<std::vector<reports::FirstTogetherRow>> FirstReportsTogether(
       const std::vector<std::string>& keys) override {
-    std::vector<reports::FirstTogetherRow> out;
-    Status st =
-        Run("first reports together", Retry::kTransient, [&](pqxx::connection& c) -> Status {
-          out = {};
-          if (keys.empty()) return Status::Ok();
-          ReadTransaction tx(c);
-          Params params;
-          std::string list;
-          for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
-          const std::string sql = fmt::format(
+    return EarliestRows<reports::FirstTogetherRow>(
+        keys, "first reports together", [](const std::string& list) {
+          return fmt::format(
               "SELECT s.key, p.key, r.country, r.org_country, r.distribution, MIN(r.day) FROM "
               "substances s JOIN report_substances rs ON rs.substance = s.id JOIN "
-              "report_substances "
-              "ps ON ps.seq = rs.seq AND ps.substance != rs.substance JOIN substances p ON p.id = "
-              "ps.substance JOIN reports r ON r.seq = rs.seq WHERE s.key IN ({}) AND "
-              "r.distribution "
-              "IN ({}, {}) AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
-              "GROUP BY s.key, p.key, r.country, r.org_country, r.distribution",
+              "report_substances ps ON ps.seq = rs.seq AND ps.substance != rs.substance JOIN "
+              "substances p ON p.id = ps.substance JOIN reports r ON r.seq = rs.seq WHERE s.key "
+              "IN ({}) AND r.distribution IN ({}, {}) AND NOT EXISTS (SELECT 1 FROM "
+              "supersessions x WHERE x.old_seq = r.seq) GROUP BY s.key, p.key, r.country, "
+              "r.org_country, r.distribution",
               list, AsInt(reports::Distribution::kNational),
               AsInt(reports::Distribution::kEveryone));
-          for (const auto& row : ExecParams(tx, sql, params)) {
-            out.push_back({Text(row[0]), Text(row[1]), Text(row[2]), Text(row[3]),
-                           static_cast<reports::Distribution>(row[4].as<int>()),
-                           row[5].as<std::int64_t>()});
-          }
-          return Status::Ok();
         });
+  }
+
+  // The rows (key, form or partner, country, org_country, distribution, first day) that `sql`
+  // (given the keys' parameter list) selects.
+  template <typename Row>
+  Result<std::vector<Row>> EarliestRows(
+      const std::vector<std::string>& keys, std::string_view what,
+      const std::function<std::string(const std::string& list)>& sql) {
+    std::vector<Row> out;
+    Status st = Run(what, Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out = {};
+      if (keys.empty()) return Status::Ok();
+      ReadTransaction tx(c);
+      Params params;
+      std::string list;
+      for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
+      for (const auto& row : ExecParams(tx, sql(list), params)) {
+        out.push_back({Text(row[0]), Text(row[1]), Text(row[2]), Text(row[3]),
+                       static_cast<reports::Distribution>(row[4].as<int>()),
+                       row[5].as<std::int64_t>()});
+      }
+      return Status::Ok();
+    });
     if (!st.ok()) return st;
     return out;
   }

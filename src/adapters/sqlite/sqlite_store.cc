@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -655,57 +656,58 @@ class SqliteStore final : public reports::Store {
 
   Result<std::vector<reports::FirstInFormRow>> FirstSeizuresInForm(
       const std::vector<std::string>& keys) override {
-    auto reader = Reader();
-    if (!reader.ok()) return reader.status();
-    Connection& c = *reader->connection;
-    std::vector<reports::FirstInFormRow> out;
-    for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
-      const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
-      auto stmt = c.Prepare(fmt::format(
-          "SELECT s.key, json_extract(r.body, '$.form') AS form, r.country, r.org_country, "
-          "r.distribution, MIN(r.day) FROM substances s JOIN report_substances rs ON "
-          "rs.substance = s.id JOIN reports r ON r.seq = rs.seq WHERE s.key IN ({}) AND r.kind = "
-          "{} AND r.distribution IN ({}, {}) AND form IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-          "supersessions x WHERE x.old_seq = r.seq) GROUP BY s.key, form, r.country, "
-          "r.org_country, r.distribution",
-          Placeholders(end - begin), static_cast<int>(reports::Kind::kSeizure),
-          static_cast<int>(reports::Distribution::kNational),
-          static_cast<int>(reports::Distribution::kEveryone)));
-      for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
-      int rc;
-      while ((rc = stmt.Step()) == SQLITE_ROW) {
-        out.push_back({stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3),
-                       static_cast<reports::Distribution>(stmt.Int(4)), stmt.Int(5)});
-      }
-      if (rc != SQLITE_DONE) return c.Error("first seizures in form");
-    }
-    return out;
+    return EarliestRows<reports::FirstInFormRow>(
+        keys, "first seizures in form", [](const std::string& placeholders) {
+          return fmt::format(
+              "SELECT s.key, json_extract(r.body, '$.form') AS form, r.country, r.org_country, "
+              "r.distribution, MIN(r.day) FROM substances s JOIN report_substances rs ON "
+              "rs.substance = s.id JOIN reports r ON r.seq = rs.seq WHERE s.key IN ({}) AND "
+              "r.kind = {} AND r.distribution IN ({}, {}) AND form IS NOT NULL AND NOT EXISTS "
+              "(SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) GROUP BY s.key, form, "
+              "r.country, r.org_country, r.distribution",
+              placeholders, static_cast<int>(reports::Kind::kSeizure),
+              static_cast<int>(reports::Distribution::kNational),
+              static_cast<int>(reports::Distribution::kEveryone));
+        });
   }
 
   Result<std::vector<reports::FirstTogetherRow>> FirstReportsTogether(
       const std::vector<std::string>& keys) override {
+    return EarliestRows<reports::FirstTogetherRow>(
+        keys, "first reports together", [](const std::string& placeholders) {
+          return fmt::format(
+              "SELECT s.key, p.key, r.country, r.org_country, r.distribution, MIN(r.day) FROM "
+              "substances s JOIN report_substances rs ON rs.substance = s.id JOIN "
+              "report_substances ps ON ps.seq = rs.seq AND ps.substance != rs.substance JOIN "
+              "substances p ON p.id = ps.substance JOIN reports r ON r.seq = rs.seq WHERE s.key "
+              "IN ({}) AND r.distribution IN ({}, {}) AND NOT EXISTS (SELECT 1 FROM "
+              "supersessions x WHERE x.old_seq = r.seq) GROUP BY s.key, p.key, r.country, "
+              "r.org_country, r.distribution",
+              placeholders, static_cast<int>(reports::Distribution::kNational),
+              static_cast<int>(reports::Distribution::kEveryone));
+        });
+  }
+
+  // The rows (key, form or partner, country, org_country, distribution, first day) that `sql`
+  // (given the keys' placeholders) selects, for the keys a statement at a time.
+  template <typename Row>
+  Result<std::vector<Row>> EarliestRows(
+      const std::vector<std::string>& keys, std::string_view what,
+      const std::function<std::string(const std::string& placeholders)>& sql) {
     auto reader = Reader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
-    std::vector<reports::FirstTogetherRow> out;
+    std::vector<Row> out;
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
-      auto stmt = c.Prepare(fmt::format(
-          "SELECT s.key, p.key, r.country, r.org_country, r.distribution, MIN(r.day) FROM "
-          "substances s JOIN report_substances rs ON rs.substance = s.id JOIN report_substances "
-          "ps ON ps.seq = rs.seq AND ps.substance != rs.substance JOIN substances p ON p.id = "
-          "ps.substance JOIN reports r ON r.seq = rs.seq WHERE s.key IN ({}) AND r.distribution "
-          "IN ({}, {}) AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
-          "GROUP BY s.key, p.key, r.country, r.org_country, r.distribution",
-          Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
-          static_cast<int>(reports::Distribution::kEveryone)));
+      auto stmt = c.Prepare(sql(Placeholders(end - begin)));
       for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) {
         out.push_back({stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3),
                        static_cast<reports::Distribution>(stmt.Int(4)), stmt.Int(5)});
       }
-      if (rc != SQLITE_DONE) return c.Error("first reports together");
+      if (rc != SQLITE_DONE) return c.Error(what);
     }
     return out;
   }
