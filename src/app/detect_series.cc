@@ -77,6 +77,17 @@ Result<CountSeriesFile> FilledSeries(
   return file;
 }
 
+// The reports a selection counts, up to --to: the whole history before --from included.
+reports::ReportQuery ReportsSelected(const StoreSeriesSelection& selection) {
+  reports::ReportQuery query;
+  query.kind = selection.kind;
+  query.to = selection.to;
+  query.place = selection.place;
+  query.substance = selection.substance;
+  query.substance_class = selection.substance_class;
+  return query;
+}
+
 // The wastewater loads of the selection: one series per analyte and site,
 // "<analyte>@<country>/<site>", each step the mean of the loads measured in it (per day of the
 // sampling period's start with `daily`), NaN where the site measured nothing.
@@ -90,12 +101,7 @@ Result<CountSeriesFile> LoadSeriesFromReports(reports::Store& store,
         "--kind wastewater gives one load series per analyte and site: wastewater has no form, "
         "and the loads of a class's analytes do not add up (no --by-form or --by-class)");
   }
-  reports::ReportQuery query;
-  query.kind = reports::Kind::kWastewater;
-  query.to = selection.to;
-  query.place = selection.place;
-  query.substance = selection.substance;
-  query.substance_class = selection.substance_class;
+  const reports::ReportQuery query = ReportsSelected(selection);  // kind: wastewater
   struct Measured {
     double sum = 0;
     int n = 0;
@@ -159,12 +165,7 @@ Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::
     return LoadSeriesFromReports(store, viewer, selection, *output_from, *last_step);
   }
 
-  reports::ReportQuery query;
-  query.kind = selection.kind;
-  query.to = selection.to;
-  query.place = selection.place;
-  query.substance = selection.substance;
-  query.substance_class = selection.substance_class;
+  const reports::ReportQuery query = ReportsSelected(selection);
   std::vector<reports::StoredReport> reports_read;
   std::vector<std::string> keys;
   const Status read = ForEachStoredReport(store, viewer, query, "", [&](reports::StoredReport& r) {
