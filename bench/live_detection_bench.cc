@@ -9,7 +9,8 @@
 // long series for every audience. Every NOVEL_EVERY-th report of each client names a substance
 // the node has never seen, in the US: a sure first detection, whose signal a poller (a US
 // analyst) watches for. Reports come in several forms, one in five names two substances and one
-// in thirty is a precursor incident, so that every live detector has work. bench/
+// in thirty is a precursor incident, one in forty a wastewater measurement, and four in five
+// name a subdivision, so that every live detector (the space-time scan too) has work. bench/
 // live_detection.sh runs it on the demo node beside the baseline.
 #include <fmt/format.h>
 #include <httplib.h>
@@ -78,6 +79,17 @@ int main(int argc, char** argv) {
   const std::vector<std::string> forms = {"powder", "powder", "powder", "tablet",
                                           "tablet", "liquid", "herbal", "blotter"};
   const std::vector<std::string> chemicals = {"ANPP", "NPP", "4-AP", "1-boc-4-AP", "norfentanyl"};
+  // Subdivisions of the countries (those the demo places), for the space-time scan.
+  const std::map<std::string, std::vector<std::string>> subdivisions = {
+      {"US", {"US-CA", "US-OH", "US-NY", "US-TX", "US-FL"}},
+      {"CA", {"CA-BC", "CA-ON", "CA-AB"}},
+      {"GB", {"GB-ENG", "GB-SCT", "GB-WLS"}},
+      {"DE", {"DE-BE", "DE-BY", "DE-NW"}},
+      {"FR", {"FR-IDF", "FR-PAC", "FR-HDF"}},
+      {"NL", {"NL-NH", "NL-ZH", "NL-UT"}},
+      {"AU", {"AU-NSW", "AU-VIC", "AU-QLD"}},
+      {"MX", {"MX-BCN", "MX-SIN", "MX-CMX"}}};
+  const std::vector<std::string> analytes = {"Benzoylecgonine", "Methamphetamine", "MDMA"};
 
   std::mutex mu;
   std::map<std::string, Clock::time_point> acked, seen;
@@ -144,8 +156,14 @@ int main(int argc, char** argv) {
                        {"place", {{"country", country}}},
                        {"substances", {{{"name", name}}}},
                        {"form", forms[rng() % forms.size()]}};
+        // Four in five name a subdivision (the scan is judged).
+        if (!novel && rng() % 5 != 0) {
+          const auto& these = subdivisions.at(country);
+          report["place"]["subdivision"] = these[rng() % these.size()];
+        }
         // One in five names a second substance (new combinations are judged); one in thirty
-        // is a precursor incident instead (judged against its chemical's history).
+        // is a precursor incident instead (judged against its chemical's history), and one in
+        // forty a wastewater measurement (judged as a load of its site).
         if (!novel && rng() % 5 == 0) {
           report["substances"].push_back({{"name", substances[rng() % substances.size()]}});
           if (report["substances"][0] == report["substances"][1]) report["substances"].erase(1);
@@ -159,6 +177,16 @@ int main(int argc, char** argv) {
           report["route"] = {{"origin", "CN"},
                              {"destination", countries[rng() % countries.size()]}};
           report["status"] = "seized";
+        } else if (!novel && rng() % 40 == 0) {
+          report.erase("substances");
+          report.erase("form");
+          report["kind"] = "wastewater";
+          report["site"] = fmt::format("BENCH-{}", rng() % 3);
+          report["period"] = {{"start", report["date"]}, {"end", report["date"]}};
+          report.erase("date");
+          report["analyte"] = {{"name", analytes[rng() % analytes.size()]}};
+          std::lognormal_distribution<double> load(5.0, 0.3);
+          report["load_mg_per_1000_per_day"] = load(rng);
         }
         auto res = c.Post("/api/v1/reports", post_auth, report.dump(), "application/json");
         const auto now = Clock::now();

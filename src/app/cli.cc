@@ -302,8 +302,22 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->add_option("--detect", serve.detect_methods,
                    "Detectors run live on every accepted report, comma-separated (first, "
                    "ears-c1, ears-c2, ears-c3, farrington, noufaily, precursors, first-in-form, "
-                   "new-combination), or none")
+                   "new-combination, scan), or none")
       ->delimiter(',')
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--detect-loads", serve.load_methods,
+                   "Detectors run live on the wastewater load series of every accepted "
+                   "measurement, comma-separated (first, ears-c1, ears-c2, ears-c3), or none")
+      ->delimiter(',')
+      ->capture_default_str();
+  serve_cmd->add_option("--places", serve.places,
+                        "The live scan's gazetteer: a CSV of place,lat,lon (default: the shipped "
+                        "centroids)");
+  serve_cmd
+      ->add_option("--scan-every", serve.scan_every_seconds,
+                   "The least seconds between two live scans of one substance")
+      ->check(CLI::Range(0, 86'400))
       ->capture_default_str();
   serve_cmd->add_option("--max-gap", serve.max_gap, "Quiet weeks that do not end a live signal")
       ->check(CLI::Range(0, 52))

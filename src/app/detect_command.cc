@@ -396,6 +396,21 @@ Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
   return m->run(series, options, first_step);
 }
 
+Result<std::vector<detect::Judgement>> JudgeLoadSeries(std::string_view method,
+                                                       const detect::CountSeries& series,
+                                                       const DetectCommandOptions& options) {
+  const Method* m = FindMethod(method);
+  if (m == nullptr || !m->run_on_loads) {
+    return Status::InvalidArgument(fmt::format("no detection method '{}' for loads", method));
+  }
+  return m->run_on_loads(series, options, 0);
+}
+
+bool JudgesLoads(std::string_view method) {
+  const Method* m = FindMethod(method);
+  return m != nullptr && m->run_on_loads;
+}
+
 nlohmann::ordered_json SignalJson(std::string_view method, const DetectCommandOptions& options,
                                   const std::string& series_name, const detect::CountSeries& series,
                                   TimeKind time_kind, const detect::Signal& signal,

@@ -89,6 +89,13 @@ Result<std::vector<detect::Judgement>> JudgeSeries(std::string_view method,
                                                    const DetectCommandOptions& options,
                                                    std::size_t first_step);
 
+// A load series (CountSeriesFile::loads) judged as `sentinel detect --kind wastewater` judges it;
+// InvalidArgument for a method that models counts. JudgesLoads: whether the method may.
+Result<std::vector<detect::Judgement>> JudgeLoadSeries(std::string_view method,
+                                                       const detect::CountSeries& series,
+                                                       const DetectCommandOptions& options);
+bool JudgesLoads(std::string_view method);
+
 // A signal as `detect --signals --format json` writes it and the server stores it: detector,
 // its effective parameters (named as R's control lists), first and last alarmed steps, alarms,
 // latest and peak judgements, and what the detector saw (`data`: source, frequency, span; for

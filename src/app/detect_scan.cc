@@ -30,20 +30,6 @@ Result<Gazetteer> ShippedGazetteer() {
   return gazetteer;
 }
 
-detect::ScanOptions ScanOptionsOf(const DetectCommandOptions& o, int frequency) {
-  detect::ScanOptions s;
-  s.max_window = o.max_window.value_or(frequency == 365 ? 7 : 4);
-  s.max_share = o.max_share;
-  s.max_radius_km = o.max_radius_km;
-  s.replicates = o.replicates;
-  s.seed = o.seed;
-  s.prospective = !o.retrospective;
-  s.min_cases = o.min_cases;
-  s.alpha = o.alpha.value_or(0.05);
-  s.max_clusters = o.max_clusters;
-  return s;
-}
-
 nlohmann::ordered_json ParametersJson(const detect::ScanOptions& s) {
   nlohmann::ordered_json p;
   p["max_window"] = s.max_window;
@@ -92,18 +78,9 @@ Result<std::vector<Analysis>> AnalysesOfFile(const CountSeriesFile& file,
 Result<std::vector<Analysis>> AnalysesOfNode(const CountSeriesFile& file,
                                              const DetectCommandOptions& options,
                                              std::ostream& err) {
-  Gazetteer gazetteer;
-  if (options.places.empty()) {
-    auto shipped = ShippedGazetteer();
-    if (!shipped.ok()) return shipped.status();
-    gazetteer = std::move(shipped).value();
-  } else {
-    auto text = ReadWholeFile(options.places);
-    if (!text.ok()) return Status::InvalidArgument("--places: cannot read " + options.places);
-    auto parsed = ParseGazetteerCsv(*text, options.places);
-    if (!parsed.ok()) return parsed.status();
-    gazetteer = std::move(parsed).value();
-  }
+  auto loaded = LoadGazetteer(options.places);
+  if (!loaded.ok()) return loaded.status();
+  const Gazetteer& gazetteer = *loaded;
   std::map<std::string, std::vector<const NamedSeries*>> by_substance;
   std::map<std::string, double> unplaced;  // place -> cases left out
   // Reports naming no subdivision count in the substance's total ("@*") only: their cases are
@@ -194,36 +171,10 @@ void WriteClusters(const DetectCommandOptions& options, TimeKind time_kind, int 
                        CsvQuoted(fmt::format("{}", fmt::join(names, ";"))));
         continue;
       }
-      nlohmann::ordered_json row;
-      row["analysis"] = s.analysis->name;
-      row["detector"] = kScanMethod;
-      row["cluster"] = i + 1;
-      row["start"] = TimeJson(time_kind, data.time[c.first_step]);
-      row["end"] = TimeJson(time_kind, data.time[c.last_step]);
-      row["observed"] = c.observed;
-      row["expected"] = c.expected;
-      row["ratio"] = ratio;
-      row["llr"] = c.llr;
-      row["p_value"] = c.p_value ? nlohmann::ordered_json(*c.p_value) : nullptr;
-      if (c.recurrence_steps) {
-        row["recurrence_interval"] = {{"steps", *c.recurrence_steps},
-                                      {"years", *c.recurrence_steps / frequency}};
-      } else {
-        row["recurrence_interval"] = nullptr;
-      }
-      row["alarm"] = c.p_value ? nlohmann::ordered_json(c.alarm) : nullptr;
-      const detect::ScanLocation& centre = data.locations[c.centre];
-      row["centre"] = {{"name", centre.name}, {"lat", centre.lat}, {"lon", centre.lon}};
-      row["radius_km"] = c.radius_km;
-      row["locations"] = names;
-      row["parameters"] = ParametersJson(scan);
-      // What the scan saw: enough to run it again on the same data.
-      row["data"] = {{"source", source},
-                     {"frequency", frequency},
-                     {"first", TimeJson(time_kind, data.time.front())},
-                     {"last", TimeJson(time_kind, data.time.back())},
-                     {"locations", data.locations.size()},
-                     {"cases", s.result.cases}};
+      nlohmann::ordered_json row = {
+          {"analysis", s.analysis->name}, {"detector", kScanMethod}, {"cluster", i + 1}};
+      row.update(ClusterJson(data, c, time_kind, frequency, scan, source));
+      row["data"]["cases"] = s.result.cases;
       buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       buffer += '\n';
     }
@@ -232,6 +183,62 @@ void WriteClusters(const DetectCommandOptions& options, TimeKind time_kind, int 
 }
 
 }  // namespace
+
+detect::ScanOptions ScanOptionsOf(const DetectCommandOptions& o, int frequency) {
+  detect::ScanOptions s;
+  s.max_window = o.max_window.value_or(frequency == 365 ? 7 : 4);
+  s.max_share = o.max_share;
+  s.max_radius_km = o.max_radius_km;
+  s.replicates = o.replicates;
+  s.seed = o.seed;
+  s.prospective = !o.retrospective;
+  s.min_cases = o.min_cases;
+  s.alpha = o.alpha.value_or(0.05);
+  s.max_clusters = o.max_clusters;
+  return s;
+}
+
+Result<Gazetteer> LoadGazetteer(const std::string& places) {
+  if (places.empty()) return ShippedGazetteer();
+  auto text = ReadWholeFile(places);
+  if (!text.ok()) return Status::InvalidArgument("--places: cannot read " + places);
+  return ParseGazetteerCsv(*text, places);
+}
+
+nlohmann::ordered_json ClusterJson(const detect::ScanData& data, const detect::ScanCluster& c,
+                                   TimeKind time_kind, int frequency,
+                                   const detect::ScanOptions& scan, const std::string& source) {
+  std::vector<std::string> names;
+  names.reserve(c.locations.size());
+  for (std::size_t z : c.locations) names.push_back(data.locations[z].name);
+  nlohmann::ordered_json row;
+  row["start"] = TimeJson(time_kind, data.time[c.first_step]);
+  row["end"] = TimeJson(time_kind, data.time[c.last_step]);
+  row["observed"] = c.observed;
+  row["expected"] = c.expected;
+  row["ratio"] = static_cast<double>(c.observed) / c.expected;
+  row["llr"] = c.llr;
+  row["p_value"] = c.p_value ? nlohmann::ordered_json(*c.p_value) : nullptr;
+  if (c.recurrence_steps) {
+    row["recurrence_interval"] = {{"steps", *c.recurrence_steps},
+                                  {"years", *c.recurrence_steps / frequency}};
+  } else {
+    row["recurrence_interval"] = nullptr;
+  }
+  row["alarm"] = c.p_value ? nlohmann::ordered_json(c.alarm) : nullptr;
+  const detect::ScanLocation& centre = data.locations[c.centre];
+  row["centre"] = {{"name", centre.name}, {"lat", centre.lat}, {"lon", centre.lon}};
+  row["radius_km"] = c.radius_km;
+  row["locations"] = names;
+  row["parameters"] = ParametersJson(scan);
+  // What the scan saw: enough to run it again on the same data.
+  row["data"] = {{"source", source},
+                 {"frequency", frequency},
+                 {"first", TimeJson(time_kind, data.time.front())},
+                 {"last", TimeJson(time_kind, data.time.back())},
+                 {"locations", data.locations.size()}};
+  return row;
+}
 
 Result<Gazetteer> ParseGazetteerCsv(std::string_view text, std::string_view source) {
   Gazetteer gazetteer;

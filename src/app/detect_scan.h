@@ -10,6 +10,8 @@
 // Exit 0 on success, 2 on a usage or input error, before anything is written.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -35,6 +37,18 @@ using Gazetteer = std::map<std::string, std::pair<double, double>, std::less<>>;
 
 // A CSV with the columns place, lat and lon (other columns ignored); `source` names it in errors.
 Result<Gazetteer> ParseGazetteerCsv(std::string_view text, std::string_view source);
+
+// The gazetteer of `--places` (place,lat,lon CSV), or the shipped centroids when empty.
+Result<Gazetteer> LoadGazetteer(const std::string& places);
+
+// The scan's options from detect's flags (`frequency`: steps per year).
+detect::ScanOptions ScanOptionsOf(const DetectCommandOptions& options, int frequency);
+
+// A cluster as `detect --method scan --format json` writes it, from its start to what the scan
+// saw (`data`), and as live detection stores it in a signal.
+nlohmann::ordered_json ClusterJson(const detect::ScanData& data, const detect::ScanCluster& cluster,
+                                   TimeKind time_kind, int frequency,
+                                   const detect::ScanOptions& scan, const std::string& source);
 
 // One location per series (`names[i]` at `points[i]`) over the steps from the latest back
 // `study_steps` (all when empty). Counts must be whole numbers: the scan shuffles cases.

@@ -169,6 +169,7 @@ Result<CountSeriesFile> SeriesFromReports(reports::Store& store, const reports::
   std::vector<reports::StoredReport> reports_read;
   std::vector<std::string> keys;
   const Status read = ForEachStoredReport(store, viewer, query, "", [&](reports::StoredReport& r) {
+    if (r.kind == reports::Kind::kWastewater) return Status::Ok();  // loads, not occurrences
     keys.insert(keys.end(), r.substance_keys.begin(), r.substance_keys.end());
     reports_read.push_back(std::move(r));
     return Status::Ok();
@@ -250,6 +251,8 @@ Result<CountSeriesFile> SeriesFromStore(reports::Store& store, const reports::Pr
   reports::AggregateQuery query;
   query.period = reports::Period::kWeek;
   query.kind = selection.kind;
+  // Counts are of occurrences; wastewater measurements are loads (--kind wastewater).
+  if (!selection.kind) query.except_kind = reports::Kind::kWastewater;
   query.place = selection.place;
   query.by_subdivision = selection.by_subdivision;
   query.substance = selection.substance;

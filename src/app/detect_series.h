@@ -7,7 +7,9 @@
 // series spans the same ISO weeks, from the first week with any report to `to` (default: the
 // last week with one), zeros where nothing was reported; the whole history is read whatever
 // `from` says, since detectors need it (a first detection is only first against all of it).
-// `from` only says where the output starts (CountSeriesFile::output_from).
+// `from` only says where the output starts (CountSeriesFile::output_from). Without a `kind`,
+// every kind but wastewater counts: a measurement is a load, not an occurrence (a site sampling
+// weekly would add one "report" a week to its analyte).
 #pragma once
 
 #include <functional>

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <ostream>
@@ -14,6 +15,8 @@
 #include "app/detect_command.h"
 #include "app/detect_input.h"
 #include "app/detect_precursors.h"
+#include "app/detect_scan.h"
+#include "app/detect_series.h"
 #include "core/common/parallel.h"
 #include "core/detect/signal.h"
 
@@ -31,13 +34,14 @@ constexpr std::string_view kNewCombination = "new-combination";
 constexpr std::string_view kFormPrefix = "form:";
 constexpr std::string_view kPartnerPrefix = "with:";
 
-constexpr std::string_view kLiveMethods[] = {"first",      "ears-c1",       "ears-c2",
-                                             "ears-c3",    "farrington",    "noufaily",
-                                             "precursors", "first-in-form", "new-combination"};
+constexpr std::string_view kLiveMethods[] = {
+    "first",    "ears-c1",    "ears-c2",       "ears-c3",         "farrington",
+    "noufaily", "precursors", "first-in-form", "new-combination", "scan"};
 
 // Methods that judge no series of counts.
 bool JudgesSeries(std::string_view method) {
-  return method != kPrecursorsMethod && method != kFirstInForm && method != kNewCombination;
+  return method != kPrecursorsMethod && method != kFirstInForm && method != kNewCombination &&
+         method != kScanMethod;
 }
 
 bool Configured(const std::vector<std::string>& methods, std::string_view method) {
@@ -180,14 +184,86 @@ using OpenSignals = std::map<std::tuple<std::string, std::string, std::string, s
 // One substance's touched series, judged with every method and folded into their open signals;
 // the signals that changed are appended to *changed. Audiences that see the same series (no
 // national reports of their own there, the same last week) share one judgement.
+// The latest-starting of each series' signals: the one a judgement continues.
+OpenSignals OpenSignalsOf(const std::vector<reports::SignalRecord>& recent) {
+  OpenSignals open;
+  for (const reports::SignalRecord& r : recent) {
+    auto& slot = open[{r.substance_key, r.audience, r.detector, r.place}];
+    if (slot == nullptr || slot->first_week < r.first_week) slot = &r;
+  }
+  return open;
+}
+
+// An audience judged on a series, from the week it touched.
+struct Member {
+  std::string audience;
+  std::int64_t touched_week;
+};
+
+// Where a member's judgement starts: the open signal it continues (one alive within max_gap
+// weeks of the touched week), and the step from which to fold, both in [first, last].
+struct Continuation {
+  std::optional<detect::Signal> signal;
+  std::int64_t from = 0;
+};
+
+std::vector<Continuation> ContinuationsOf(const OpenSignals& open, const std::string& key,
+                                          const std::string& method, const std::string& place,
+                                          const std::vector<Member>& members, int max_gap,
+                                          std::int64_t first, std::int64_t last) {
+  std::vector<Continuation> out(members.size());
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    Continuation& c = out[m];
+    if (const auto it = open.find({key, members[m].audience, method, place}); it != open.end()) {
+      c.signal = SignalFromRecord(*it->second);
+    }
+    if (c.signal && c.signal->last_time < members[m].touched_week - max_gap - 1) c.signal.reset();
+    c.from = std::clamp(members[m].touched_week, first, last);
+    if (c.signal) c.from = std::clamp(std::min(c.from, c.signal->last_time), first, last);
+  }
+  return out;
+}
+
+// Folds a series' judgements into each member's continued signal and appends the records of
+// the signals that changed; `body_of` makes a signal's body, once for the members whose folds
+// end in equal signals.
+void FoldAlarms(const std::string& method, const std::string& key, const std::string& place,
+                const std::vector<Member>& members, const std::vector<Continuation>& continued,
+                const std::vector<detect::Judgement>& judged, int max_gap,
+                const std::function<nlohmann::json(const detect::Signal&)>& body_of,
+                std::vector<reports::SignalRecord>* changed) {
+  std::map<std::tuple<std::int64_t, std::int64_t, int, std::int64_t, double, std::int64_t, double,
+                      double>,
+           nlohmann::json>
+      bodies;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    detect::SignalFolder folder(max_gap, continued[m].signal);
+    for (const detect::Judgement& j : judged) {
+      if (j.time >= continued[m].from) folder.Add(j);
+    }
+    for (const detect::Signal& signal : folder.Changed()) {
+      auto [body, first_of_its_kind] =
+          bodies.try_emplace({signal.first_time, signal.last_time, signal.alarms,
+                              signal.latest.time, signal.latest.observed, signal.peak.time,
+                              signal.peak.observed, signal.peak.upperbound.value_or(0)});
+      if (first_of_its_kind) body->second = body_of(signal);
+      reports::SignalRecord record;
+      record.audience = members[m].audience;
+      record.detector = method;
+      record.substance_key = key;
+      record.place = place;
+      record.first_week = MondayOf(signal.first_time);
+      record.last_week = MondayOf(signal.last_time);
+      record.body = body->second;
+      changed->push_back(std::move(record));
+    }
+  }
+}
+
 Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& key,
                       const std::string& name, const SubstanceCounts& counts,
                       const TouchedSeries& touched, const OpenSignals& open,
                       std::vector<reports::SignalRecord>* changed) {
-  struct Member {
-    std::string audience;
-    std::int64_t touched_week;
-  };
   // (place, audience whose national reports it adds or "", last week) -> its audiences
   std::map<std::tuple<std::string, std::string, std::int64_t>, std::vector<Member>> groups;
   for (const auto& [audience, places] : touched) {
@@ -230,60 +306,23 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
       if (!JudgesSeries(method)) continue;
       // Each audience continues its own open signal from its own first step; the series is
       // judged once, from the earliest of them.
-      std::vector<std::optional<detect::Signal>> continued(members.size());
-      std::vector<std::int64_t> from(members.size());
+      const std::vector<Continuation> continued =
+          ContinuationsOf(open, key, method, place, members, options.max_gap, counts.first, last);
       std::int64_t earliest = last;
-      for (std::size_t m = 0; m < members.size(); ++m) {
-        if (const auto it = open.find({key, members[m].audience, method, place});
-            it != open.end()) {
-          continued[m] = SignalFromRecord(*it->second);
-        }
-        if (continued[m] &&
-            continued[m]->last_time < members[m].touched_week - options.max_gap - 1) {
-          continued[m].reset();
-        }
-        from[m] = std::clamp(members[m].touched_week, counts.first, last);
-        if (continued[m]) {
-          from[m] = std::clamp(std::min(from[m], continued[m]->last_time), counts.first, last);
-        }
-        earliest = std::min(earliest, from[m]);
-      }
+      for (const Continuation& c : continued) earliest = std::min(earliest, c.from);
       auto judged = JudgeSeries(method, series, detect_options,
                                 static_cast<std::size_t>(earliest - counts.first));
       if (!judged.ok()) return judged.status();
-      // Audiences whose folds end in equal signals share one body.
-      std::map<std::tuple<std::int64_t, std::int64_t, int, std::int64_t, double, std::int64_t,
-                          double, double>,
-               nlohmann::json>
-          bodies;
-      for (std::size_t m = 0; m < members.size(); ++m) {
-        detect::SignalFolder folder(options.max_gap, continued[m]);
-        for (const detect::Judgement& j : *judged) {
-          if (j.time >= from[m]) folder.Add(j);
-        }
-        for (const detect::Signal& signal : folder.Changed()) {
-          auto [body, first_of_its_kind] =
-              bodies.try_emplace({signal.first_time, signal.last_time, signal.alarms,
-                                  signal.latest.time, signal.latest.observed, signal.peak.time,
-                                  signal.peak.observed, signal.peak.upperbound.value_or(0)});
-          if (first_of_its_kind) {
+      FoldAlarms(
+          method, key, place, members, continued, *judged, options.max_gap,
+          [&](const detect::Signal& signal) {
             nlohmann::ordered_json made = SignalJson(method, detect_options, series_name, series,
                                                      TimeKind::kIsoWeek, signal, "node");
             made["substance"] = {{"key", key}, {"name", name}};
             made["place"] = place;
-            body->second = nlohmann::json(made);
-          }
-          reports::SignalRecord record;
-          record.audience = members[m].audience;
-          record.detector = method;
-          record.substance_key = key;
-          record.place = place;
-          record.first_week = MondayOf(signal.first_time);
-          record.last_week = MondayOf(signal.last_time);
-          record.body = body->second;
-          changed->push_back(std::move(record));
-        }
-      }
+            return nlohmann::json(made);
+          },
+          changed);
     }
   }
   return Status::Ok();
@@ -321,8 +360,17 @@ FirstWeeks FirstWeeksOf(const std::vector<reports::DetectionCountRow>& rows) {
 
 }  // namespace
 
-Status ValidateLiveMethods(const std::vector<std::string>& methods) {
+Status ValidateLiveMethods(const std::vector<std::string>& methods, bool loads) {
   for (const std::string& method : methods) {
+    if (loads) {
+      if (!JudgesLoads(method)) {
+        return Status::InvalidArgument(fmt::format(
+            "method '{}' cannot judge wastewater loads (these can: first, ears-c1, ears-c2, "
+            "ears-c3)",
+            method));
+      }
+      continue;
+    }
     if (std::find(std::begin(kLiveMethods), std::end(kLiveMethods), method) ==
         std::end(kLiveMethods)) {
       return Status::InvalidArgument(
@@ -340,7 +388,10 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
       judge_shipments_(Configured(options_.methods, kPrecursorsMethod)),
       judge_forms_(Configured(options_.methods, kFirstInForm)),
       judge_pairs_(Configured(options_.methods, kNewCombination)),
-      worker_([this] { Loop(); }) {}
+      scan_(Configured(options_.methods, kScanMethod)),
+      worker_([this] { Loop(); }) {
+  if (scan_) scan_worker_ = std::thread([this] { ScanLoop(); });
+}
 
 LiveDetector::~LiveDetector() {
   {
@@ -349,6 +400,7 @@ LiveDetector::~LiveDetector() {
   }
   cv_.notify_all();
   worker_.join();
+  if (scan_worker_.joinable()) scan_worker_.join();
 }
 
 void LiveDetector::Reported(const reports::Principal& who,
@@ -366,6 +418,27 @@ void LiveDetector::Reported(const reports::Principal& who,
         continue;  // never feeds a signal: see reports::SignalAudienceSees
     }
     const std::int64_t week = IsoWeekIndex(item.report.date);
+    if (item.report.kind == reports::Kind::kWastewater) {
+      // A load, judged as one: it counts in no count series.
+      const auto site = item.report.body.find("site");
+      if (!options_.load_methods.empty() && !item.mentions.empty() &&
+          item.mentions.front().substance && site != item.report.body.end() && site->is_string()) {
+        auto [it, inserted] =
+            pending_.sites[item.mentions.front().substance->key].weeks.try_emplace(
+                {audience, fmt::format("{}/{}", item.report.country, site->get<std::string>())},
+                week);
+        if (!inserted) it->second = std::min(it->second, week);
+      }
+      continue;
+    }
+    if (scan_ && !item.report.subdivision.empty()) {
+      for (const reports::ResolvedMention& mention : item.mentions) {
+        if (!mention.substance) continue;
+        scan_pending_[mention.substance->key] =
+            mention.substance->name.empty() ? mention.substance->key : mention.substance->name;
+        ++scan_noted_;
+      }
+    }
     if (judge_shipments_ && item.report.kind == reports::Kind::kPrecursorIncident &&
         !item.mentions.empty() && item.mentions.front().substance) {
       pending_.shipments[item.mentions.front().substance->key].weeks[audience].insert(week);
@@ -409,8 +482,8 @@ void LiveDetector::Reported(const reports::Principal& who,
 
 void LiveDetector::Flush() {
   std::unique_lock lock(mu_);
-  const std::uint64_t target = noted_;
-  cv_.wait(lock, [&] { return done_ >= target || stopping_; });
+  const std::uint64_t target = noted_, scan_target = scan_noted_;
+  cv_.wait(lock, [&] { return (done_ >= target && scan_done_ >= scan_target) || stopping_; });
 }
 
 std::uint64_t LiveDetector::rounds() const {
@@ -444,11 +517,14 @@ void LiveDetector::RunRound(const Round& whole) {
   const std::map<std::string, Touched>& round = whole.series;
   auto audiences = store_.OrganisationCountries();
   if (!audiences.ok()) {
-    log_ << "sentinel serve: live detection: " << audiences.status().message() << "\n";
+    Log(fmt::format("live detection: {}", audiences.status().message()));
     return;
   }
   if (Status s = JudgeShipments(whole.shipments, *audiences); !s.ok()) {
-    log_ << "sentinel serve: live detection of precursor incidents: " << s.message() << "\n";
+    Log(fmt::format("live detection of precursor incidents: {}", s.message()));
+  }
+  if (Status s = JudgeSites(whole.sites, *audiences); !s.ok()) {
+    Log(fmt::format("live detection of wastewater loads: {}", s.message()));
   }
   // What a round costs is mostly round trips to the store: substances are read and their
   // signals written a slice at a time.
@@ -461,17 +537,14 @@ void LiveDetector::RunRound(const Round& whole) {
         keys.begin() +
             static_cast<std::ptrdiff_t>(std::min(keys.size(), begin + kSubstancesPerRead)));
     if (Status s = JudgeSlice(slice, round, *audiences); !s.ok()) {
-      log_ << fmt::format("sentinel serve: live detection of {} substances: {}\n", slice.size(),
-                          s.message());
+      Log(fmt::format("live detection of {} substances: {}", slice.size(), s.message()));
     }
   }
   // After the slices, whose counts tell which substances are new altogether.
   if (Status s = JudgeFirstWith(whole.first_with, *audiences); !s.ok()) {
     first_seen_.clear();  // what a failed round learnt is not trusted
-    log_ << "sentinel serve: live detection of first forms and combinations: " << s.message()
-         << "\n";
+    Log(fmt::format("live detection of first forms and combinations: {}", s.message()));
   }
-  log_.flush();
 }
 
 Status LiveDetector::ReadFirsts(const std::map<std::string, TouchedWith>& touched_with) {
@@ -785,11 +858,7 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   // The latest-starting signal of each series alive near its touched weeks: the one to continue.
   auto recent = store_.RecentSignals(keys, MondayOf(since));
   if (!recent.ok()) return recent.status();
-  OpenSignals open;
-  for (const reports::SignalRecord& r : *recent) {
-    auto& slot = open[{r.substance_key, r.audience, r.detector, r.place}];
-    if (slot == nullptr || slot->first_week < r.first_week) slot = &r;
-  }
+  const OpenSignals open = OpenSignalsOf(*recent);
 
   // Substances are judged on every core (the detectors are pure); the signals are gathered in
   // the order of the keys, so a round's write does not depend on the number of threads.
@@ -803,13 +872,322 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   std::vector<reports::SignalRecord> changed;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (!failures[i].ok()) {
-      log_ << fmt::format("sentinel serve: live detection of {}: {}\n", keys[i],
-                          failures[i].message());
+      Log(fmt::format("live detection of {}: {}", keys[i], failures[i].message()));
     }
     std::move(per_key[i].begin(), per_key[i].end(), std::back_inserter(changed));
   }
   if (changed.empty()) return Status::Ok();
   return store_.PutSignals(changed);
+}
+
+void LiveDetector::Log(const std::string& message) {
+  std::lock_guard lock(log_mu_);
+  log_ << "sentinel serve: " << message << "\n";
+  log_.flush();
+}
+
+Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites,
+                                const std::vector<std::string>& audiences) {
+  if (sites.empty()) return Status::Ok();
+  DetectCommandOptions detect_options;
+  detect_options.max_gap = options_.max_gap;
+  detect_options.baseline = options_.load_baseline;
+  detect_options.min_sigma = options_.load_min_sigma;
+  std::vector<std::string> keys;
+  std::int64_t since = std::numeric_limits<std::int64_t>::max();
+  for (const auto& [key, touched] : sites) {
+    keys.push_back(key);
+    for (const auto& entry : touched.weeks) {
+      since = std::min(since, entry.second - options_.max_gap - 1);
+    }
+  }
+  auto recent = store_.RecentSignals(keys, MondayOf(since));
+  if (!recent.ok()) return recent.status();
+  const OpenSignals open = OpenSignalsOf(*recent);
+
+  std::vector<reports::SignalRecord> changed;
+  for (const auto& [key, touched] : sites) {
+    // country -> site ("<country>/<site>") -> audience -> the earliest touched week
+    std::map<std::string, std::map<std::string, std::map<std::string, std::int64_t>>> by_country;
+    for (const auto& [audience_site, week] : touched.weeks) {
+      const std::string& site = audience_site.second;
+      for (const std::string& a : audience_site.first.empty()
+                                      ? audiences
+                                      : std::vector<std::string>{audience_site.first}) {
+        auto [it, inserted] = by_country[site.substr(0, site.find('/'))][site].try_emplace(a, week);
+        if (!inserted) it->second = std::min(it->second, week);
+      }
+    }
+    for (const auto& [country, by_site] : by_country) {
+      StoreSeriesSelection selection;
+      selection.kind = reports::Kind::kWastewater;
+      selection.substance = key;
+      selection.place = country;
+      // An audience sees everyone's measurements and its organisations' national ones; one that
+      // sees as many as everyone sees the same, and shares their read.
+      const auto viewer_of = [](const std::string& audience) {
+        reports::Principal viewer = reports::NodeAdministrator();
+        viewer.country = audience;
+        return viewer;
+      };
+      const auto measurements = [&](const std::string& audience) -> Result<std::int64_t> {
+        reports::AggregateQuery query;
+        query.kind = reports::Kind::kWastewater;
+        query.substance = key;
+        query.place = country;
+        auto rows = store_.Aggregate(viewer_of(audience), query);
+        if (!rows.ok()) return rows.status();
+        std::int64_t n = 0;
+        for (const reports::AggregateRow& row : *rows) n += row.reports;
+        return n;
+      };
+      auto everyone = measurements("");
+      if (!everyone.ok()) return everyone.status();
+      // reader ("" everyone) -> site -> its members
+      std::map<std::string, std::map<std::string, std::vector<Member>>> readers;
+      for (const auto& [site, by_audience] : by_site) {
+        for (const auto& [audience, week] : by_audience) {
+          auto seen = measurements(audience);
+          if (!seen.ok()) return seen.status();
+          readers[*seen == *everyone ? "" : audience][site].push_back({audience, week});
+        }
+      }
+      for (const auto& [reader, members_by_site] : readers) {
+        auto file = SeriesFromStore(store_, viewer_of(reader), selection);
+        if (!file.ok()) return file.status();
+        for (const NamedSeries& named : file->series) {
+          const std::string site = named.name.substr(named.name.rfind('@') + 1);
+          const auto members = members_by_site.find(site);
+          if (members == members_by_site.end() || named.series.time.empty()) continue;
+          for (const std::string& method : options_.load_methods) {
+            auto judged = JudgeLoadSeries(method, named.series, detect_options);
+            if (!judged.ok()) return judged.status();
+            const std::vector<Continuation> continued =
+                ContinuationsOf(open, key, method, site, members->second, options_.max_gap,
+                                named.series.time.front(), named.series.time.back());
+            FoldAlarms(
+                method, key, site, members->second, continued, *judged, options_.max_gap,
+                [&](const detect::Signal& signal) {
+                  nlohmann::ordered_json made =
+                      SignalJson(method, detect_options, named.name, named.series,
+                                 TimeKind::kIsoWeek, signal, "node", /*loads=*/true);
+                  made["substance"] = {{"key", key},
+                                       {"name", named.name.substr(0, named.name.rfind('@'))}};
+                  made["place"] = site;
+                  return nlohmann::json(made);
+                },
+                &changed);
+          }
+        }
+      }
+    }
+  }
+  if (changed.empty()) return Status::Ok();
+  return store_.PutSignals(changed);
+}
+
+void LiveDetector::ScanLoop() {
+  while (true) {
+    std::map<std::string, std::string> due;  // key -> name
+    std::uint64_t noted = 0;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || scan_done_ < scan_noted_; });
+      if (stopping_) return;  // signals are derived: a later report scans again
+      const auto now = chr::steady_clock::now();
+      auto wake = chr::steady_clock::time_point::max();
+      for (auto it = scan_pending_.begin(); it != scan_pending_.end();) {
+        const auto at = scanned_at_.find(it->first);
+        if (at == scanned_at_.end() || now - at->second >= options_.scan_every) {
+          due.insert(*it);
+          it = scan_pending_.erase(it);
+        } else {
+          wake = std::min(wake, at->second + options_.scan_every);
+          ++it;
+        }
+      }
+      if (due.empty()) {
+        const std::uint64_t before = scan_noted_;
+        cv_.wait_until(lock, wake, [&] { return stopping_ || scan_noted_ != before; });
+        continue;
+      }
+      noted = scan_pending_.empty() ? scan_noted_ : scan_done_;
+    }
+    if (Status s = ScanSubstances(due); !s.ok()) {
+      Log(fmt::format("live space-time scan of {} substances: {}", due.size(), s.message()));
+    }
+    const auto now = chr::steady_clock::now();
+    if (scanned_at_.size() + due.size() > kMaxCachedSubstances) {
+      std::erase_if(scanned_at_,
+                    [&](const auto& entry) { return now - entry.second >= options_.scan_every; });
+    }
+    for (const auto& entry : due) scanned_at_[entry.first] = now;
+    {
+      std::lock_guard lock(mu_);
+      scan_done_ = std::max(scan_done_, noted);
+    }
+    cv_.notify_all();
+  }
+}
+
+Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& substances) {
+  if (!gazetteer_) {
+    auto loaded = LoadGazetteer(options_.places);
+    if (!loaded.ok()) return loaded.status();
+    gazetteer_ = std::move(loaded).value();
+  }
+  auto audiences = store_.OrganisationCountries();
+  if (!audiences.ok()) return audiences.status();
+  std::vector<std::string> keys;
+  keys.reserve(substances.size());
+  for (const auto& entry : substances) keys.push_back(entry.first);
+  auto counts = store_.DetectionCountsOf(keys, std::numeric_limits<std::int64_t>::min());
+  if (!counts.ok()) return counts.status();
+  if (!counts->first_week_start) return Status::Ok();
+
+  // The study period: the 52 weeks up to the current one (or the latest reported, if later), as
+  // `detect --db --method scan --to <today>` reads it.
+  std::int64_t last = IsoWeekIndex(chr::floor<chr::days>(chr::system_clock::now()));
+  std::map<std::string, std::vector<const reports::DetectionCountRow*>> rows_of;
+  for (const reports::DetectionCountRow& row : counts->rows) {
+    last = std::max(last, WeekOfDayNumber(row.week_start));
+    if (!row.subdivision.empty()) rows_of[row.substance_key].push_back(&row);
+  }
+  constexpr int kStudyWeeks = 52;
+  const std::int64_t first =
+      std::max(WeekOfDayNumber(*counts->first_week_start), last - kStudyWeeks + 1);
+  DetectCommandOptions detect_options;
+  detect_options.alpha = options_.scan_alpha;
+  const detect::ScanOptions scan = ScanOptionsOf(detect_options, 52);
+
+  std::vector<reports::SignalRecord> found;  // one per alarmed cluster, not yet continued
+  for (const auto& [key, name] : substances) {
+    // Each audience's counts by subdivision over the study period; audiences that see the same
+    // counts share one scan. Every subdivision the substance was ever reported in is a location
+    // (as in the batch scan), placed by the gazetteer.
+    using Counts = std::map<std::string, std::vector<double>>;  // subdivision -> weeks
+    std::map<Counts, std::vector<std::string>> by_counts;
+    const auto& rows = rows_of[key];
+    for (const std::string& audience : *audiences) {
+      Counts seen;
+      for (const reports::DetectionCountRow* row : rows) {
+        if (!gazetteer_->count(row->subdivision) || !reports::SignalAudienceSees(audience, *row)) {
+          continue;
+        }
+        std::vector<double>& weeks = seen[row->subdivision];
+        if (weeks.empty()) weeks.assign(static_cast<std::size_t>(last - first + 1), 0);
+        const std::int64_t week = WeekOfDayNumber(row->week_start);
+        if (week >= first && week <= last) {
+          weeks[static_cast<std::size_t>(week - first)] += static_cast<double>(row->reports);
+        }
+      }
+      by_counts[std::move(seen)].push_back(audience);
+    }
+    for (const auto& [seen, members] : by_counts) {
+      std::vector<NamedSeries> series;
+      std::vector<std::pair<double, double>> points;
+      for (const auto& [subdivision, weeks] : seen) {
+        NamedSeries s;
+        s.name = subdivision;
+        s.series.observed = weeks;
+        for (std::int64_t w = first; w <= last; ++w) s.series.time.push_back(w);
+        series.push_back(std::move(s));
+        points.push_back(gazetteer_->at(subdivision));
+      }
+      std::vector<const NamedSeries*> pointers;
+      pointers.reserve(series.size());
+      for (const NamedSeries& s : series) pointers.push_back(&s);
+      auto data = ScanDataFromSeries(pointers, points, TimeKind::kIsoWeek, kStudyWeeks);
+      if (!data.ok()) return data.status();
+      if (data->locations.empty()) continue;
+      for (std::size_t i = 0; i < series.size(); ++i) data->locations[i].name = series[i].name;
+      auto result = detect::SpaceTimePermutationScan(*data, scan);
+      if (!result.ok()) return result.status();
+      for (const detect::ScanCluster& c : result->clusters) {
+        if (!c.alarm) continue;
+        nlohmann::ordered_json cluster =
+            ClusterJson(*data, c, TimeKind::kIsoWeek, 52, scan, "node");
+        cluster["data"]["cases"] = result->cases;
+        for (const std::string& audience : members) {
+          reports::SignalRecord r;
+          r.audience = audience;
+          r.detector = kScanMethod;
+          r.substance_key = key;
+          r.place = data->locations[c.centre].name;
+          r.first_week = MondayOf(data->time[c.first_step]);
+          r.last_week = MondayOf(data->time[c.last_step]);
+          nlohmann::ordered_json body;
+          body["series"] = fmt::format("{}@{}", name, r.place);
+          body["detector"] = kScanMethod;
+          body["substance"] = {{"key", key}, {"name", name}};
+          body["place"] = r.place;
+          body["first"] = cluster["start"];
+          body["last"] = cluster["end"];
+          body["alarms"] = 1;  // weeks in which the cluster alarmed
+          body["cluster"] = cluster;
+          body["parameters"] = cluster["parameters"];
+          body["data"] = cluster["data"];
+          r.body = nlohmann::json(body);
+          found.push_back(std::move(r));
+        }
+      }
+    }
+  }
+  if (found.empty()) return Status::Ok();
+
+  // A cluster sharing a location with a signal of the same substance and audience, alive within
+  // max_gap weeks of the cluster's start, continues that signal (keeps its key, first week and
+  // place); else it is a new signal.
+  std::string since = found.front().first_week;
+  for (const reports::SignalRecord& r : found) since = std::min(since, r.first_week);
+  auto since_day = reports::ParseDay(since);
+  if (!since_day.ok()) return since_day.status();
+  auto stored =
+      store_.RecentSignals(keys, MondayOf(IsoWeekIndex(*since_day) - options_.max_gap - 1));
+  if (!stored.ok()) return stored.status();
+  std::set<const reports::SignalRecord*> continued;
+  const auto locations_of = [](const nlohmann::json& body) {
+    std::set<std::string> out;
+    const auto cluster = body.find("cluster");
+    if (cluster == body.end() || !cluster->is_object()) return out;
+    const auto locations = cluster->find("locations");
+    if (locations == cluster->end() || !locations->is_array()) return out;
+    for (const nlohmann::json& l : *locations) {
+      if (l.is_string()) out.insert(l.get<std::string>());
+    }
+    return out;
+  };
+  for (reports::SignalRecord& r : found) {
+    const std::set<std::string> here = locations_of(r.body);
+    auto start = reports::ParseDay(r.first_week);
+    if (!start.ok()) return start.status();
+    const std::string alive_since = MondayOf(IsoWeekIndex(*start) - options_.max_gap - 1);
+    for (const reports::SignalRecord& s : *stored) {
+      if (s.detector != kScanMethod || s.substance_key != r.substance_key ||
+          s.audience != r.audience || s.last_week < alive_since || continued.count(&s)) {
+        continue;
+      }
+      const std::set<std::string> there = locations_of(s.body);
+      if (std::none_of(here.begin(), here.end(),
+                       [&](const std::string& l) { return there.count(l) > 0; })) {
+        continue;
+      }
+      continued.insert(&s);
+      const int alarms =
+          s.body.is_object() && s.body.value("alarms", 0) > 0 ? s.body.value("alarms", 0) : 1;
+      r.body["alarms"] = r.last_week > s.last_week ? alarms + 1 : alarms;
+      r.body["first"] =
+          s.body.is_object() ? s.body.value("first", r.body["first"]) : r.body["first"];
+      r.body["series"] =
+          fmt::format("{}@{}", r.body["substance"]["name"].get<std::string>(), s.place);
+      r.body["place"] = s.place;
+      r.place = s.place;
+      r.first_week = s.first_week;
+      r.last_week = std::max(r.last_week, s.last_week);
+      break;
+    }
+  }
+  return store_.PutSignals(found);
 }
 
 }  // namespace sentinel::app

@@ -34,6 +34,23 @@
 // place and week, listing the forms or partners first seen then (a second one that week is
 // added to it). Judged weeks are remembered, so a week is judged once.
 //
+// Wastewater loads: a measurement touches its analyte at its site ("<country>/<site>") and is
+// counted in no count series (a site sampling weekly is no weekly occurrence). The worker reads
+// the analyte's measurements in that country as each audience sees them (audiences that see the
+// same ones, no national measurements of their own, share one read), builds the load series of
+// `sentinel detect --db --kind wastewater`, judges each touched site with each `load_methods`
+// method (core/detect/loads.h) and folds the alarms into the site's open signal, as above.
+//
+// Space-time clusters ("scan"): a report naming a subdivision touches its substance's scan. A
+// second worker thread, so that the other detectors never wait on it, takes the touched
+// substances, reads their weekly counts by subdivision (Store::DetectionCountsOf), and per
+// audience scans the last 52 weeks up to the current one prospectively, as `sentinel detect --db
+// --method scan --to <today>` does (audiences seeing the same counts share one scan). Each
+// cluster with p <= scan_alpha is a signal, "<substance>@<centre>"; a cluster in a later scan
+// that shares a location with a signal alive within max_gap weeks continues that signal. A
+// substance is scanned at most once every scan_every: the scan's p-value is that of one look,
+// and a look per report would only multiply chance clusters (docs/detect_scan.md).
+//
 // Signals are derived data: a late report that changes a past week's count does not retract a
 // signal already raised, and reports stored while no server ran (sentinel import) or by another
 // node are judged when a later report touches the same substance (or by `sentinel detect --db`).
@@ -74,16 +91,31 @@ struct LiveDetectionOptions {
   // And, below: `precursors`, which judges the week of every precursor incident against the
   // chemical's history; `first-in-form`, a seizure's substance in a form never seen for it; and
   // `new-combination`, two known substances never before reported together.
-  std::vector<std::string> methods = {"first", "noufaily", "precursors", "first-in-form",
-                                      "new-combination"};
+  // `scan`: the prospective space-time permutation scan of the substances whose reports name a
+  // subdivision.
+  std::vector<std::string> methods = {"first",         "noufaily",        "precursors",
+                                      "first-in-form", "new-combination", "scan"};
+  // Methods run on wastewater load series (first, ears-c1..c3), with the parameters below. A
+  // 28-measurement baseline and a 12% floor on the spread alarm on 0.15% of the demo node's
+  // site-weeks (docs/detect.md, "Wastewater loads"); EARS' 7 on 1.8%.
+  std::vector<std::string> load_methods = {"first", "ears-c1"};
+  int load_baseline = 28;
+  double load_min_sigma = 0.05;  // log10
+  // The scan: the level of a cluster worth a signal (p <= 0.01 is a recurrence interval of two
+  // years of weekly looks), the least time between two scans of one substance, and where the
+  // places are (place,lat,lon CSV; empty: the shipped centroids).
+  double scan_alpha = 0.01;
+  std::chrono::milliseconds scan_every{10'000};
+  std::string places;
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
   // touched), so only signals alive since then are read back.
   int max_gap = 1;
 };
 
-// Which methods may run live: InvalidArgument naming the first that may not.
-Status ValidateLiveMethods(const std::vector<std::string>& methods);
+// Which methods may run live: InvalidArgument naming the first that may not (`loads`: on load
+// series).
+Status ValidateLiveMethods(const std::vector<std::string>& methods, bool loads = false);
 
 class LiveDetector {
  public:
@@ -97,7 +129,8 @@ class LiveDetector {
   // Acknowledged reports of `who`; never blocks on the store.
   void Reported(const reports::Principal& who, const std::vector<reports::SubmitItem>& items);
 
-  // Waits until every report noted before the call has been judged and its signals stored.
+  // Waits until every report noted before the call has been judged and its signals stored
+  // (scans included).
   void Flush();
 
   std::uint64_t rounds() const;
@@ -123,15 +156,24 @@ class LiveDetector {
     std::map<std::string, std::string> partner_names;  // key -> name
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> weeks;
   };
+  // An analyte's touched wastewater sites: (audience "" or a country, "<country>/<site>") ->
+  // the earliest touched week.
+  struct TouchedSites {
+    std::map<std::pair<std::string, std::string>, std::int64_t> weeks;
+  };
   struct Round {
     std::map<std::string, Touched> series;              // substance key -> ...
     std::map<std::string, TouchedShipments> shipments;  // chemical key -> ...
     std::map<std::string, TouchedWith> first_with;      // substance key -> ...
-    bool empty() const { return series.empty() && shipments.empty() && first_with.empty(); }
+    std::map<std::string, TouchedSites> sites;          // analyte key -> ...
+    bool empty() const {
+      return series.empty() && shipments.empty() && first_with.empty() && sites.empty();
+    }
   };
 
   void Loop();
   void RunRound(const Round& round);
+  void Log(const std::string& message);  // one line, "sentinel serve: " first; any thread
   // Judges the round's substances with their forms and partners, and stores the signals of
   // those first seen.
   Status JudgeFirstWith(const std::map<std::string, TouchedWith>& touched_with,
@@ -140,6 +182,13 @@ class LiveDetector {
   // substance (Store::FirstSeizuresInForm, FirstReportsTogether) of the touched substances not
   // cached, or cached longer than kRefresh ago.
   Status ReadFirsts(const std::map<std::string, TouchedWith>& touched_with);
+  // Judges the round's wastewater sites and stores the signals that changed.
+  Status JudgeSites(const std::map<std::string, TouchedSites>& sites,
+                    const std::vector<std::string>& audiences);
+  // The scan worker: scans the substances touched since its last scan (each at most once every
+  // scan_every) and stores their clusters.
+  void ScanLoop();
+  Status ScanSubstances(const std::map<std::string, std::string>& substances);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
                         const std::vector<std::string>& audiences);
@@ -178,6 +227,9 @@ class LiveDetector {
   reports::Store& store_;
   LiveDetectionOptions options_;
   std::ostream& log_;
+  std::mutex log_mu_;
+  std::optional<std::map<std::string, std::pair<double, double>, std::less<>>>
+      gazetteer_;  // the scan's places (scan worker only)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Round pending_;
@@ -191,7 +243,14 @@ class LiveDetector {
   std::uint64_t noted_ = 0, done_ = 0;  // Reported calls noted / judged
   std::uint64_t rounds_ = 0;
   bool stopping_ = false;
+  // The scan worker's queue: substance key -> name, touched since its last scan (under mu_),
+  // when each was last scanned (scan worker only), and how far it has come.
+  bool scan_ = false;  // "scan" is configured
+  std::map<std::string, std::string> scan_pending_;
+  std::map<std::string, std::chrono::steady_clock::time_point> scanned_at_;
+  std::uint64_t scan_noted_ = 0, scan_done_ = 0;
   std::thread worker_;
+  std::thread scan_worker_;
 };
 
 }  // namespace sentinel::app

@@ -18,6 +18,7 @@
 #include "adapters/http/api_server.h"
 #include "app/classify_command.h"
 #include "app/csv.h"
+#include "app/detect_scan.h"
 #include "app/identify_command.h"
 #include "app/library_loader.h"
 #include "app/live_detection.h"
@@ -115,10 +116,28 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
   LiveDetectionOptions live_options;
   live_options.methods = options.detect_methods;
   live_options.max_gap = options.max_gap;
+  live_options.load_methods = options.load_methods;
+  live_options.places = options.places;
+  live_options.scan_every = std::chrono::seconds(options.scan_every_seconds);
   if (live_options.methods == std::vector<std::string>{"none"}) live_options.methods.clear();
+  if (live_options.load_methods == std::vector<std::string>{"none"}) {
+    live_options.load_methods.clear();
+  }
   if (Status s = ValidateLiveMethods(live_options.methods); !s.ok()) {
     err << "sentinel serve: --detect: " << s.message() << "\n";
     return 2;
+  }
+  if (Status s = ValidateLiveMethods(live_options.load_methods, /*loads=*/true); !s.ok()) {
+    err << "sentinel serve: --detect-loads: " << s.message() << "\n";
+    return 2;
+  }
+  if (std::find(live_options.methods.begin(), live_options.methods.end(), "scan") !=
+      live_options.methods.end()) {
+    // A gazetteer that cannot be read stops the server before it answers, not a scan later.
+    if (auto places = LoadGazetteer(live_options.places); !places.ok()) {
+      err << "sentinel serve: " << places.status().message() << "\n";
+      return 2;
+    }
   }
   auto node = OpenNode(node_options, err);
   if (!node.ok()) {
@@ -153,7 +172,7 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
   http::ApiCallbacks callbacks = Callbacks(*node, *openapi);
   // Declared before the server, so that it outlives every handler that notes reports to it.
   std::optional<LiveDetector> live;
-  if (!live_options.methods.empty()) {
+  if (!live_options.methods.empty() || !live_options.load_methods.empty()) {
     live.emplace(*node->store, live_options, err);
     callbacks.acknowledged = [&live](const reports::Principal& who,
                                      const std::vector<reports::SubmitItem>& items) {

@@ -19,8 +19,11 @@ struct ServeOptions {
   int threads = 32;
   // Live detection (app/live_detection.h): the detectors run on each accepted report's series;
   // {"none"} or empty: no live detection.
-  std::vector<std::string> detect_methods = {"first", "noufaily", "precursors", "first-in-form",
-                                             "new-combination"};
+  std::vector<std::string> detect_methods = {"first",         "noufaily",        "precursors",
+                                             "first-in-form", "new-combination", "scan"};
+  std::vector<std::string> load_methods = {"first", "ears-c1"};  // on wastewater loads
+  std::string places;           // the scan's gazetteer; empty: the shipped centroids
+  int scan_every_seconds = 10;  // the least time between two scans of one substance
   int max_gap = 1;
 };
 

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -396,6 +397,150 @@ TEST_P(LiveDetection, KnownSubstancesFirstTogetherAreANewCombination) {
       Signals(analyst_us_, "?detector=new-combination&substance=Fentanyl&place=US");
   ASSERT_EQ(fentanyl["signals"].size(), 1u) << fentanyl.dump();
   EXPECT_EQ(fentanyl["signals"][0]["partners"], json::array({"Xylazine"}));
+}
+
+json Measurement(const std::string& key, const std::string& monday, double load) {
+  return {{"kind", "wastewater"},
+          {"idempotency_key", key},
+          {"distribution", "everyone"},
+          {"place", {{"country", "BE"}, {"subdivision", "BE-VAN"}}},
+          {"site", "ANTWERP-ZUID"},
+          {"period", {{"start", monday}, {"end", monday}}},
+          {"analyte", {{"name", "Benzoylecgonine"}}},
+          {"load_mg_per_1000_per_day", load}};
+}
+
+// A wastewater measurement is judged as a load of its site, as `detect --kind wastewater` judges
+// it, and counts in no count series: weekly sampling is no weekly occurrence.
+TEST_P(LiveDetection, WastewaterLoadsAreJudgedLiveAsLoadsOfTheirSite) {
+  const chr::sys_days monday = Today() - chr::days{(chr::weekday(Today()).iso_encoding() - 1)};
+  constexpr int kWeeks = 30;
+  for (int w = kWeeks; w >= 1; --w) {
+    Post(Measurement(fmt::format("m{}", w), Day(monday - chr::days{7 * w}),
+                     200 + 10 * ((w * 7) % 5 - 2)),
+         reporter_);
+  }
+  const json found = WaitFor(analyst_gb_, "first", "Benzoylecgonine@BE/ANTWERP-ZUID", 1, 0);
+  ASSERT_EQ(found.size(), 1u) << found.dump();
+  EXPECT_EQ(found[0]["first"], found[0]["last"]);
+  EXPECT_EQ(found[0]["place"], "BE/ANTWERP-ZUID");
+  EXPECT_EQ(found[0]["data"]["unit"], "mg/1000 people/day");
+  // Three times the usual load this week.
+  Post(Measurement("m0", Day(monday), 600), reporter_);
+  const json high = WaitFor(analyst_us_, "ears-c1", "Benzoylecgonine@BE/ANTWERP-ZUID", 1, 600);
+  ASSERT_EQ(high.size(), 1u) << high.dump();
+  const json& signal = high[0];
+  EXPECT_EQ(signal["parameters"]["baseline"], 28);
+  EXPECT_EQ(signal["parameters"]["minSigma"], 0.05);
+  EXPECT_EQ(signal["parameters"]["scale"], "log10");
+  EXPECT_EQ(signal["data"]["measurements"], kWeeks + 1);
+  // The batch command, with the same parameters, bounds the week alike.
+  const std::string batch = test::SentinelOutput(fmt::format(
+      "detect --db '{}' --kind wastewater --method ears-c1 --baseline 28 --min-sigma 0.05 "
+      "--format json",
+      db_));
+  std::istringstream lines(batch);
+  bool compared = false;
+  for (std::string line; std::getline(lines, line);) {
+    const json row = json::parse(line);
+    if (row["time"] != signal["latest"]["time"]) continue;
+    EXPECT_EQ(row["series"], "Benzoylecgonine@BE/ANTWERP-ZUID");
+    EXPECT_NEAR(row["upperbound"].get<double>(), signal["latest"]["upperbound"].get<double>(),
+                1e-9);
+    EXPECT_EQ(row["alarm"], true);
+    compared = true;
+  }
+  EXPECT_TRUE(compared) << batch;
+  // No count series: neither a first detection nor an aberration of Benzoylecgonine's reports.
+  for (const char* detector : {"first", "noufaily"}) {
+    const json counts = Signals(analyst_us_, fmt::format("?detector={}&limit=1000", detector));
+    for (const json& c : counts["signals"]) {
+      EXPECT_NE(c["place"], "BE") << c.dump();
+      EXPECT_NE(c["place"], "*") << c.dump();
+    }
+  }
+}
+
+// The prospective space-time scan runs on the server's own reports: a burst of reports in one
+// state against a spread-out history is a cluster, stored as a signal equal to what `detect
+// --method scan` finds on the same data; more reports in the cluster that week update it.
+TEST_P(LiveDetection, ASpaceTimeClusterIsASignalUpdatedWhileItLasts) {
+  // Twenty weeks of two reports a week, rotating among eight states.
+  const chr::sys_days monday = Today() - chr::days{(chr::weekday(Today()).iso_encoding() - 1)};
+  const char* const kStates[] = {"US-CA", "US-TX", "US-FL", "US-NY",
+                                 "US-OH", "US-WA", "US-GA", "US-IL"};
+  const fs::path csv = dir_ / "history.csv";
+  {
+    std::ofstream out(csv);
+    out << "kind,idempotency_key,distribution,date,place.country,place.subdivision,"
+           "substances[0].name,form\n";
+    for (int w = 20; w >= 1; --w) {
+      for (int i = 0; i < 2; ++i) {
+        out << fmt::format("seizure,s{}-{},everyone,{},US,{},Isotonitazene,powder\n", w, i,
+                           Day(monday - chr::days{7 * w}), kStates[(w * 2 + i) % 8]);
+      }
+    }
+  }
+  int code = 0;
+  test::SentinelOutput(fmt::format("import --db '{}'{} --organisation lab-us --no-progress '{}'",
+                                   db_, key_, csv.string()),
+                       &code);
+  ASSERT_EQ(code, 0);
+  // Scans as often as reports come, for the test.
+  server_.reset();
+  std::vector<std::string> args = args_;
+  args.insert(args.end(), {"--scan-every", "0"});
+  server_ = std::make_unique<test::ServerProcess>();
+  ASSERT_TRUE(server_->Start(args, (dir_ / "server2.log").string())) << server_->error();
+
+  const auto burst = [&](const std::string& prefix, int n) {
+    for (int i = 0; i < n; ++i) {
+      json report =
+          Seizure(fmt::format("{}{}", prefix, i), "Isotonitazene", Day(monday), "everyone");
+      report["place"]["subdivision"] = "US-OH";
+      Post(report, reporter_);
+    }
+  };
+  burst("b", 10);
+  const auto wait = [&](std::int64_t observed) {
+    const auto deadline = chr::steady_clock::now() + chr::seconds(20);
+    while (chr::steady_clock::now() < deadline) {
+      const json page = Signals(analyst_gb_, "?detector=scan&limit=1000");
+      for (const json& s : page["signals"]) {
+        if (s["cluster"]["observed"].get<std::int64_t>() >= observed) return page["signals"];
+      }
+      std::this_thread::sleep_for(chr::milliseconds(50));
+    }
+    ADD_FAILURE() << "no scan signal with " << observed << " cases in 20 s";
+    return json::array();
+  };
+  json signals = wait(10);
+  ASSERT_EQ(signals.size(), 1u) << signals.dump();
+  json signal = signals[0];
+  EXPECT_EQ(signal["series"], "Isotonitazene@US-OH");
+  EXPECT_EQ(signal["place"], "US-OH");
+  EXPECT_EQ(signal["cluster"]["locations"][0], "US-OH");
+  EXPECT_LE(signal["cluster"]["p_value"].get<double>(), 0.01);
+  EXPECT_EQ(signal["parameters"]["alpha"], 0.01);
+
+  // The batch scan of the same data, up to today, finds the same cluster.
+  const std::string key = signal["substance"]["key"].get<std::string>();
+  const std::string batch = test::SentinelOutput(fmt::format(
+      "detect --db '{}' --method scan --substance '{}' --to {} --alpha 0.01 --format json", db_,
+      key, Day(Today())));
+  const json first_cluster = json::parse(batch.substr(0, batch.find('\n')));
+  for (const char* field : {"start", "end", "observed", "locations", "p_value", "alarm"}) {
+    EXPECT_EQ(first_cluster[field], signal["cluster"][field]) << field;
+  }
+  EXPECT_NEAR(first_cluster["llr"].get<double>(), signal["cluster"]["llr"].get<double>(), 1e-9);
+
+  // More cases there this week: the same signal, updated.
+  burst("c", 4);
+  signals = wait(14);
+  ASSERT_EQ(signals.size(), 1u) << signals.dump();
+  EXPECT_EQ(signals[0]["first"], signal["first"]);
+  EXPECT_EQ(signals[0]["alarms"], 1);
+  EXPECT_GT(signals[0]["sequence"].get<std::int64_t>(), signal["sequence"].get<std::int64_t>());
 }
 
 class LiveOutbreak : public LiveDetection {

@@ -83,6 +83,7 @@ std::chrono::sys_days FromDayNumber(std::int64_t day) {
 }
 
 int AsInt(reports::Distribution d) { return static_cast<int>(d); }
+int AsInt(reports::Kind k) { return static_cast<int>(k); }
 
 // libpq's messages end in newlines and continue with DETAIL lines; a Status holds one line.
 std::string FirstLine(const char* message) {
@@ -587,6 +588,7 @@ class PostgresStore final : public reports::Store {
           place, params.Int(q.period == reports::Period::kWeek ? kWeekPeriod : kMonthPeriod),
           Visibility(viewer, "k", params));
       if (q.kind) sql += " AND k.kind = " + params.Int(static_cast<int>(*q.kind));
+      if (q.except_kind) sql += " AND k.kind != " + params.Int(static_cast<int>(*q.except_kind));
       if (from_start) sql += " AND k.start_day >= " + params.Int(*from_start);
       if (to_day) sql += " AND k.start_day <= " + params.Int(*to_day);
       if (q.place) {
@@ -794,22 +796,25 @@ class PostgresStore final : public reports::Store {
       out = {};
       ReadTransaction tx(c);
       const pqxx::row first =
-          tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {}", kWeekPeriod));
+          tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {} AND kind != {}",
+                               kWeekPeriod, AsInt(reports::Kind::kWastewater)));
       if (!first[0].is_null()) out.first_week_start = first[0].as<std::int64_t>();
       if (keys.empty()) return Status::Ok();
       Params params;
       std::string list;
       for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
       const std::string sql = fmt::format(
-          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, k.n FROM "
-          "substances s JOIN counts k ON k.substance = s.id AND k.period = {} WHERE s.key IN "
-          "({}) AND k.distribution IN ({}, {}) AND k.start_day >= {}::bigint AND k.n != 0",
+          "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, k.distribution, "
+          "k.n FROM substances s JOIN counts k ON k.substance = s.id AND k.period = {} WHERE "
+          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind != {} AND k.start_day >= "
+          "{}::bigint AND k.n != 0",
           kWeekPeriod, list, AsInt(reports::Distribution::kNational),
-          AsInt(reports::Distribution::kEveryone), params.Int(from_week_start));
+          AsInt(reports::Distribution::kEveryone), AsInt(reports::Kind::kWastewater),
+          params.Int(from_week_start));
       for (const auto& row : ExecParams(tx, sql, params)) {
         out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),
-                            static_cast<reports::Distribution>(row[4].as<int>()),
-                            row[5].as<std::int64_t>()});
+                            Text(row[4]), static_cast<reports::Distribution>(row[5].as<int>()),
+                            row[6].as<std::int64_t>()});
       }
       return Status::Ok();
     });

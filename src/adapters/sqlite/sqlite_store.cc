@@ -209,6 +209,10 @@ Status Migrate(Connection& c) {
   return Status::Ok();
 }
 
+// Live detection counts occurrences: wastewater measurements are loads
+// (reports::DetectionCountRow).
+constexpr int kWastewaterKind = static_cast<int>(reports::Kind::kWastewater);
+
 // The columns ReadReport reads, in its order, from `reports r`.
 constexpr std::string_view kSelectReport =
     "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
@@ -365,6 +369,7 @@ class SqliteStore final : public reports::Store {
         place, q.period == reports::Period::kWeek ? 0 : 1, vis.sql);
     std::vector<std::string> params = vis.params;
     if (q.kind) sql += fmt::format(" AND k.kind = {}", static_cast<int>(*q.kind));
+    if (q.except_kind) sql += fmt::format(" AND k.kind != {}", static_cast<int>(*q.except_kind));
     if (q.from) {
       auto d = reports::ParseDay(*q.from);
       if (!d.ok()) return d.status();
@@ -631,23 +636,25 @@ class SqliteStore final : public reports::Store {
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     reports::DetectionCounts out;
-    auto first = c.Prepare("SELECT MIN(start_day) FROM counts WHERE period = 0");
+    auto first = c.Prepare(fmt::format(
+        "SELECT MIN(start_day) FROM counts WHERE period = 0 AND kind != {}", kWastewaterKind));
     if (first.Step() != SQLITE_ROW) return c.Error("detection counts");
     if (!first.IsNull(0)) out.first_week_start = first.Int(0);
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
       auto stmt = c.Prepare(fmt::format(
-          "SELECT s.key, k.start_day, k.country, k.org_country, k.distribution, k.n FROM "
-          "substances s JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE s.key IN "
-          "({}) AND k.distribution IN ({}, {}) AND k.start_day >= ? AND k.n != 0",
+          "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, k.distribution, "
+          "k.n FROM substances s JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE "
+          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind != {} AND k.start_day >= ? "
+          "AND k.n != 0",
           Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
-          static_cast<int>(reports::Distribution::kEveryone)));
+          static_cast<int>(reports::Distribution::kEveryone), kWastewaterKind));
       for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
       stmt.Bind(static_cast<int>(end - begin + 1), from_week_start);
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) {
-        out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3),
-                            static_cast<reports::Distribution>(stmt.Int(4)), stmt.Int(5)});
+        out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4),
+                            static_cast<reports::Distribution>(stmt.Int(5)), stmt.Int(6)});
       }
       if (rc != SQLITE_DONE) return c.Error("detection counts");
     }

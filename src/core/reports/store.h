@@ -150,6 +150,7 @@ std::string FormatReportId(std::uint64_t unix_ms, std::uint32_t random);
 struct AggregateQuery {
   Period period = Period::kWeek;
   std::optional<Kind> kind;
+  std::optional<Kind> except_kind;  // every kind but this one
   std::optional<std::string> from, to;
   std::optional<std::string> place;  // restrict to a country or subdivision
   bool by_subdivision = false;       // group by subdivision instead of country
@@ -190,11 +191,13 @@ struct TokenRecord {
 // who may see each count: only counts shared beyond their organisation (national, everyone)
 // are returned, since signals are shown to whole countries (see SignalAudienceSees). Rows are
 // summary rows, not grouped: several may share a week, country, org_country and distribution,
-// and the reader adds them up.
+// and the reader adds them up. Wastewater measurements are not counted: they are loads, read
+// from the reports themselves (a site sampling weekly is no weekly occurrence).
 struct DetectionCountRow {
   std::string substance_key;
   std::int64_t week_start = 0;  // DayNumber of the ISO week's Monday
   std::string country;          // where it was reported
+  std::string subdivision;      // ISO 3166-2, or empty
   std::string org_country;      // the source organisation's country
   Distribution distribution = Distribution::kEveryone;
   std::int64_t reports = 0;
