@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
 
   std::mutex mu;
   std::map<std::string, Clock::time_point> acked, seen;
+  // Wastewater sites new to the node: place -> the first measurement's acknowledgement, and
+  // when the site's first-load signal (judged by the background worker) was seen.
+  std::map<std::string, Clock::time_point> acked_sites, seen_sites;
   std::atomic<long> posted{0}, failed{0};
   std::atomic<bool> posting{true};
   Clock::time_point drain_deadline{};
@@ -103,9 +106,8 @@ int main(int argc, char** argv) {
     std::int64_t after = 0;
     while (true) {
       const bool last_pass = !posting.load();
-      auto res =
-          c.Get(fmt::format("/api/v1/signals?detector=first&place=US&limit=1000&after={}", after),
-                read_auth);
+      auto res = c.Get(fmt::format("/api/v1/signals?detector=first&limit=1000&after={}", after),
+                       read_auth);
       const auto now = Clock::now();
       if (res && res->status == 200) {
         const json page = json::parse(res->body, nullptr, false);
@@ -113,7 +115,9 @@ int main(int argc, char** argv) {
           after = page.value("next_after", after);
           std::lock_guard lock(mu);
           for (const json& s : page["signals"]) {
-            seen.try_emplace(s["substance"]["name"].get<std::string>(), now);
+            const std::string place = s["place"].get<std::string>();
+            if (place == "US") seen.try_emplace(s["substance"]["name"].get<std::string>(), now);
+            if (place.find("/BENCH-") != std::string::npos) seen_sites.try_emplace(place, now);
           }
         }
       }
@@ -121,6 +125,7 @@ int main(int argc, char** argv) {
         std::lock_guard lock(mu);
         bool all = true;
         for (const auto& entry : acked) all = all && seen.count(entry.first);
+        for (const auto& entry : acked_sites) all = all && seen_sites.count(entry.first);
         if (all || now > drain_deadline) break;
       }
       std::this_thread::sleep_for(chr::milliseconds(5));
@@ -199,6 +204,11 @@ int main(int argc, char** argv) {
           std::lock_guard lock(mu);
           acked[name] = now;
         }
+        if (report["kind"] == "wastewater") {
+          std::lock_guard lock(mu);
+          acked_sites.try_emplace(fmt::format("{}/{}", country, report["site"].get<std::string>()),
+                                  now);
+        }
       }
     });
   }
@@ -208,24 +218,31 @@ int main(int argc, char** argv) {
   posting = false;
   poller.join();
 
-  std::vector<double> latency_ms;
-  long missing = 0;
-  for (const auto& [name, when] : acked) {
-    const auto found = seen.find(name);
-    if (found == seen.end()) {
-      ++missing;
-      continue;
+  // Latencies (sorted) of what was acknowledged and then seen; *missing counts the rest.
+  const auto latencies = [](const std::map<std::string, Clock::time_point>& acknowledged,
+                            const std::map<std::string, Clock::time_point>& appeared,
+                            long* missing) {
+    std::vector<double> ms;
+    for (const auto& [name, when] : acknowledged) {
+      const auto found = appeared.find(name);
+      if (found == appeared.end()) {
+        ++*missing;
+        continue;
+      }
+      ms.push_back(chr::duration<double, std::milli>(std::max(found->second, when) - when).count());
     }
-    latency_ms.push_back(
-        chr::duration<double, std::milli>(std::max(found->second, when) - when).count());
-  }
-  std::sort(latency_ms.begin(), latency_ms.end());
-  const auto pct = [&](double q) {
-    if (latency_ms.empty()) return 0.0;
-    return latency_ms[std::min(
-        latency_ms.size() - 1,
-        static_cast<std::size_t>(q * static_cast<double>(latency_ms.size())))];
+    std::sort(ms.begin(), ms.end());
+    return ms;
   };
+  const auto percentile = [](const std::vector<double>& sorted, double q) {
+    if (sorted.empty()) return 0.0;
+    return sorted[std::min(sorted.size() - 1,
+                           static_cast<std::size_t>(q * static_cast<double>(sorted.size())))];
+  };
+  long missing = 0, missing_sites = 0;
+  const std::vector<double> latency_ms = latencies(acked, seen, &missing);
+  const std::vector<double> site_ms = latencies(acked_sites, seen_sites, &missing_sites);
+  const auto pct = [&](double q) { return percentile(latency_ms, q); };
   std::printf("reports posted: %ld in %.1f s (%.0f/s, %d clients), %ld refused\n", posted.load(),
               elapsed, static_cast<double>(posted.load()) / elapsed, clients, failed.load());
   std::printf(
@@ -233,6 +250,11 @@ int main(int argc, char** argv) {
       "ms, p99 %.0f ms, max %.0f ms; %ld never seen\n",
       latency_ms.size(), pct(0.5), pct(0.95), pct(0.99),
       latency_ms.empty() ? 0.0 : latency_ms.back(), missing);
+  std::printf(
+      "new wastewater sites watched (background worker): %zu, first-load signal after "
+      "acknowledgement: p50 %.0f ms, p99 %.0f ms, max %.0f ms; %ld never seen\n",
+      site_ms.size(), percentile(site_ms, 0.5), percentile(site_ms, 0.99),
+      site_ms.empty() ? 0.0 : site_ms.back(), missing_sites);
   std::printf("p99_ms=%.1f\n", pct(0.99));
   return missing == 0 && failed.load() == 0 ? 0 : 1;
 }

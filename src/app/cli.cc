@@ -241,6 +241,11 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->add_option("--replicates", detect.replicates,
                    "scan: Monte Carlo replicates for the p-values (default 999; 0: none)")
       ->check(CLI::Range(0, detect::kMaxScanReplicates));
+  detect_cmd
+      ->add_option("--stop-after", detect.stop_after,
+                   "scan: stop the replicates once this many reach the most likely cluster "
+                   "(sequential Monte Carlo; default 0: run them all)")
+      ->check(CLI::Range(0, detect::kMaxScanReplicates));
   detect_cmd->add_option("--seed", detect.seed, "scan: random seed of the replicates (default 1)");
   detect_cmd->add_flag("--retrospective", detect.retrospective,
                        "scan: clusters at any time, not only those still alive at the last step");

@@ -63,6 +63,7 @@ struct DetectCommandOptions {
   double max_share = 0.5;         // of all cases in a cylinder's base
   std::optional<double> max_radius_km;
   int replicates = 999;
+  int stop_after = 0;  // sequential Monte Carlo: stop once this many replicates beat the cluster
   std::uint64_t seed = 1;
   bool retrospective = false;  // windows anywhere, not only those ending at the last step
   std::int64_t min_cases = 2;

@@ -36,6 +36,7 @@ nlohmann::ordered_json ParametersJson(const detect::ScanOptions& s) {
   p["max_share"] = s.max_share;
   p["max_radius_km"] = s.max_radius_km ? nlohmann::ordered_json(*s.max_radius_km) : nullptr;
   p["replicates"] = s.replicates;
+  p["stop_after"] = s.stop_after;
   p["seed"] = s.seed;
   p["prospective"] = s.prospective;
   p["min_cases"] = s.min_cases;
@@ -175,6 +176,7 @@ void WriteClusters(const DetectCommandOptions& options, TimeKind time_kind, int 
           {"analysis", s.analysis->name}, {"detector", kScanMethod}, {"cluster", i + 1}};
       row.update(ClusterJson(data, c, time_kind, frequency, scan, source));
       row["data"]["cases"] = s.result.cases;
+      row["data"]["replicates_run"] = s.result.replicates_run;
       buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       buffer += '\n';
     }
@@ -190,6 +192,7 @@ detect::ScanOptions ScanOptionsOf(const DetectCommandOptions& o, int frequency) 
   s.max_share = o.max_share;
   s.max_radius_km = o.max_radius_km;
   s.replicates = o.replicates;
+  s.stop_after = o.stop_after;
   s.seed = o.seed;
   s.prospective = !o.retrospective;
   s.min_cases = o.min_cases;

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <iterator>
 #include <limits>
@@ -390,7 +394,9 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
       judge_pairs_(Configured(options_.methods, kNewCombination)),
       scan_(Configured(options_.methods, kScanMethod)),
       worker_([this] { Loop(); }) {
-  if (scan_) scan_worker_ = std::thread([this] { ScanLoop(); });
+  if (scan_ || !options_.load_methods.empty()) {
+    background_worker_ = std::thread([this] { BackgroundLoop(); });
+  }
 }
 
 LiveDetector::~LiveDetector() {
@@ -400,7 +406,7 @@ LiveDetector::~LiveDetector() {
   }
   cv_.notify_all();
   worker_.join();
-  if (scan_worker_.joinable()) scan_worker_.join();
+  if (background_worker_.joinable()) background_worker_.join();
 }
 
 void LiveDetector::Reported(const reports::Principal& who,
@@ -423,8 +429,9 @@ void LiveDetector::Reported(const reports::Principal& who,
       const auto site = item.report.body.find("site");
       if (!options_.load_methods.empty() && !item.mentions.empty() &&
           item.mentions.front().substance && site != item.report.body.end() && site->is_string()) {
+        ++background_noted_;
         auto [it, inserted] =
-            pending_.sites[item.mentions.front().substance->key].weeks.try_emplace(
+            sites_pending_[item.mentions.front().substance->key].weeks.try_emplace(
                 {audience, fmt::format("{}/{}", item.report.country, site->get<std::string>())},
                 week);
         if (!inserted) it->second = std::min(it->second, week);
@@ -436,7 +443,7 @@ void LiveDetector::Reported(const reports::Principal& who,
         if (!mention.substance) continue;
         scan_pending_[mention.substance->key] =
             mention.substance->name.empty() ? mention.substance->key : mention.substance->name;
-        ++scan_noted_;
+        ++background_noted_;
       }
     }
     if (judge_shipments_ && item.report.kind == reports::Kind::kPrecursorIncident &&
@@ -482,8 +489,9 @@ void LiveDetector::Reported(const reports::Principal& who,
 
 void LiveDetector::Flush() {
   std::unique_lock lock(mu_);
-  const std::uint64_t target = noted_, scan_target = scan_noted_;
-  cv_.wait(lock, [&] { return (done_ >= target && scan_done_ >= scan_target) || stopping_; });
+  const std::uint64_t target = noted_, background_target = background_noted_;
+  cv_.wait(lock,
+           [&] { return (done_ >= target && background_done_ >= background_target) || stopping_; });
 }
 
 std::uint64_t LiveDetector::rounds() const {
@@ -522,9 +530,6 @@ void LiveDetector::RunRound(const Round& whole) {
   }
   if (Status s = JudgeShipments(whole.shipments, *audiences); !s.ok()) {
     Log(fmt::format("live detection of precursor incidents: {}", s.message()));
-  }
-  if (Status s = JudgeSites(whole.sites, *audiences); !s.ok()) {
-    Log(fmt::format("live detection of wastewater loads: {}", s.message()));
   }
   // What a round costs is mostly round trips to the store: substances are read and their
   // signals written a slice at a time.
@@ -986,19 +991,28 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
   return store_.PutSignals(changed);
 }
 
-void LiveDetector::ScanLoop() {
+void LiveDetector::BackgroundLoop() {
+  // Scans and loads yield the cores to the requests and to the worker of the counts (threads
+  // this one starts inherit its priority).
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice) != 0) {
+    Log("live detection: the background worker keeps the normal priority");
+  }
   while (true) {
-    std::map<std::string, std::string> due;  // key -> name
+    std::map<std::string, std::string> due;  // substances to scan: key -> name
+    std::map<std::string, TouchedSites> sites;
     std::uint64_t noted = 0;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || scan_done_ < scan_noted_; });
-      if (stopping_) return;  // signals are derived: a later report scans again
+      cv_.wait(lock, [&] { return stopping_ || background_done_ < background_noted_; });
+      if (stopping_) return;  // signals are derived: a later report judges again
+      std::swap(sites, sites_pending_);
       const auto now = chr::steady_clock::now();
       auto wake = chr::steady_clock::time_point::max();
       for (auto it = scan_pending_.begin(); it != scan_pending_.end();) {
         const auto at = scanned_at_.find(it->first);
         if (at == scanned_at_.end() || now - at->second >= options_.scan_every) {
+          // One substance a pass: the measurements noted meanwhile wait for one scan at most.
+          if (!due.empty()) break;
           due.insert(*it);
           it = scan_pending_.erase(it);
         } else {
@@ -1006,25 +1020,33 @@ void LiveDetector::ScanLoop() {
           ++it;
         }
       }
-      if (due.empty()) {
-        const std::uint64_t before = scan_noted_;
-        cv_.wait_until(lock, wake, [&] { return stopping_ || scan_noted_ != before; });
+      if (due.empty() && sites.empty()) {
+        const std::uint64_t before = background_noted_;
+        cv_.wait_until(lock, wake, [&] { return stopping_ || background_noted_ != before; });
         continue;
       }
-      noted = scan_pending_.empty() ? scan_noted_ : scan_done_;
+      noted = scan_pending_.empty() ? background_noted_ : background_done_;
     }
-    if (Status s = ScanSubstances(due); !s.ok()) {
-      Log(fmt::format("live space-time scan of {} substances: {}", due.size(), s.message()));
+    if (!sites.empty()) {
+      auto audiences = store_.OrganisationCountries();
+      Status judged = audiences.ok() ? JudgeSites(sites, *audiences) : audiences.status();
+      if (!judged.ok())
+        Log(fmt::format("live detection of wastewater loads: {}", judged.message()));
     }
-    const auto now = chr::steady_clock::now();
-    if (scanned_at_.size() + due.size() > kMaxCachedSubstances) {
-      std::erase_if(scanned_at_,
-                    [&](const auto& entry) { return now - entry.second >= options_.scan_every; });
+    if (!due.empty()) {
+      if (Status s = ScanSubstances(due); !s.ok()) {
+        Log(fmt::format("live space-time scan of {} substances: {}", due.size(), s.message()));
+      }
+      const auto now = chr::steady_clock::now();
+      if (scanned_at_.size() + due.size() > kMaxCachedSubstances) {
+        std::erase_if(scanned_at_,
+                      [&](const auto& entry) { return now - entry.second >= options_.scan_every; });
+      }
+      for (const auto& entry : due) scanned_at_[entry.first] = now;
     }
-    for (const auto& entry : due) scanned_at_[entry.first] = now;
     {
       std::lock_guard lock(mu_);
-      scan_done_ = std::max(scan_done_, noted);
+      background_done_ = std::max(background_done_, noted);
     }
     cv_.notify_all();
   }
@@ -1058,6 +1080,11 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
       std::max(WeekOfDayNumber(*counts->first_week_start), last - kStudyWeeks + 1);
   DetectCommandOptions detect_options;
   detect_options.alpha = options_.scan_alpha;
+  // Replicates stop once so many reach the most likely cluster that its p-value exceeds
+  // scan_alpha (Besag and Clifford): the same alarms as all 999, and a substance without a
+  // cluster costs a few dozen replicates.
+  detect_options.stop_after =
+      static_cast<int>(std::floor(options_.scan_alpha * (detect_options.replicates + 1))) + 1;
   const detect::ScanOptions scan = ScanOptionsOf(detect_options, 52);
 
   std::vector<reports::SignalRecord> found;  // one per alarmed cluster, not yet continued
@@ -1108,6 +1135,7 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
         nlohmann::ordered_json cluster =
             ClusterJson(*data, c, TimeKind::kIsoWeek, 52, scan, "node");
         cluster["data"]["cases"] = result->cases;
+        cluster["data"]["replicates_run"] = result->replicates_run;
         for (const std::string& audience : members) {
           reports::SignalRecord r;
           r.audience = audience;

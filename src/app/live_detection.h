@@ -34,17 +34,22 @@
 // place and week, listing the forms or partners first seen then (a second one that week is
 // added to it). Judged weeks are remembered, so a week is judged once.
 //
+// Loads and scans read more than the counts (the measurements themselves; replicates of the
+// scan), so a second, background worker at a lower priority (nice +10) judges them: the counts'
+// signals never wait on them, and they take the cores the requests leave.
+//
 // Wastewater loads: a measurement touches its analyte at its site ("<country>/<site>") and is
-// counted in no count series (a site sampling weekly is no weekly occurrence). The worker reads
+// counted in no count series (a site sampling weekly is no weekly occurrence). The background
+// worker reads
 // the analyte's measurements in that country as each audience sees them (audiences that see the
 // same ones, no national measurements of their own, share one read), builds the load series of
 // `sentinel detect --db --kind wastewater`, judges each touched site with each `load_methods`
 // method (core/detect/loads.h) and folds the alarms into the site's open signal, as above.
 //
-// Space-time clusters ("scan"): a report naming a subdivision touches its substance's scan. A
-// second worker thread, so that the other detectors never wait on it, takes the touched
-// substances, reads their weekly counts by subdivision (Store::DetectionCountsOf), and per
-// audience scans the last 52 weeks up to the current one prospectively, as `sentinel detect --db
+// Space-time clusters ("scan"): a report naming a subdivision touches its substance's scan. The
+// background worker takes the touched substances, reads their weekly counts by subdivision
+// (Store::DetectionCountsOf), and per audience scans the last 52 weeks up to the current one
+// prospectively, as `sentinel detect --db
 // --method scan --to <today>` does (audiences seeing the same counts share one scan). Each
 // cluster with p <= scan_alpha is a signal, "<substance>@<centre>"; a cluster in a later scan
 // that shares a location with a signal alive within max_gap weeks continues that signal. A
@@ -165,10 +170,7 @@ class LiveDetector {
     std::map<std::string, Touched> series;              // substance key -> ...
     std::map<std::string, TouchedShipments> shipments;  // chemical key -> ...
     std::map<std::string, TouchedWith> first_with;      // substance key -> ...
-    std::map<std::string, TouchedSites> sites;          // analyte key -> ...
-    bool empty() const {
-      return series.empty() && shipments.empty() && first_with.empty() && sites.empty();
-    }
+    bool empty() const { return series.empty() && shipments.empty() && first_with.empty(); }
   };
 
   void Loop();
@@ -185,9 +187,9 @@ class LiveDetector {
   // Judges the round's wastewater sites and stores the signals that changed.
   Status JudgeSites(const std::map<std::string, TouchedSites>& sites,
                     const std::vector<std::string>& audiences);
-  // The scan worker: scans the substances touched since its last scan (each at most once every
-  // scan_every) and stores their clusters.
-  void ScanLoop();
+  // The background worker: judges the wastewater sites touched since its last pass, scans the
+  // substances touched since (each at most once every scan_every), and stores their signals.
+  void BackgroundLoop();
   Status ScanSubstances(const std::map<std::string, std::string>& substances);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
@@ -229,7 +231,7 @@ class LiveDetector {
   std::ostream& log_;
   std::mutex log_mu_;
   std::optional<std::map<std::string, std::pair<double, double>, std::less<>>>
-      gazetteer_;  // the scan's places (scan worker only)
+      gazetteer_;  // the scan's places (background worker only)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Round pending_;
@@ -243,14 +245,17 @@ class LiveDetector {
   std::uint64_t noted_ = 0, done_ = 0;  // Reported calls noted / judged
   std::uint64_t rounds_ = 0;
   bool stopping_ = false;
-  // The scan worker's queue: substance key -> name, touched since its last scan (under mu_),
-  // when each was last scanned (scan worker only), and how far it has come.
+  // The background worker's queues (under mu_): wastewater sites (analyte key -> ...), and
+  // substances to scan (key -> name); when each substance was last scanned (background worker
+  // only); and how far it has come.
   bool scan_ = false;  // "scan" is configured
+  std::map<std::string, TouchedSites> sites_pending_;
   std::map<std::string, std::string> scan_pending_;
   std::map<std::string, std::chrono::steady_clock::time_point> scanned_at_;
-  std::uint64_t scan_noted_ = 0, scan_done_ = 0;
+  std::uint64_t background_noted_ = 0, background_done_ = 0;
+  static constexpr int kBackgroundNice = 10;
   std::thread worker_;
-  std::thread scan_worker_;
+  std::thread background_worker_;
 };
 
 }  // namespace sentinel::app

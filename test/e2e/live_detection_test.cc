@@ -522,16 +522,20 @@ TEST_P(LiveDetection, ASpaceTimeClusterIsASignalUpdatedWhileItLasts) {
   EXPECT_EQ(signal["cluster"]["locations"][0], "US-OH");
   EXPECT_LE(signal["cluster"]["p_value"].get<double>(), 0.01);
   EXPECT_EQ(signal["parameters"]["alpha"], 0.01);
+  EXPECT_EQ(signal["parameters"]["stop_after"], 11);  // the alarms of all 999 replicates
 
   // The batch scan of the same data, up to today, finds the same cluster.
   const std::string key = signal["substance"]["key"].get<std::string>();
   const std::string batch = test::SentinelOutput(fmt::format(
-      "detect --db '{}' --method scan --substance '{}' --to {} --alpha 0.01 --format json", db_,
-      key, Day(Today())));
+      "detect --db '{}' --method scan --substance '{}' --to {} --alpha 0.01 --stop-after 11 "
+      "--format json",
+      db_, key, Day(Today())));
   const json first_cluster = json::parse(batch.substr(0, batch.find('\n')));
   for (const char* field : {"start", "end", "observed", "locations", "p_value", "alarm"}) {
     EXPECT_EQ(first_cluster[field], signal["cluster"][field]) << field;
   }
+  EXPECT_EQ(first_cluster["parameters"], signal["parameters"]);
+  EXPECT_EQ(first_cluster["data"]["replicates_run"], 999);
   EXPECT_NEAR(first_cluster["llr"].get<double>(), signal["cluster"]["llr"].get<double>(), 1e-9);
 
   // More cases there this week: the same signal, updated.

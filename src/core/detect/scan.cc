@@ -237,32 +237,58 @@ class Scanner {
   std::vector<std::uint32_t> relevant_case_steps_;
 };
 
+// Ties count against a cluster; the tolerance absorbs rounding in equal configurations.
+double TieBar(double llr) { return llr - 1e-9 * std::max(1.0, llr); }
+
+// Replicates run between two looks at whether enough reach the most likely cluster.
+constexpr std::size_t kSequentialBlock = 32;
+
+// The replicates' maxima, in replicate order: all of them, or with `stop_at` (the most likely
+// cluster's ratio) and options.stop_after, the first n, n being the first count at which
+// stop_after of them reach stop_at.
 std::vector<double> ReplicateMaxima(const Scanner& scanner, const ScanOptions& options,
+                                    std::optional<double> stop_at,
                                     const std::function<void(int, int)>& progress) {
   const auto replicates = static_cast<std::size_t>(options.replicates);
   std::vector<double> maxima(replicates);
   if (replicates == 0) return maxima;
-  // One chunk of replicates per job, so each thread copies the case labels once; replicate r's
+  // Replicates run a block at a time when they may stop early (the block's size fixed, so where
+  // they stop does not depend on the number of threads), else in one block. Within a block,
+  // one chunk of replicates per job, so each thread copies the case labels once; replicate r's
   // seed depends only on r, so the maxima do not depend on how the chunks fall.
-  const std::size_t chunks = std::min<std::size_t>(
-      replicates, std::size_t{4} * std::max(1U, std::thread::hardware_concurrency()));
+  const bool sequential = stop_at && options.stop_after > 0;
+  const std::size_t block = sequential ? kSequentialBlock : replicates;
   std::atomic<int> done{0};
   std::mutex progress_mutex;
   const int report_every = std::max(1, options.replicates / 50);
-  ParallelFor(chunks, [&](std::size_t chunk) {
-    std::vector<std::uint32_t> labels = scanner.labels();
-    std::vector<std::int64_t> counts(scanner.count_cells());
-    std::vector<std::size_t> swaps;
-    for (std::size_t r = chunk; r < replicates; r += chunks) {
-      scanner.Replicate(SplitMix64(options.seed ^ SplitMix64(r + 1)), labels, counts, swaps);
-      maxima[r] = scanner.MaxRatio(counts, nullptr);
-      const int now = done.fetch_add(1) + 1;
-      if (progress && (now % report_every == 0 || now == options.replicates)) {
-        const std::lock_guard<std::mutex> lock(progress_mutex);
-        progress(now, options.replicates);
+  int reached = 0;
+  for (std::size_t begin = 0; begin < replicates; begin += block) {
+    const std::size_t end = std::min(replicates, begin + block);
+    const std::size_t chunks = std::min<std::size_t>(
+        end - begin, std::size_t{4} * std::max(1U, std::thread::hardware_concurrency()));
+    ParallelFor(chunks, [&](std::size_t chunk) {
+      std::vector<std::uint32_t> labels = scanner.labels();
+      std::vector<std::int64_t> counts(scanner.count_cells());
+      std::vector<std::size_t> swaps;
+      for (std::size_t r = begin + chunk; r < end; r += chunks) {
+        scanner.Replicate(SplitMix64(options.seed ^ SplitMix64(r + 1)), labels, counts, swaps);
+        maxima[r] = scanner.MaxRatio(counts, nullptr);
+        const int now = done.fetch_add(1) + 1;
+        if (progress && (now % report_every == 0 || now == options.replicates)) {
+          const std::lock_guard<std::mutex> lock(progress_mutex);
+          progress(now, options.replicates);
+        }
+      }
+    });
+    if (!sequential) continue;
+    for (std::size_t r = begin; r < end; ++r) {
+      if (maxima[r] >= TieBar(*stop_at) && ++reached == options.stop_after) {
+        maxima.resize(r + 1);
+        if (progress) progress(options.replicates, options.replicates);  // done: stopped early
+        return maxima;
       }
     }
-  });
+  }
   return maxima;
 }
 
@@ -299,6 +325,7 @@ Status ValidateScan(const ScanData& data, const ScanOptions& options) {
         fmt::format("scan: replicates must be between 0 and {}", kMaxScanReplicates));
   }
   if (options.min_cases < 1) return Status::InvalidArgument("scan: min cases must be >= 1");
+  if (options.stop_after < 0) return Status::InvalidArgument("scan: stop after must be >= 0");
   if (!(options.alpha > 0 && options.alpha < 1)) {
     return Status::InvalidArgument("scan: alpha must be in (0, 1)");
   }
@@ -345,8 +372,12 @@ Result<ScanResult> SpaceTimePermutationScan(const ScanData& data, const ScanOpti
   if (result.cases == 0) return result;
 
   std::vector<CentreBest> best(data.locations.size());
-  scanner.MaxRatio(scanner.ObservedCounts(data), &best);
-  result.replicate_maxima = ReplicateMaxima(scanner, options, progress);
+  const double most_likely = scanner.MaxRatio(scanner.ObservedCounts(data), &best);
+  result.replicate_maxima = ReplicateMaxima(
+      scanner, options, most_likely > 0 ? std::optional<double>(most_likely) : std::nullopt,
+      progress);
+  result.replicates_run = static_cast<int>(result.replicate_maxima.size());
+  const bool stopped = result.replicates_run < options.replicates;
 
   std::vector<std::size_t> centres(best.size());
   std::iota(centres.begin(), centres.end(), 0);
@@ -373,12 +404,13 @@ Result<ScanResult> SpaceTimePermutationScan(const ScanData& data, const ScanOpti
     cluster.expected = b.expected;
     cluster.llr = b.llr;
     if (options.replicates > 0) {
-      // Ties count against the cluster; the tolerance absorbs rounding in equal configurations.
-      const double bar = b.llr - 1e-9 * std::max(1.0, b.llr);
+      const double bar = TieBar(b.llr);
       const auto beaten =
           std::count_if(result.replicate_maxima.begin(), result.replicate_maxima.end(),
                         [&](double m) { return m >= bar; });
-      cluster.p_value = static_cast<double>(1 + beaten) / (options.replicates + 1);
+      // Besag and Clifford's p-value when the replicates stopped early, else the usual rank.
+      cluster.p_value = stopped ? static_cast<double>(beaten) / result.replicates_run
+                                : static_cast<double>(1 + beaten) / (options.replicates + 1);
       if (options.prospective) cluster.recurrence_steps = 1 / *cluster.p_value;
       cluster.alarm = *cluster.p_value <= options.alpha;
     }

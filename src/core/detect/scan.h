@@ -15,7 +15,11 @@
 //
 // Secondary clusters are the best cylinders of other centres that share no location with a
 // cluster already reported, judged against the same replicate maxima (conservative, as SaTScan
-// does). Pure computation on the caller's data; thread-safe.
+// does). With stop_after, replicates stop as soon as stop_after of them reach the most likely
+// cluster's ratio (Besag and Clifford 1991); every p-value is then g / n, g the replicates among
+// the n run that reach that cluster's ratio: a dataset without a cluster costs a few dozen
+// replicates instead of all. The replicates run are the first n in order, so the answer still
+// depends on the seed alone. Pure computation on the caller's data; thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -55,6 +59,10 @@ struct ScanOptions {
   std::int64_t min_cases = 2;  // a cluster has at least this many cases
   double alpha = 0.05;         // a cluster with p <= alpha is an alarm
   int max_clusters = 10;       // the most (non-overlapping) clusters reported
+  // Sequential Monte Carlo (Besag and Clifford, Biometrika 1991): replicates stop once this many
+  // reach the most likely cluster's ratio, whose p-value is then at least stop_after / n, too
+  // large to matter; 0 runs them all. A cluster that may still be an alarm runs every one.
+  int stop_after = 0;
 };
 
 struct ScanCluster {
@@ -72,6 +80,7 @@ struct ScanCluster {
 
 struct ScanResult {
   std::int64_t cases = 0;
+  int replicates_run = 0;  // fewer than asked when the replicates stopped early (stop_after)
   std::vector<ScanCluster> clusters;  // most likely first, then secondary ones, by llr
   // The largest ratio of each replicate, in replicate order (what the p-values rank against).
   std::vector<double> replicate_maxima;

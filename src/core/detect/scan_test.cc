@@ -137,6 +137,62 @@ TEST(SpaceTimePermutationScan, NullDataAlarmAtAboutAlpha) {
   EXPECT_LE(rate, 0.085);
 }
 
+// Sequential Monte Carlo (Besag and Clifford): replicates stop once `stop_after` reach the most
+// likely cluster, the p-value is then g / n, and with stop_after = floor(alpha (N + 1)) + 1 the
+// alarms are those of the full run.
+TEST(SpaceTimePermutationScan, StoppingEarlyKeepsTheAlarmsAndSavesReplicates) {
+  constexpr int kReplicates = 199;
+  constexpr double kAlpha = 0.05;
+  const int stop_after = static_cast<int>(std::floor(kAlpha * (kReplicates + 1))) + 1;  // 11
+  int stopped = 0, run = 0;
+  for (int i = 0; i < 60; ++i) {
+    ScanData data = Grid(5, 12, 1.5, 2000 + static_cast<std::uint32_t>(i));
+    if (i % 4 == 0) {
+      for (int col : {1, 2}) data.cases[col][11] += 5;  // a cluster now and then
+    }
+    ScanOptions options;
+    options.max_window = 3;
+    options.replicates = kReplicates;
+    options.alpha = kAlpha;
+    options.seed = static_cast<std::uint64_t>(i);
+    auto full = SpaceTimePermutationScan(data, options);
+    options.stop_after = stop_after;
+    auto sequential = SpaceTimePermutationScan(data, options);
+    ASSERT_TRUE(full.ok() && sequential.ok());
+    ASSERT_EQ(full->clusters.size(), sequential->clusters.size());
+    EXPECT_EQ(full->replicates_run, kReplicates);
+    const int n = sequential->replicates_run;
+    run += n;
+    // The replicates run are the full run's first n.
+    ASSERT_LE(n, kReplicates);
+    for (int r = 0; r < n; ++r) {
+      EXPECT_EQ(sequential->replicate_maxima[static_cast<std::size_t>(r)],
+                full->replicate_maxima[static_cast<std::size_t>(r)]);
+    }
+    for (std::size_t c = 0; c < full->clusters.size(); ++c) {
+      const ScanCluster& a = full->clusters[c];
+      const ScanCluster& b = sequential->clusters[c];
+      EXPECT_EQ(a.alarm, b.alarm) << "dataset " << i << " cluster " << c;
+      EXPECT_EQ(a.llr, b.llr);
+      if (n == kReplicates) {
+        EXPECT_EQ(*a.p_value, *b.p_value);
+      } else {
+        EXPECT_GE(*b.p_value, static_cast<double>(stop_after) / n - 1e-12);
+        EXPECT_GT(*b.p_value, kAlpha);
+        EXPECT_GT(*a.p_value, kAlpha);
+      }
+    }
+    if (n < kReplicates) {
+      ++stopped;
+      const double p = *sequential->clusters[0].p_value;
+      EXPECT_DOUBLE_EQ(p, static_cast<double>(stop_after) / n);
+    }
+  }
+  // Most datasets hold no cluster and stop within a few dozen replicates.
+  EXPECT_GE(stopped, 30);
+  EXPECT_LT(run, 60 * kReplicates / 2);
+}
+
 // Every circle (all locations within the distance of some location) and every window, counted
 // from scratch: the scan's incremental evaluation must find the same best cylinder.
 double BruteForceMaxRatio(const ScanData& data, const ScanOptions& options) {
@@ -328,7 +384,8 @@ TEST(SpaceTimePermutationScan, RejectsBadDataAndOptionsByName) {
   for (auto bad :
        {+[](ScanOptions& o) { o.max_share = 0; }, +[](ScanOptions& o) { o.max_window = 0; },
         +[](ScanOptions& o) { o.replicates = -1; }, +[](ScanOptions& o) { o.alpha = 1; },
-        +[](ScanOptions& o) { o.max_radius_km = -3; }, +[](ScanOptions& o) { o.min_cases = 0; }}) {
+        +[](ScanOptions& o) { o.max_radius_km = -3; }, +[](ScanOptions& o) { o.min_cases = 0; },
+        +[](ScanOptions& o) { o.stop_after = -1; }}) {
     ScanOptions options;
     bad(options);
     EXPECT_FALSE(SpaceTimePermutationScan(data, options).ok());
