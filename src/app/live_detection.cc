@@ -323,7 +323,7 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
             nlohmann::ordered_json made = SignalJson(method, detect_options, series_name, series,
                                                      TimeKind::kIsoWeek, signal, "node");
             made["substance"] = {{"key", key}, {"name", name}};
-            made["place"] = place;
+            made["place"] = series_place;
             return nlohmann::json(made);
           },
           changed);
@@ -394,9 +394,8 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
       judge_pairs_(Configured(options_.methods, kNewCombination)),
       scan_(Configured(options_.methods, kScanMethod)),
       worker_([this] { Loop(); }) {
-  if (scan_ || !options_.load_methods.empty()) {
-    background_worker_ = std::thread([this] { BackgroundLoop(); });
-  }
+  if (!options_.load_methods.empty()) loads_worker_ = std::thread([this] { LoadsLoop(); });
+  if (scan_) scan_worker_ = std::thread([this] { ScanLoop(); });
 }
 
 LiveDetector::~LiveDetector() {
@@ -406,7 +405,8 @@ LiveDetector::~LiveDetector() {
   }
   cv_.notify_all();
   worker_.join();
-  if (background_worker_.joinable()) background_worker_.join();
+  if (loads_worker_.joinable()) loads_worker_.join();
+  if (scan_worker_.joinable()) scan_worker_.join();
 }
 
 void LiveDetector::Reported(const reports::Principal& who,
@@ -429,7 +429,7 @@ void LiveDetector::Reported(const reports::Principal& who,
       const auto site = item.report.body.find("site");
       if (!options_.load_methods.empty() && !item.mentions.empty() &&
           item.mentions.front().substance && site != item.report.body.end() && site->is_string()) {
-        ++background_noted_;
+        ++loads_noted_;
         auto [it, inserted] =
             sites_pending_[item.mentions.front().substance->key].weeks.try_emplace(
                 {audience, fmt::format("{}/{}", item.report.country, site->get<std::string>())},
@@ -443,7 +443,7 @@ void LiveDetector::Reported(const reports::Principal& who,
         if (!mention.substance) continue;
         scan_pending_[mention.substance->key] =
             mention.substance->name.empty() ? mention.substance->key : mention.substance->name;
-        ++background_noted_;
+        ++scan_noted_;
       }
     }
     if (judge_shipments_ && item.report.kind == reports::Kind::kPrecursorIncident &&
@@ -489,9 +489,11 @@ void LiveDetector::Reported(const reports::Principal& who,
 
 void LiveDetector::Flush() {
   std::unique_lock lock(mu_);
-  const std::uint64_t target = noted_, background_target = background_noted_;
-  cv_.wait(lock,
-           [&] { return (done_ >= target && background_done_ >= background_target) || stopping_; });
+  const std::uint64_t target = noted_, loads_target = loads_noted_, scan_target = scan_noted_;
+  cv_.wait(lock, [&] {
+    return (done_ >= target && loads_done_ >= loads_target && scan_done_ >= scan_target) ||
+           stopping_;
+  });
 }
 
 std::uint64_t LiveDetector::rounds() const {
@@ -795,7 +797,8 @@ Status LiveDetector::ReadCounts(const std::vector<std::string>& keys,
   }
   if (cache_.size() + whole.size() > kMaxCachedSubstances) cache_.clear();
   if (!whole.empty()) {
-    auto read = store_.DetectionCountsOf(whole, std::numeric_limits<std::int64_t>::min());
+    auto read = store_.DetectionCountsOf(whole, std::numeric_limits<std::int64_t>::min(),
+                                         reports::Counted::kOccurrences);
     if (!read.ok()) return read.status();
     first_week_start_ = read->first_week_start;
     for (const std::string& key : whole) cache_[key] = {{}, now};
@@ -804,7 +807,7 @@ Status LiveDetector::ReadCounts(const std::vector<std::string>& keys,
     }
   }
   if (!recent.empty()) {
-    auto read = store_.DetectionCountsOf(recent, from);
+    auto read = store_.DetectionCountsOf(recent, from, reports::Counted::kOccurrences);
     if (!read.ok()) return read.status();
     first_week_start_ = read->first_week_start;
     for (const std::string& key : recent) {
@@ -909,6 +912,16 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
   auto recent = store_.RecentSignals(keys, MondayOf(since));
   if (!recent.ok()) return recent.status();
   const OpenSignals open = OpenSignalsOf(*recent);
+  // (analyte, country) -> the audiences whose organisations measured it there nationally
+  auto measured = store_.DetectionCountsOf(keys, std::numeric_limits<std::int64_t>::min(),
+                                           reports::Counted::kMeasurements);
+  if (!measured.ok()) return measured.status();
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> national;
+  for (const reports::DetectionCountRow& row : measured->rows) {
+    if (row.distribution == reports::Distribution::kNational) {
+      national[{row.substance_key, row.country}].insert(row.org_country);
+    }
+  }
 
   std::vector<reports::SignalRecord> changed;
   for (const auto& [key, touched] : sites) {
@@ -928,33 +941,20 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
       selection.kind = reports::Kind::kWastewater;
       selection.substance = key;
       selection.place = country;
-      // An audience sees everyone's measurements and its organisations' national ones; one that
-      // sees as many as everyone sees the same, and shares their read.
+      // An audience sees everyone's measurements and its organisations' national ones; one
+      // whose organisations measured nothing nationally there sees what everyone sees, and
+      // shares their read ("").
       const auto viewer_of = [](const std::string& audience) {
         reports::Principal viewer = reports::NodeAdministrator();
         viewer.country = audience;
         return viewer;
       };
-      const auto measurements = [&](const std::string& audience) -> Result<std::int64_t> {
-        reports::AggregateQuery query;
-        query.kind = reports::Kind::kWastewater;
-        query.substance = key;
-        query.place = country;
-        auto rows = store_.Aggregate(viewer_of(audience), query);
-        if (!rows.ok()) return rows.status();
-        std::int64_t n = 0;
-        for (const reports::AggregateRow& row : *rows) n += row.reports;
-        return n;
-      };
-      auto everyone = measurements("");
-      if (!everyone.ok()) return everyone.status();
+      const std::set<std::string>& own = national[{key, country}];
       // reader ("" everyone) -> site -> its members
       std::map<std::string, std::map<std::string, std::vector<Member>>> readers;
       for (const auto& [site, by_audience] : by_site) {
         for (const auto& [audience, week] : by_audience) {
-          auto seen = measurements(audience);
-          if (!seen.ok()) return seen.status();
-          readers[*seen == *everyone ? "" : audience][site].push_back({audience, week});
+          readers[own.count(audience) ? audience : ""][site].push_back({audience, week});
         }
       }
       for (const auto& [reader, members_by_site] : readers) {
@@ -970,13 +970,15 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
             const std::vector<Continuation> continued =
                 ContinuationsOf(open, key, method, site, members->second, options_.max_gap,
                                 named.series.time.front(), named.series.time.back());
+            // (clang 14 lets no lambda capture a structured binding, hence the copy.)
+            const std::string& analyte = key;
             FoldAlarms(
                 method, key, site, members->second, continued, *judged, options_.max_gap,
                 [&](const detect::Signal& signal) {
                   nlohmann::ordered_json made =
                       SignalJson(method, detect_options, named.name, named.series,
                                  TimeKind::kIsoWeek, signal, "node", /*loads=*/true);
-                  made["substance"] = {{"key", key},
+                  made["substance"] = {{"key", analyte},
                                        {"name", named.name.substr(0, named.name.rfind('@'))}};
                   made["place"] = site;
                   return nlohmann::json(made);
@@ -991,28 +993,46 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
   return store_.PutSignals(changed);
 }
 
-void LiveDetector::BackgroundLoop() {
-  // Scans and loads yield the cores to the requests and to the worker of the counts (threads
-  // this one starts inherit its priority).
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice) != 0) {
-    Log("live detection: the background worker keeps the normal priority");
-  }
+void LiveDetector::LoadsLoop() {
   while (true) {
-    std::map<std::string, std::string> due;  // substances to scan: key -> name
     std::map<std::string, TouchedSites> sites;
     std::uint64_t noted = 0;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || background_done_ < background_noted_; });
-      if (stopping_) return;  // signals are derived: a later report judges again
+      cv_.wait(lock, [&] { return stopping_ || loads_done_ < loads_noted_; });
+      if (stopping_) return;  // signals are derived: a later measurement judges again
       std::swap(sites, sites_pending_);
+      noted = loads_noted_;
+    }
+    auto audiences = store_.OrganisationCountries();
+    Status judged = audiences.ok() ? JudgeSites(sites, *audiences) : audiences.status();
+    if (!judged.ok()) Log(fmt::format("live detection of wastewater loads: {}", judged.message()));
+    {
+      std::lock_guard lock(mu_);
+      loads_done_ = noted;
+    }
+    cv_.notify_all();
+  }
+}
+
+void LiveDetector::ScanLoop() {
+  // Scans yield the cores to the requests and to the other workers (the threads a scan starts
+  // inherit this one's priority).
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kScanNice) != 0) {
+    Log("live detection: the scan worker keeps the normal priority");
+  }
+  while (true) {
+    std::map<std::string, std::string> due;  // key -> name
+    std::uint64_t noted = 0;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || scan_done_ < scan_noted_; });
+      if (stopping_) return;  // signals are derived: a later report scans again
       const auto now = chr::steady_clock::now();
       auto wake = chr::steady_clock::time_point::max();
       for (auto it = scan_pending_.begin(); it != scan_pending_.end();) {
         const auto at = scanned_at_.find(it->first);
         if (at == scanned_at_.end() || now - at->second >= options_.scan_every) {
-          // One substance a pass: the measurements noted meanwhile wait for one scan at most.
-          if (!due.empty()) break;
           due.insert(*it);
           it = scan_pending_.erase(it);
         } else {
@@ -1020,33 +1040,25 @@ void LiveDetector::BackgroundLoop() {
           ++it;
         }
       }
-      if (due.empty() && sites.empty()) {
-        const std::uint64_t before = background_noted_;
-        cv_.wait_until(lock, wake, [&] { return stopping_ || background_noted_ != before; });
+      if (due.empty()) {
+        const std::uint64_t before = scan_noted_;
+        cv_.wait_until(lock, wake, [&] { return stopping_ || scan_noted_ != before; });
         continue;
       }
-      noted = scan_pending_.empty() ? background_noted_ : background_done_;
+      noted = scan_pending_.empty() ? scan_noted_ : scan_done_;
     }
-    if (!sites.empty()) {
-      auto audiences = store_.OrganisationCountries();
-      Status judged = audiences.ok() ? JudgeSites(sites, *audiences) : audiences.status();
-      if (!judged.ok())
-        Log(fmt::format("live detection of wastewater loads: {}", judged.message()));
+    if (Status s = ScanSubstances(due); !s.ok()) {
+      Log(fmt::format("live space-time scan of {} substances: {}", due.size(), s.message()));
     }
-    if (!due.empty()) {
-      if (Status s = ScanSubstances(due); !s.ok()) {
-        Log(fmt::format("live space-time scan of {} substances: {}", due.size(), s.message()));
-      }
-      const auto now = chr::steady_clock::now();
-      if (scanned_at_.size() + due.size() > kMaxCachedSubstances) {
-        std::erase_if(scanned_at_,
-                      [&](const auto& entry) { return now - entry.second >= options_.scan_every; });
-      }
-      for (const auto& entry : due) scanned_at_[entry.first] = now;
+    const auto now = chr::steady_clock::now();
+    if (scanned_at_.size() + due.size() > kMaxCachedSubstances) {
+      std::erase_if(scanned_at_,
+                    [&](const auto& entry) { return now - entry.second >= options_.scan_every; });
     }
+    for (const auto& entry : due) scanned_at_[entry.first] = now;
     {
       std::lock_guard lock(mu_);
-      background_done_ = std::max(background_done_, noted);
+      scan_done_ = std::max(scan_done_, noted);
     }
     cv_.notify_all();
   }
@@ -1063,7 +1075,8 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
   std::vector<std::string> keys;
   keys.reserve(substances.size());
   for (const auto& entry : substances) keys.push_back(entry.first);
-  auto counts = store_.DetectionCountsOf(keys, std::numeric_limits<std::int64_t>::min());
+  auto counts = store_.DetectionCountsOf(keys, std::numeric_limits<std::int64_t>::min(),
+                                         reports::Counted::kOccurrences);
   if (!counts.ok()) return counts.status();
   if (!counts->first_week_start) return Status::Ok();
 

@@ -34,20 +34,20 @@
 // place and week, listing the forms or partners first seen then (a second one that week is
 // added to it). Judged weeks are remembered, so a week is judged once.
 //
-// Loads and scans read more than the counts (the measurements themselves; replicates of the
-// scan), so a second, background worker at a lower priority (nice +10) judges them: the counts'
-// signals never wait on them, and they take the cores the requests leave.
+// Loads and scans take longer than the counts (loads read the measurements themselves; a scan
+// runs replicates), so each has its own worker thread and the counts' signals never wait on
+// them; the scan's runs at a lower priority (nice +10), taking the cores the requests leave.
 //
 // Wastewater loads: a measurement touches its analyte at its site ("<country>/<site>") and is
-// counted in no count series (a site sampling weekly is no weekly occurrence). The background
-// worker reads
+// counted in no count series (a site sampling weekly is no weekly occurrence). The loads worker
+// reads
 // the analyte's measurements in that country as each audience sees them (audiences that see the
 // same ones, no national measurements of their own, share one read), builds the load series of
 // `sentinel detect --db --kind wastewater`, judges each touched site with each `load_methods`
 // method (core/detect/loads.h) and folds the alarms into the site's open signal, as above.
 //
 // Space-time clusters ("scan"): a report naming a subdivision touches its substance's scan. The
-// background worker takes the touched substances, reads their weekly counts by subdivision
+// scan worker takes the touched substances, reads their weekly counts by subdivision
 // (Store::DetectionCountsOf), and per audience scans the last 52 weeks up to the current one
 // prospectively, as `sentinel detect --db
 // --method scan --to <today>` does (audiences seeing the same counts share one scan). Each
@@ -110,7 +110,7 @@ struct LiveDetectionOptions {
   // years of weekly looks), the least time between two scans of one substance, and where the
   // places are (place,lat,lon CSV; empty: the shipped centroids).
   double scan_alpha = 0.01;
-  std::chrono::milliseconds scan_every{10'000};
+  std::chrono::milliseconds scan_every{60'000};
   std::string places;
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
@@ -187,9 +187,11 @@ class LiveDetector {
   // Judges the round's wastewater sites and stores the signals that changed.
   Status JudgeSites(const std::map<std::string, TouchedSites>& sites,
                     const std::vector<std::string>& audiences);
-  // The background worker: judges the wastewater sites touched since its last pass, scans the
-  // substances touched since (each at most once every scan_every), and stores their signals.
-  void BackgroundLoop();
+  // The loads worker judges the wastewater sites touched since its last pass; the scan worker
+  // scans the substances touched since its last (each at most once every scan_every). Both
+  // store the signals that changed.
+  void LoadsLoop();
+  void ScanLoop();
   Status ScanSubstances(const std::map<std::string, std::string>& substances);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
@@ -231,7 +233,7 @@ class LiveDetector {
   std::ostream& log_;
   std::mutex log_mu_;
   std::optional<std::map<std::string, std::pair<double, double>, std::less<>>>
-      gazetteer_;  // the scan's places (background worker only)
+      gazetteer_;  // the scan's places (scan worker only)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Round pending_;
@@ -245,17 +247,18 @@ class LiveDetector {
   std::uint64_t noted_ = 0, done_ = 0;  // Reported calls noted / judged
   std::uint64_t rounds_ = 0;
   bool stopping_ = false;
-  // The background worker's queues (under mu_): wastewater sites (analyte key -> ...), and
-  // substances to scan (key -> name); when each substance was last scanned (background worker
-  // only); and how far it has come.
+  // The loads and scan workers' queues (under mu_): wastewater sites (analyte key -> ...), and
+  // substances to scan (key -> name); how far each worker has come; when each substance was
+  // last scanned (scan worker only).
   bool scan_ = false;  // "scan" is configured
   std::map<std::string, TouchedSites> sites_pending_;
   std::map<std::string, std::string> scan_pending_;
+  std::uint64_t loads_noted_ = 0, loads_done_ = 0, scan_noted_ = 0, scan_done_ = 0;
   std::map<std::string, std::chrono::steady_clock::time_point> scanned_at_;
-  std::uint64_t background_noted_ = 0, background_done_ = 0;
-  static constexpr int kBackgroundNice = 10;
+  static constexpr int kScanNice = 10;
   std::thread worker_;
-  std::thread background_worker_;
+  std::thread loads_worker_;
+  std::thread scan_worker_;
 };
 
 }  // namespace sentinel::app

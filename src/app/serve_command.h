@@ -23,7 +23,7 @@ struct ServeOptions {
                                              "first-in-form", "new-combination", "scan"};
   std::vector<std::string> load_methods = {"first", "ears-c1"};  // on wastewater loads
   std::string places;           // the scan's gazetteer; empty: the shipped centroids
-  int scan_every_seconds = 10;  // the least time between two scans of one substance
+  int scan_every_seconds = 60;  // the least time between two scans of one substance
   int max_gap = 1;
 };
 

@@ -427,8 +427,8 @@ TEST_P(StoreContract, DetectionCountsAndSignals) {
             {Mention("Fentanyl", kFentanyl)});
   SubmitOne(lab_gb_, Seizure("e", "2026-01-14", "GB", "", Distribution::kEveryone),
             {Mention("Fentanyl", kFentanyl), Mention("Xylazine", kXylazine)});
-  auto counts = store_->DetectionCountsOf({kFentanyl, "no-such-key"},
-                                          std::numeric_limits<std::int64_t>::min());
+  auto counts = store_->DetectionCountsOf(
+      {kFentanyl, "no-such-key"}, std::numeric_limits<std::int64_t>::min(), Counted::kOccurrences);
   ASSERT_TRUE(counts.ok()) << counts.status().ToString();
   ASSERT_TRUE(counts->first_week_start.has_value());
   EXPECT_EQ(*counts->first_week_start, DayNumber(sys_days{ParseDay("2026-01-05").value()}));
@@ -451,8 +451,27 @@ TEST_P(StoreContract, DetectionCountsAndSignals) {
   }
   EXPECT_EQ(us, 1);
   EXPECT_EQ(gb, 1);
+  // A wastewater measurement of Fentanyl is no occurrence; it counts among measurements, with
+  // its subdivision and who may see it.
+  Report measured = Seizure("w", "2026-01-21", "US", "US-OH", Distribution::kNational);
+  measured.kind = Kind::kWastewater;
+  measured.form.clear();
+  SubmitOne(lab_us_, measured, {Mention("Fentanyl", kFentanyl)});
+  auto occurrences = store_->DetectionCountsOf(
+      {kFentanyl}, std::numeric_limits<std::int64_t>::min(), Counted::kOccurrences);
+  ASSERT_TRUE(occurrences.ok());
+  EXPECT_EQ(occurrences->rows.size(), 2u) << "the wastewater measurement is not an occurrence";
+  auto measurements = store_->DetectionCountsOf(
+      {kFentanyl}, std::numeric_limits<std::int64_t>::min(), Counted::kMeasurements);
+  ASSERT_TRUE(measurements.ok());
+  ASSERT_EQ(measurements->rows.size(), 1u);
+  EXPECT_EQ(measurements->rows[0].subdivision, "US-OH");
+  EXPECT_EQ(measurements->rows[0].org_country, "US");
+  EXPECT_EQ(measurements->rows[0].distribution, Distribution::kNational);
+  EXPECT_EQ(measurements->rows[0].week_start, DayNumber(sys_days{ParseDay("2026-01-19").value()}));
   auto later = store_->DetectionCountsOf({kFentanyl, kXylazine},
-                                         DayNumber(sys_days{ParseDay("2026-01-12").value()}));
+                                         DayNumber(sys_days{ParseDay("2026-01-12").value()}),
+                                         Counted::kOccurrences);
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(later->rows.size(), 2u) << "the weeks from 2026-01-12: GB's Fentanyl and Xylazine";
 

@@ -790,14 +790,17 @@ class PostgresStore final : public reports::Store {
   }
 
   Result<reports::DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
-                                                     std::int64_t from_week_start) override {
+                                                     std::int64_t from_week_start,
+                                                     reports::Counted counted) override {
+    // Occurrences are every kind but wastewater; measurements only wastewater.
+    const char* const kind_is = counted == reports::Counted::kOccurrences ? "!=" : "=";
     reports::DetectionCounts out;
     Status st = Run("detection counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
       out = {};
       ReadTransaction tx(c);
       const pqxx::row first =
-          tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {} AND kind != {}",
-                               kWeekPeriod, AsInt(reports::Kind::kWastewater)));
+          tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {} AND kind {} {}",
+                               kWeekPeriod, kind_is, AsInt(reports::Kind::kWastewater)));
       if (!first[0].is_null()) out.first_week_start = first[0].as<std::int64_t>();
       if (keys.empty()) return Status::Ok();
       Params params;
@@ -806,10 +809,10 @@ class PostgresStore final : public reports::Store {
       const std::string sql = fmt::format(
           "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, k.distribution, "
           "k.n FROM substances s JOIN counts k ON k.substance = s.id AND k.period = {} WHERE "
-          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind != {} AND k.start_day >= "
+          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind {} {} AND k.start_day >= "
           "{}::bigint AND k.n != 0",
           kWeekPeriod, list, AsInt(reports::Distribution::kNational),
-          AsInt(reports::Distribution::kEveryone), AsInt(reports::Kind::kWastewater),
+          AsInt(reports::Distribution::kEveryone), kind_is, AsInt(reports::Kind::kWastewater),
           params.Int(from_week_start));
       for (const auto& row : ExecParams(tx, sql, params)) {
         out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),

@@ -631,13 +631,17 @@ class SqliteStore final : public reports::Store {
   }
 
   Result<reports::DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
-                                                     std::int64_t from_week_start) override {
+                                                     std::int64_t from_week_start,
+                                                     reports::Counted counted) override {
+    // Occurrences are every kind but wastewater; measurements only wastewater.
+    const char* const kind_is = counted == reports::Counted::kOccurrences ? "!=" : "=";
     auto reader = Reader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     reports::DetectionCounts out;
-    auto first = c.Prepare(fmt::format(
-        "SELECT MIN(start_day) FROM counts WHERE period = 0 AND kind != {}", kWastewaterKind));
+    auto first =
+        c.Prepare(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = 0 AND kind {} {}",
+                              kind_is, kWastewaterKind));
     if (first.Step() != SQLITE_ROW) return c.Error("detection counts");
     if (!first.IsNull(0)) out.first_week_start = first.Int(0);
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
@@ -645,10 +649,10 @@ class SqliteStore final : public reports::Store {
       auto stmt = c.Prepare(fmt::format(
           "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, k.distribution, "
           "k.n FROM substances s JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE "
-          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind != {} AND k.start_day >= ? "
+          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind {} {} AND k.start_day >= ? "
           "AND k.n != 0",
           Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
-          static_cast<int>(reports::Distribution::kEveryone), kWastewaterKind));
+          static_cast<int>(reports::Distribution::kEveryone), kind_is, kWastewaterKind));
       for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
       stmt.Bind(static_cast<int>(end - begin + 1), from_week_start);
       int rc;

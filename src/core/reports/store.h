@@ -191,8 +191,11 @@ struct TokenRecord {
 // who may see each count: only counts shared beyond their organisation (national, everyone)
 // are returned, since signals are shown to whole countries (see SignalAudienceSees). Rows are
 // summary rows, not grouped: several may share a week, country, org_country and distribution,
-// and the reader adds them up. Wastewater measurements are not counted: they are loads, read
-// from the reports themselves (a site sampling weekly is no weekly occurrence).
+// and the reader adds them up. Occurrences are every kind but wastewater: a measurement is a
+// load, read from the reports themselves (a site sampling weekly is no weekly occurrence); the
+// measurements' own counts tell live detection which audiences see which of a site's loads.
+enum class Counted { kOccurrences, kMeasurements };
+
 struct DetectionCountRow {
   std::string substance_key;
   std::int64_t week_start = 0;  // DayNumber of the ISO week's Monday
@@ -280,7 +283,8 @@ class Store {
   // RecentSignals gives, whoever may see them, the signals of the substances whose last week is on
   // or after `since_week` (YYYY-MM-DD). Signals returns the viewer's, most recently changed first.
   virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
-                                                    std::int64_t from_week_start) = 0;
+                                                    std::int64_t from_week_start,
+                                                    Counted counted) = 0;
   // FirstSeizuresInForm reads, for several substances at once, their earliest seizures by form
   // (FirstInFormRow), from the reports themselves.
   virtual Result<std::vector<FirstInFormRow>> FirstSeizuresInForm(
