@@ -185,9 +185,6 @@ SubstanceCounts CountsFor(const std::vector<const reports::DetectionCountRow*>& 
 using OpenSignals = std::map<std::tuple<std::string, std::string, std::string, std::string>,
                              const reports::SignalRecord*>;
 
-// One substance's touched series, judged with every method and folded into their open signals;
-// the signals that changed are appended to *changed. Audiences that see the same series (no
-// national reports of their own there, the same last week) share one judgement.
 // The latest-starting of each series' signals: the one a judgement continues.
 OpenSignals OpenSignalsOf(const std::vector<reports::SignalRecord>& recent) {
   OpenSignals open;
@@ -264,6 +261,9 @@ void FoldAlarms(const std::string& method, const std::string& key, const std::st
   }
 }
 
+// One substance's touched series, judged with every method and folded into their open signals;
+// the signals that changed are appended to *changed. Audiences that see the same series (no
+// national reports of their own there, the same last week) share one judgement.
 Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& key,
                       const std::string& name, const SubstanceCounts& counts,
                       const TouchedSeries& touched, const OpenSignals& open,
@@ -1040,6 +1040,11 @@ void LiveDetector::ScanLoop() {
           ++it;
         }
       }
+      if (due.empty() && scan_pending_.empty()) {  // nothing left to wait for
+        scan_done_ = scan_noted_;
+        cv_.notify_all();
+        continue;
+      }
       if (due.empty()) {
         const std::uint64_t before = scan_noted_;
         cv_.wait_until(lock, wake, [&] { return stopping_ || scan_noted_ != before; });
@@ -1124,6 +1129,7 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
       by_counts[std::move(seen)].push_back(audience);
     }
     for (const auto& [seen, members] : by_counts) {
+      if (seen.empty()) continue;  // none of its places could be placed
       std::vector<NamedSeries> series;
       std::vector<std::pair<double, double>> points;
       for (const auto& [subdivision, weeks] : seen) {
@@ -1225,9 +1231,13 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
       r.place = s.place;
       r.first_week = s.first_week;
       r.last_week = std::max(r.last_week, s.last_week);
+      // A scan of the same data finds the same cluster: nothing changed, nothing to tell pollers.
+      if (r.last_week == s.last_week && r.body == s.body) r.detector.clear();
       break;
     }
   }
+  std::erase_if(found, [](const reports::SignalRecord& r) { return r.detector.empty(); });
+  if (found.empty()) return Status::Ok();
   return store_.PutSignals(found);
 }
 

@@ -451,6 +451,11 @@ TEST_P(LiveDetection, WastewaterLoadsAreJudgedLiveAsLoadsOfTheirSite) {
     compared = true;
   }
   EXPECT_TRUE(compared) << batch;
+  // A site is a place the signals can be asked for.
+  const json at_site = Signals(analyst_us_, "?detector=ears-c1&place=BE/ANTWERP-ZUID");
+  ASSERT_EQ(at_site["signals"].size(), 1u) << at_site.dump();
+  EXPECT_EQ(at_site["signals"][0]["sequence"], signal["sequence"]);
+  Signals(analyst_us_, "?place=BE/", 400);
   // No count series: neither a first detection nor an aberration of Benzoylecgonine's reports.
   for (const char* detector : {"first", "noufaily"}) {
     const json counts = Signals(analyst_us_, fmt::format("?detector={}&limit=1000", detector));
@@ -524,6 +529,8 @@ TEST_P(LiveDetection, ASpaceTimeClusterIsASignalUpdatedWhileItLasts) {
   EXPECT_EQ(signal["parameters"]["alpha"], 0.01);
   EXPECT_EQ(signal["parameters"]["stop_after"], 11);  // the alarms of all 999 replicates
 
+  const json at_centre = Signals(analyst_gb_, "?detector=scan&place=US-OH");
+  ASSERT_EQ(at_centre["signals"].size(), 1u) << at_centre.dump();
   // The batch scan of the same data, up to today, finds the same cluster.
   const std::string key = signal["substance"]["key"].get<std::string>();
   const std::string batch = test::SentinelOutput(fmt::format(
@@ -545,6 +552,24 @@ TEST_P(LiveDetection, ASpaceTimeClusterIsASignalUpdatedWhileItLasts) {
   EXPECT_EQ(signals[0]["first"], signal["first"]);
   EXPECT_EQ(signals[0]["alarms"], 1);
   EXPECT_GT(signals[0]["sequence"].get<std::int64_t>(), signal["sequence"].get<std::int64_t>());
+}
+
+// What may not run live is refused before the server answers, naming the flag and the method.
+TEST_P(LiveDetection, RefusesDetectorsThatCannotRunLive) {
+  server_.reset();  // the fixture's server holds the port; these never start one
+  const struct {
+    std::string flags, names;
+  } kCases[] = {{"--detect cusum", "--detect: method 'cusum'"},
+                {"--detect-loads noufaily", "--detect-loads: method 'noufaily'"},
+                {"--places '/no/such/places.csv'", "--places: cannot read"}};
+  for (const auto& c : kCases) {
+    std::string args;
+    for (const std::string& a : args_) args += " '" + a + "'";
+    const test::CommandResult r =
+        test::SentinelCommand(fmt::format("serve{} --listen 127.0.0.1:0 {}", args, c.flags), dir_);
+    EXPECT_EQ(r.code, 2) << c.flags << ": " << r.err;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << c.flags << ": " << r.err;
+  }
 }
 
 class LiveOutbreak : public LiveDetection {

@@ -150,15 +150,19 @@ class Params {
     return v.size() == 2 && Upper(v[0]) && Upper(v[1]);
   }
 
+  // An ISO 3166-1 (country) or 3166-2 (subdivision) code.
+  static bool PlaceShaped(std::string_view v) {
+    auto upper_or_digit = [](char c) { return Upper(c) || (c >= '0' && c <= '9'); };
+    const bool subdivision = v.size() >= 4 && v.size() <= 6 && v[2] == '-' &&
+                             CountryShaped(v.substr(0, 2)) &&
+                             std::all_of(v.begin() + 3, v.end(), upper_or_digit);
+    return CountryShaped(v) || subdivision;
+  }
+
   std::optional<std::string> Place() {
     auto v = Text("place");
     if (!v) return std::nullopt;
-    auto upper_or_digit = [](char c) { return Upper(c) || (c >= '0' && c <= '9'); };
-    const bool country = CountryShaped(*v);
-    const bool subdivision = v->size() >= 4 && v->size() <= 6 && (*v)[2] == '-' &&
-                             CountryShaped(std::string_view(*v).substr(0, 2)) &&
-                             std::all_of(v->begin() + 3, v->end(), upper_or_digit);
-    if (!country && !subdivision) {
+    if (!PlaceShaped(*v)) {
       errors_.push_back({"query.place", "'" + *v + "' is not an ISO 3166-1 or 3166-2 code"});
     }
     return v;
@@ -429,8 +433,19 @@ struct ApiServer::Impl {
       q.detector = p.Text("detector");
       q.substance = p.Text("substance");
       q.place = p.Text("place");
-      if (q.place && *q.place != "*" && !Params::CountryShaped(*q.place)) {
-        p.Fail("query.place", "must be a country (ISO 3166-1 alpha-2) or * (everywhere)");
+      // A signal's place: a country or subdivision, "*" (everywhere), or a wastewater site
+      // ("BE/ANTWERP-ZUID": the site codes are each programme's own).
+      constexpr std::size_t kMaxSite = 64;  // as a wastewater report's site is bounded
+      const auto site_shaped = [](std::string_view v) {
+        return v.size() > 3 && v.size() <= 3 + kMaxSite && v[2] == '/' &&
+               Params::CountryShaped(v.substr(0, 2)) &&
+               std::none_of(v.begin() + 3, v.end(),
+                            [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+      };
+      if (q.place && *q.place != "*" && !Params::PlaceShaped(*q.place) && !site_shaped(*q.place)) {
+        p.Fail("query.place",
+               "must be a country or subdivision (ISO 3166-1 or 3166-2), * (everywhere), or a "
+               "wastewater site (<country>/<site>)");
       }
       q.after_sequence = p.Int("after", 0, std::numeric_limits<std::int64_t>::max());
       q.limit = static_cast<std::size_t>(p.Int("limit", 1, 1000).value_or(100));
