@@ -40,17 +40,16 @@
 //
 // Wastewater loads: a measurement touches its analyte at its site ("<country>/<site>") and is
 // counted in no count series (a site sampling weekly is no weekly occurrence). The loads worker
-// reads
-// the analyte's measurements in that country as each audience sees them (audiences that see the
-// same ones, no national measurements of their own, share one read), builds the load series of
+// reads the analyte's measurements in that country as each audience sees them (audiences whose
+// organisations measured nothing there nationally share one read), builds the load series of
 // `sentinel detect --db --kind wastewater`, judges each touched site with each `load_methods`
 // method (core/detect/loads.h) and folds the alarms into the site's open signal, as above.
 //
 // Space-time clusters ("scan"): a report naming a subdivision touches its substance's scan. The
 // scan worker takes the touched substances, reads their weekly counts by subdivision
 // (Store::DetectionCountsOf), and per audience scans the last 52 weeks up to the current one
-// prospectively, as `sentinel detect --db
-// --method scan --to <today>` does (audiences seeing the same counts share one scan). Each
+// prospectively, as `sentinel detect --db --method scan --to <today>` does (audiences seeing the
+// same counts share one scan; replicates stop early once no cluster can be an alarm). Each
 // cluster with p <= scan_alpha is a signal, "<substance>@<centre>"; a cluster in a later scan
 // that shares a location with a signal alive within max_gap weeks continues that signal. A
 // substance is scanned at most once every scan_every: the scan's p-value is that of one look,
@@ -184,7 +183,7 @@ class LiveDetector {
   // substance (Store::FirstSeizuresInForm, FirstReportsTogether) of the touched substances not
   // cached, or cached longer than kRefresh ago.
   Status ReadFirsts(const std::map<std::string, TouchedWith>& touched_with);
-  // Judges the round's wastewater sites and stores the signals that changed.
+  // Judges the touched wastewater sites and stores the signals that changed (loads worker).
   Status JudgeSites(const std::map<std::string, TouchedSites>& sites,
                     const std::vector<std::string>& audiences);
   // The loads worker judges the wastewater sites touched since its last pass; the scan worker
