@@ -307,7 +307,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->add_option("--detect", serve.detect_methods,
                    "Detectors run live on every accepted report, comma-separated (first, "
                    "ears-c1, ears-c2, ears-c3, farrington, noufaily, precursors, first-in-form, "
-                   "new-combination, scan), or none")
+                   "new-combination, scan, combinations), or none")
       ->delimiter(',')
       ->capture_default_str();
   serve_cmd
@@ -322,6 +322,11 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   serve_cmd
       ->add_option("--scan-every", serve.scan_every_seconds,
                    "The least seconds between two live scans of one substance")
+      ->check(CLI::Range(0, 86'400))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--combinations-every", serve.combinations_every_seconds,
+                   "The least seconds between two live judgements of the pairs beyond expectation")
       ->check(CLI::Range(0, 86'400))
       ->capture_default_str();
   serve_cmd->add_option("--max-gap", serve.max_gap, "Quiet weeks that do not end a live signal")

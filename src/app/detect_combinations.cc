@@ -25,6 +25,43 @@ Result<SampleFile> ReadSamples(const DetectCommandOptions& options, std::istream
   return ParseSamplesCsv(read->text, read->source);
 }
 
+}  // namespace
+
+nlohmann::ordered_json CombinationJson(const detect::Combination& c,
+                                       const detect::CombinationResult& result,
+                                       const detect::CombinationOptions& settings,
+                                       TimeKind time_kind, const std::string& source) {
+  nlohmann::ordered_json row;
+  row["detector"] = kCombinationsMethod;
+  row["first"] = c.first;
+  row["second"] = c.second;
+  row["together"] = c.together;
+  row["first_count"] = c.first_count;
+  row["second_count"] = c.second_count;
+  row["samples"] = c.samples;
+  row["expected"] = c.expected;
+  row["p_value"] = c.p_value;
+  row["threshold"] = result.threshold;
+  row["history_together"] = c.history_together;
+  row["first_together"] = TimeJson(time_kind, c.first_seen_together);
+  row["new"] = c.is_new;
+  row["beyond_expectation"] = c.beyond_expectation;
+  row["alarm"] = c.alarm;
+  row["parameters"] = {{"window", settings.window},
+                       {"alpha", settings.alpha},
+                       {"min_together", settings.min_together}};
+  // What the detector saw: enough to run it again on the same data.
+  row["data"] = {{"source", source},
+                 {"window_first", TimeJson(time_kind, result.window_first)},
+                 {"window_last", TimeJson(time_kind, result.window_last)},
+                 {"samples", result.samples},
+                 {"history_samples", result.history_samples},
+                 {"pairs", result.pairs}};
+  return row;
+}
+
+namespace {
+
 void WriteCombinations(const DetectCommandOptions& options, TimeKind time_kind,
                        const detect::CombinationOptions& settings,
                        const detect::CombinationResult& result, std::ostream& out) {
@@ -45,32 +82,7 @@ void WriteCombinations(const DetectCommandOptions& options, TimeKind time_kind,
                      flag(c.beyond_expectation), flag(c.alarm));
       continue;
     }
-    nlohmann::ordered_json row;
-    row["detector"] = kCombinationsMethod;
-    row["first"] = c.first;
-    row["second"] = c.second;
-    row["together"] = c.together;
-    row["first_count"] = c.first_count;
-    row["second_count"] = c.second_count;
-    row["samples"] = c.samples;
-    row["expected"] = c.expected;
-    row["p_value"] = c.p_value;
-    row["threshold"] = result.threshold;
-    row["history_together"] = c.history_together;
-    row["first_together"] = TimeJson(time_kind, c.first_seen_together);
-    row["new"] = c.is_new;
-    row["beyond_expectation"] = c.beyond_expectation;
-    row["alarm"] = c.alarm;
-    row["parameters"] = {{"window", settings.window},
-                         {"alpha", settings.alpha},
-                         {"min_together", settings.min_together}};
-    // What the detector saw: enough to run it again on the same data.
-    row["data"] = {{"source", source},
-                   {"window_first", TimeJson(time_kind, result.window_first)},
-                   {"window_last", TimeJson(time_kind, result.window_last)},
-                   {"samples", result.samples},
-                   {"history_samples", result.history_samples},
-                   {"pairs", result.pairs}};
+    const nlohmann::ordered_json row = CombinationJson(c, result, settings, time_kind, source);
     buffer += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     buffer += '\n';
   }
@@ -80,7 +92,8 @@ void WriteCombinations(const DetectCommandOptions& options, TimeKind time_kind,
 }  // namespace
 
 Result<SampleFile> SamplesFromStore(reports::Store& store, const reports::Principal& viewer,
-                                    const DetectCommandOptions& options) {
+                                    const DetectCommandOptions& options,
+                                    std::map<std::string, std::string>* key_of) {
   reports::ReportQuery query;
   if (!options.kind.empty()) {
     query.kind = reports::ParseKind(options.kind);
@@ -98,7 +111,10 @@ Result<SampleFile> SamplesFromStore(reports::Store& store, const reports::Princi
         auto day = reports::ParseDay(r.date);
         if (!day.ok()) return day.status();
         detect::Sample sample{IsoWeekIndex(*day), {}};
-        for (const std::string& key : r.substance_keys) sample.items.push_back(names.Of(key));
+        for (const std::string& key : r.substance_keys) {
+          sample.items.push_back(names.Of(key));
+          if (key_of != nullptr) key_of->emplace(sample.items.back(), key);
+        }
         const auto form = r.body.find("form");
         if (form != r.body.end() && form->is_string() && !form->get<std::string>().empty()) {
           sample.items.push_back("form:" + form->get<std::string>());

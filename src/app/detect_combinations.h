@@ -10,21 +10,35 @@
 // written.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <iosfwd>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "app/detect_command.h"
 #include "app/detect_input.h"
 #include "core/common/status.h"
+#include "core/detect/combinations.h"
 #include "core/reports/store.h"
 
 namespace sentinel::app {
 
 inline constexpr std::string_view kCombinationsMethod = "combinations";
 
-// The samples of a node's reports, as `detect --db --method combinations` reads them.
+// The samples of a node's reports, as `detect --db --method combinations` reads them; with
+// `key_of`, each substance item's key too (item -> key).
 Result<SampleFile> SamplesFromStore(reports::Store& store, const reports::Principal& viewer,
-                                    const DetectCommandOptions& options);
+                                    const DetectCommandOptions& options,
+                                    std::map<std::string, std::string>* key_of = nullptr);
+
+// A pair as `detect --method combinations --format json` writes it, and as live detection stores
+// it in a signal.
+nlohmann::ordered_json CombinationJson(const detect::Combination& c,
+                                       const detect::CombinationResult& result,
+                                       const detect::CombinationOptions& settings,
+                                       TimeKind time_kind, const std::string& source);
 
 int RunCombinations(const DetectCommandOptions& options, std::istream& in, std::ostream& out,
                     std::ostream& err);

@@ -16,6 +16,7 @@
 #include <set>
 #include <tuple>
 
+#include "app/detect_combinations.h"
 #include "app/detect_command.h"
 #include "app/detect_input.h"
 #include "app/detect_precursors.h"
@@ -39,13 +40,13 @@ constexpr std::string_view kFormPrefix = "form:";
 constexpr std::string_view kPartnerPrefix = "with:";
 
 constexpr std::string_view kLiveMethods[] = {
-    "first",    "ears-c1",    "ears-c2",       "ears-c3",         "farrington",
-    "noufaily", "precursors", "first-in-form", "new-combination", "scan"};
+    "first",      "ears-c1",       "ears-c2",         "ears-c3", "farrington",  "noufaily",
+    "precursors", "first-in-form", "new-combination", "scan",    "combinations"};
 
 // Methods that judge no series of counts.
 bool JudgesSeries(std::string_view method) {
   return method != kPrecursorsMethod && method != kFirstInForm && method != kNewCombination &&
-         method != kScanMethod;
+         method != kScanMethod && method != kCombinationsMethod;
 }
 
 bool Configured(const std::vector<std::string>& methods, std::string_view method) {
@@ -184,6 +185,26 @@ SubstanceCounts CountsFor(const std::vector<const reports::DetectionCountRow*>& 
 // The latest-starting recent signal of each series, by (substance, audience, detector, place).
 using OpenSignals = std::map<std::tuple<std::string, std::string, std::string, std::string>,
                              const reports::SignalRecord*>;
+
+// `r`, judged in its last week, continues the stored signal `stored` (a scan's cluster, a pair
+// beyond expectation): it keeps its key's first week and its first week in the body, and counts
+// one more week of alarms when its last week is later. Equal to what is stored, it is marked
+// unchanged (its detector cleared): judged again on the same reports, nothing is news.
+void ContinueSignal(const reports::SignalRecord& stored, reports::SignalRecord& r) {
+  const int alarms = stored.body.is_object() ? std::max(1, stored.body.value("alarms", 1)) : 1;
+  r.body["alarms"] = r.last_week > stored.last_week ? alarms + 1 : alarms;
+  if (stored.body.is_object()) r.body["first"] = stored.body.value("first", r.body["first"]);
+  r.first_week = stored.first_week;
+  r.last_week = std::max(r.last_week, stored.last_week);
+  if (r.last_week == stored.last_week && r.body == stored.body) r.detector.clear();
+}
+
+// Stores the signals not marked unchanged.
+Status PutChanged(reports::Store& store, std::vector<reports::SignalRecord> signals) {
+  std::erase_if(signals, [](const reports::SignalRecord& r) { return r.detector.empty(); });
+  if (signals.empty()) return Status::Ok();
+  return store.PutSignals(signals);
+}
 
 // The latest-starting of each series' signals: the one a judgement continues.
 OpenSignals OpenSignalsOf(const std::vector<reports::SignalRecord>& recent) {
@@ -393,9 +414,10 @@ LiveDetector::LiveDetector(reports::Store& store, LiveDetectionOptions options, 
       judge_forms_(Configured(options_.methods, kFirstInForm)),
       judge_pairs_(Configured(options_.methods, kNewCombination)),
       scan_(Configured(options_.methods, kScanMethod)),
+      combinations_(Configured(options_.methods, kCombinationsMethod)),
       worker_([this] { Loop(); }) {
   if (!options_.load_methods.empty()) loads_worker_ = std::thread([this] { LoadsLoop(); });
-  if (scan_) scan_worker_ = std::thread([this] { ScanLoop(); });
+  if (scan_ || combinations_) scan_worker_ = std::thread([this] { ScanLoop(); });
 }
 
 LiveDetector::~LiveDetector() {
@@ -437,6 +459,11 @@ void LiveDetector::Reported(const reports::Principal& who,
         if (!inserted) it->second = std::min(it->second, week);
       }
       continue;
+    }
+    // A sample of two items or more (substances, a seizure's form) may hold a pair.
+    if (combinations_ && item.mentions.size() + (item.report.form.empty() ? 0 : 1) >= 2) {
+      combinations_pending_.insert(audience);
+      ++scan_noted_;
     }
     if (scan_ && !item.report.subdivision.empty()) {
       for (const reports::ResolvedMention& mention : item.mentions) {
@@ -1023,6 +1050,7 @@ void LiveDetector::ScanLoop() {
   }
   while (true) {
     std::map<std::string, std::string> due;  // key -> name
+    std::set<std::string> audiences;         // whose combinations to judge now
     std::uint64_t noted = 0;
     {
       std::unique_lock lock(mu_);
@@ -1030,6 +1058,13 @@ void LiveDetector::ScanLoop() {
       if (stopping_) return;  // signals are derived: a later report scans again
       const auto now = chr::steady_clock::now();
       auto wake = chr::steady_clock::time_point::max();
+      if (!combinations_pending_.empty()) {
+        if (!combinations_at_ || now - *combinations_at_ >= options_.combinations_every) {
+          std::swap(audiences, combinations_pending_);
+        } else {
+          wake = std::min(wake, *combinations_at_ + options_.combinations_every);
+        }
+      }
       for (auto it = scan_pending_.begin(); it != scan_pending_.end();) {
         const auto at = scanned_at_.find(it->first);
         if (at == scanned_at_.end() || now - at->second >= options_.scan_every) {
@@ -1040,19 +1075,26 @@ void LiveDetector::ScanLoop() {
           ++it;
         }
       }
-      if (due.empty() && scan_pending_.empty()) {  // nothing left to wait for
+      const bool waiting = !scan_pending_.empty() || !combinations_pending_.empty();
+      if (due.empty() && audiences.empty() && !waiting) {  // nothing left to wait for
         scan_done_ = scan_noted_;
         cv_.notify_all();
         continue;
       }
-      if (due.empty()) {
+      if (due.empty() && audiences.empty()) {
         const std::uint64_t before = scan_noted_;
         cv_.wait_until(lock, wake, [&] { return stopping_ || scan_noted_ != before; });
         continue;
       }
-      noted = scan_pending_.empty() ? scan_noted_ : scan_done_;
+      noted = waiting ? scan_done_ : scan_noted_;
     }
-    if (Status s = ScanSubstances(due); !s.ok()) {
+    if (!audiences.empty()) {
+      combinations_at_ = chr::steady_clock::now();
+      if (Status s = JudgeCombinationsOf(audiences); !s.ok()) {
+        Log(fmt::format("live detection of combinations: {}", s.message()));
+      }
+    }
+    if (Status s = due.empty() ? Status::Ok() : ScanSubstances(due); !s.ok()) {
       Log(fmt::format("live space-time scan of {} substances: {}", due.size(), s.message()));
     }
     const auto now = chr::steady_clock::now();
@@ -1220,25 +1262,98 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
         continue;
       }
       continued.insert(&s);
-      const int alarms =
-          s.body.is_object() && s.body.value("alarms", 0) > 0 ? s.body.value("alarms", 0) : 1;
-      r.body["alarms"] = r.last_week > s.last_week ? alarms + 1 : alarms;
-      r.body["first"] =
-          s.body.is_object() ? s.body.value("first", r.body["first"]) : r.body["first"];
       r.body["series"] =
           fmt::format("{}@{}", r.body["substance"]["name"].get<std::string>(), s.place);
       r.body["place"] = s.place;
       r.place = s.place;
-      r.first_week = s.first_week;
-      r.last_week = std::max(r.last_week, s.last_week);
-      // A scan of the same data finds the same cluster: nothing changed, nothing to tell pollers.
-      if (r.last_week == s.last_week && r.body == s.body) r.detector.clear();
+      ContinueSignal(s, r);
       break;
     }
   }
-  std::erase_if(found, [](const reports::SignalRecord& r) { return r.detector.empty(); });
+  return PutChanged(store_, std::move(found));
+}
+
+Status LiveDetector::JudgeCombinationsOf(const std::set<std::string>& touched) {
+  std::set<std::string> audiences;
+  if (touched.count("")) {
+    auto all = store_.OrganisationCountries();
+    if (!all.ok()) return all.status();
+    audiences.insert(all->begin(), all->end());
+  }
+  for (const std::string& a : touched) {
+    if (!a.empty()) audiences.insert(a);
+  }
+  // The window ends with the current week, as `detect --db --method combinations --to <today>`.
+  const chr::sys_days today = chr::floor<chr::days>(chr::system_clock::now());
+  DetectCommandOptions options;
+  options.select.to = reports::FormatDay(today);
+  detect::CombinationOptions settings;
+  settings.window = options.window;
+  settings.alpha = options.alpha.value_or(0.05);
+  settings.min_together = options.min_together;
+  const std::int64_t last = IsoWeekIndex(today);
+
+  std::vector<reports::SignalRecord> found;
+  std::vector<std::string> keys;
+  for (const std::string& audience : audiences) {
+    reports::Principal viewer = reports::NodeAdministrator();
+    viewer.country = audience;
+    std::map<std::string, std::string> key_of;
+    auto samples = SamplesFromStore(store_, viewer, options, &key_of);
+    if (!samples.ok()) return samples.status();
+    auto result = detect::JudgeCombinations(samples->samples, last, settings);
+    if (!result.ok()) return result.status();
+    for (const detect::Combination& c : result->combinations) {
+      // A pair never together before is `new-combination`'s (or `first-in-form`'s) to tell.
+      if (!c.beyond_expectation) continue;
+      const auto key = key_of.find(c.first.starts_with(kFormPrefix) ? c.second : c.first);
+      if (key == key_of.end()) continue;
+      reports::SignalRecord r;
+      r.audience = audience;
+      r.detector = kCombinationsMethod;
+      r.substance_key = key->second;
+      r.place = "*";
+      r.first_week = MondayOf(result->window_last);
+      r.last_week = r.first_week;
+      nlohmann::ordered_json body;
+      body["series"] = fmt::format("{}+{}@*", c.first, c.second);
+      body["detector"] = kCombinationsMethod;
+      body["substance"] = {{"key", key->second}, {"name", key->first}};
+      body["place"] = "*";
+      body["first"] = FormatTime(TimeKind::kIsoWeek, result->window_last);
+      body["last"] = body["first"];
+      body["alarms"] = 1;  // weeks in which the pair was beyond expectation
+      const nlohmann::ordered_json pair =
+          CombinationJson(c, *result, settings, TimeKind::kIsoWeek, "node");
+      body["pair"] = pair;
+      body["parameters"] = pair["parameters"];
+      body["data"] = pair["data"];
+      r.body = nlohmann::json(body);
+      keys.push_back(r.substance_key);
+      found.push_back(std::move(r));
+    }
+  }
   if (found.empty()) return Status::Ok();
-  return store_.PutSignals(found);
+
+  // A pair beyond expectation in a week within max_gap of its signal's last continues it.
+  auto stored = store_.RecentSignals(keys, MondayOf(last - options_.max_gap - 1));
+  if (!stored.ok()) return stored.status();
+  const auto pair_of = [](const nlohmann::json& body) {
+    const auto pair = body.find("pair");
+    if (pair == body.end() || !pair->is_object()) return std::string();
+    return fmt::format("{}+{}", pair->value("first", ""), pair->value("second", ""));
+  };
+  for (reports::SignalRecord& r : found) {
+    for (const reports::SignalRecord& s : *stored) {
+      if (s.detector != kCombinationsMethod || s.audience != r.audience ||
+          s.substance_key != r.substance_key || pair_of(s.body) != pair_of(r.body)) {
+        continue;
+      }
+      ContinueSignal(s, r);
+      break;
+    }
+  }
+  return PutChanged(store_, std::move(found));
 }
 
 }  // namespace sentinel::app

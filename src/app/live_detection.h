@@ -55,6 +55,12 @@
 // substance is scanned at most once every scan_every: the scan's p-value is that of one look,
 // and a look per report would only multiply chance clusters (docs/detect_scan.md).
 //
+// Pairs beyond expectation ("combinations"): a report holding two items or more (substances, a
+// seizure's form) marks its audiences; the scan worker, at most once every combinations_every,
+// reads each marked audience's reports as samples and judges the last four weeks as `sentinel
+// detect --db --method combinations --to <today>` does; each pair beyond expectation is a
+// signal (pairs never together before are new-combination's), continued while it lasts.
+//
 // Signals are derived data: a late report that changes a past week's count does not retract a
 // signal already raised, and reports stored while no server ran (sentinel import) or by another
 // node are judged when a later report touches the same substance (or by `sentinel detect --db`).
@@ -97,8 +103,10 @@ struct LiveDetectionOptions {
   // `new-combination`, two known substances never before reported together.
   // `scan`: the prospective space-time permutation scan of the substances whose reports name a
   // subdivision.
-  std::vector<std::string> methods = {"first",         "noufaily",        "precursors",
-                                      "first-in-form", "new-combination", "scan"};
+  // `combinations`: pairs found together more often than expected (`detect --method
+  // combinations`), judged at most once every combinations_every.
+  std::vector<std::string> methods = {"first",           "noufaily", "precursors",  "first-in-form",
+                                      "new-combination", "scan",     "combinations"};
   // Methods run on wastewater load series (first, ears-c1..c3), with the parameters below. A
   // 28-measurement baseline and a 12% floor on the spread alarm on 0.15% of the demo node's
   // site-weeks (docs/detect.md, "Wastewater loads"); EARS' 7 on 1.8%.
@@ -111,6 +119,9 @@ struct LiveDetectionOptions {
   double scan_alpha = 0.01;
   std::chrono::milliseconds scan_every{60'000};
   std::string places;
+  // Combinations beyond expectation read every report an audience may see: a pass every ten
+  // minutes at most, on the scan worker.
+  std::chrono::milliseconds combinations_every{600'000};
   // As `detect --signals --max-gap`. A stored signal whose latest alarm lies more than max_gap
   // weeks before the touched week is over (the weeks between were judged quiet when they were
   // touched), so only signals alive since then are read back.
@@ -192,6 +203,9 @@ class LiveDetector {
   void LoadsLoop();
   void ScanLoop();
   Status ScanSubstances(const std::map<std::string, std::string>& substances);
+  // Judges the pairs of each audience's last four weeks (`detect --method combinations`) and
+  // stores those beyond expectation (scan worker).
+  Status JudgeCombinationsOf(const std::set<std::string>& audiences);
   // Judges the round's precursor weeks and stores the signals of their unusual shipments.
   Status JudgeShipments(const std::map<std::string, TouchedShipments>& shipments,
                         const std::vector<std::string>& audiences);
@@ -252,6 +266,9 @@ class LiveDetector {
   bool scan_ = false;  // "scan" is configured
   std::map<std::string, TouchedSites> sites_pending_;
   std::map<std::string, std::string> scan_pending_;
+  bool combinations_ = false;                   // "combinations" is configured
+  std::set<std::string> combinations_pending_;  // audiences ("" every one)
+  std::optional<std::chrono::steady_clock::time_point> combinations_at_;  // scan worker only
   std::uint64_t loads_noted_ = 0, loads_done_ = 0, scan_noted_ = 0, scan_done_ = 0;
   std::map<std::string, std::chrono::steady_clock::time_point> scanned_at_;
   static constexpr int kScanNice = 10;

@@ -119,6 +119,7 @@ int RunServe(const ServeOptions& options, std::ostream& out, std::ostream& err) 
   live_options.load_methods = options.load_methods;
   live_options.places = options.places;
   live_options.scan_every = std::chrono::seconds(options.scan_every_seconds);
+  live_options.combinations_every = std::chrono::seconds(options.combinations_every_seconds);
   if (live_options.methods == std::vector<std::string>{"none"}) live_options.methods.clear();
   if (live_options.load_methods == std::vector<std::string>{"none"}) {
     live_options.load_methods.clear();

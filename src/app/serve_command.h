@@ -20,10 +20,12 @@ struct ServeOptions {
   // Live detection (app/live_detection.h): the detectors run on each accepted report's series;
   // {"none"} or empty: no live detection.
   std::vector<std::string> detect_methods = {"first",         "noufaily",        "precursors",
-                                             "first-in-form", "new-combination", "scan"};
+                                             "first-in-form", "new-combination", "scan",
+                                             "combinations"};
   std::vector<std::string> load_methods = {"first", "ears-c1"};  // on wastewater loads
-  std::string places;           // the scan's gazetteer; empty: the shipped centroids
-  int scan_every_seconds = 60;  // the least time between two scans of one substance
+  std::string places;                    // the scan's gazetteer; empty: the shipped centroids
+  int scan_every_seconds = 60;           // the least time between two scans of one substance
+  int combinations_every_seconds = 600;  // the least time between two judgements of the pairs
   int max_gap = 1;
 };
 

@@ -119,6 +119,20 @@ class LiveDetection : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(code, 0);
   }
 
+  // Imports `file` as lab-us's reports, then restarts the server with `extra` arguments.
+  void ImportThenRestart(const fs::path& file, const std::vector<std::string>& extra) {
+    int code = 0;
+    test::SentinelOutput(fmt::format("import --db '{}'{} --organisation lab-us --no-progress '{}'",
+                                     db_, key_, file.string()),
+                         &code);
+    ASSERT_EQ(code, 0);
+    server_.reset();
+    std::vector<std::string> args = args_;
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<test::ServerProcess>();
+    ASSERT_TRUE(server_->Start(args, (dir_ / "server2.log").string())) << server_->error();
+  }
+
   httplib::Client Client() const {
     httplib::Client c("127.0.0.1", server_->port());
     c.set_read_timeout(60, 0);
@@ -486,17 +500,8 @@ TEST_P(LiveDetection, ASpaceTimeClusterIsASignalUpdatedWhileItLasts) {
       }
     }
   }
-  int code = 0;
-  test::SentinelOutput(fmt::format("import --db '{}'{} --organisation lab-us --no-progress '{}'",
-                                   db_, key_, csv.string()),
-                       &code);
-  ASSERT_EQ(code, 0);
   // Scans as often as reports come, for the test.
-  server_.reset();
-  std::vector<std::string> args = args_;
-  args.insert(args.end(), {"--scan-every", "0"});
-  server_ = std::make_unique<test::ServerProcess>();
-  ASSERT_TRUE(server_->Start(args, (dir_ / "server2.log").string())) << server_->error();
+  ASSERT_NO_FATAL_FAILURE(ImportThenRestart(csv, {"--scan-every", "0"}));
 
   const auto burst = [&](const std::string& prefix, int n) {
     for (int i = 0; i < n; ++i) {
@@ -552,6 +557,79 @@ TEST_P(LiveDetection, ASpaceTimeClusterIsASignalUpdatedWhileItLasts) {
   EXPECT_EQ(signals[0]["first"], signal["first"]);
   EXPECT_EQ(signals[0]["alarms"], 1);
   EXPECT_GT(signals[0]["sequence"].get<std::int64_t>(), signal["sequence"].get<std::int64_t>());
+}
+
+// Pairs found together more often than their counts and history explain are judged live as
+// `detect --method combinations` judges them, and stored as signals.
+TEST_P(LiveDetection, APairBeyondExpectationIsASignal) {
+  // Twelve quiet weeks: fentanyl and xylazine apart, together once every third week, cocaine.
+  const chr::sys_days monday = Today() - chr::days{(chr::weekday(Today()).iso_encoding() - 1)};
+  const fs::path jsonl = dir_ / "history.jsonl";
+  {
+    std::ofstream out(jsonl);
+    int n = 0;
+    const auto write = [&](chr::sys_days day, std::vector<std::string> names) {
+      json substances = json::array();
+      for (const std::string& name : names) substances.push_back({{"name", name}});
+      out << json{{"kind", "seizure"},
+                  {"idempotency_key", fmt::format("h{}", n++)},
+                  {"distribution", "everyone"},
+                  {"date", Day(day)},
+                  {"place", {{"country", "US"}}},
+                  {"substances", substances},
+                  {"form", "powder"}}
+                 .dump()
+          << "\n";
+    };
+    for (int w = 12; w >= 1; --w) {
+      const chr::sys_days day = monday - chr::days{7 * w};
+      for (int i = 0; i < 4; ++i) write(day, {"Fentanyl"});
+      for (int i = 0; i < 4; ++i) write(day, {"Xylazine"});
+      for (int i = 0; i < 20; ++i) write(day, {"Cocaine"});
+      if (w % 3 == 0) write(day, {"Fentanyl", "Xylazine"});
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(ImportThenRestart(jsonl, {"--combinations-every", "0"}));
+
+  // This week they come together sixteen times.
+  for (int i = 0; i < 16; ++i) {
+    json report = Seizure(fmt::format("t{}", i), "Fentanyl", Day(monday), "everyone");
+    report["substances"].push_back({{"name", "Xylazine"}});
+    Post(report, reporter_);
+  }
+  json signal;
+  const auto deadline = chr::steady_clock::now() + chr::seconds(30);
+  while (chr::steady_clock::now() < deadline) {
+    const json page = Signals(analyst_us_, "?detector=combinations&limit=1000");
+    for (const json& s : page["signals"]) {
+      if (s["pair"]["together"].get<int>() >= 17) signal = s;
+    }
+    if (!signal.is_null()) break;
+    std::this_thread::sleep_for(chr::milliseconds(50));
+  }
+  ASSERT_FALSE(signal.is_null()) << "no combinations signal within 30 s";
+  EXPECT_EQ(signal["series"], "Fentanyl+Xylazine@*");
+  EXPECT_EQ(signal["pair"]["beyond_expectation"], true);
+  EXPECT_EQ(signal["pair"]["new"], false);
+  EXPECT_LE(signal["pair"]["p_value"].get<double>(), signal["pair"]["threshold"].get<double>());
+
+  // The batch command, on the same reports up to today, judges the pair alike.
+  const std::string batch = test::SentinelOutput(
+      fmt::format("detect --db '{}' --method combinations --audience US --to {} --format json", db_,
+                  Day(Today())));
+  std::istringstream lines(batch);
+  bool compared = false;
+  for (std::string line; std::getline(lines, line);) {
+    const json row = json::parse(line);
+    if (row["first"] != "Fentanyl" || row["second"] != "Xylazine") continue;
+    for (const char* field : {"together", "first_count", "second_count", "samples",
+                              "history_together", "beyond_expectation"}) {
+      EXPECT_EQ(row[field], signal["pair"][field]) << field;
+    }
+    EXPECT_NEAR(row["p_value"].get<double>(), signal["pair"]["p_value"].get<double>(), 1e-12);
+    compared = true;
+  }
+  EXPECT_TRUE(compared) << batch;
 }
 
 // What may not run live is refused before the server answers, naming the flag and the method.
