@@ -206,6 +206,14 @@ Status PutChanged(reports::Store& store, std::vector<reports::SignalRecord> sign
   return store.PutSignals(signals);
 }
 
+// The node reading as the organisations of `audience` (a country; "" none) all read: what
+// everyone may see and that country's national reports (reports::SignalAudienceSees).
+reports::Principal AudienceViewer(const std::string& audience) {
+  reports::Principal viewer = reports::NodeAdministrator();
+  viewer.country = audience;
+  return viewer;
+}
+
 // The latest-starting of each series' signals: the one a judgement continues.
 OpenSignals OpenSignalsOf(const std::vector<reports::SignalRecord>& recent) {
   OpenSignals open;
@@ -768,10 +776,8 @@ Status LiveDetector::JudgeShipments(const std::map<std::string, TouchedShipments
     // Each audience's incidents are read and judged: precursor incidents are few, and a
     // national one changes what its country's audience sees.
     for (const auto& [audience, these] : weeks) {
-      reports::Principal viewer = reports::NodeAdministrator();
-      viewer.country = audience;  // sees what that country's organisations all see
       options.select.substance = key;
-      auto file = ShipmentsFromStore(store_, viewer, options, "");
+      auto file = ShipmentsFromStore(store_, AudienceViewer(audience), options, "");
       if (!file.ok()) return file.status();
       const ShipmentFile& shipments_seen = *file;
       for (const std::int64_t week : these) {
@@ -971,11 +977,6 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
       // An audience sees everyone's measurements and its organisations' national ones; one
       // whose organisations measured nothing nationally there sees what everyone sees, and
       // shares their read ("").
-      const auto viewer_of = [](const std::string& audience) {
-        reports::Principal viewer = reports::NodeAdministrator();
-        viewer.country = audience;
-        return viewer;
-      };
       const std::set<std::string>& own = national[{key, country}];
       // reader ("" everyone) -> site -> its members
       std::map<std::string, std::map<std::string, std::vector<Member>>> readers;
@@ -985,7 +986,7 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
         }
       }
       for (const auto& [reader, members_by_site] : readers) {
-        auto file = SeriesFromStore(store_, viewer_of(reader), selection);
+        auto file = SeriesFromStore(store_, AudienceViewer(reader), selection);
         if (!file.ok()) return file.status();
         for (const NamedSeries& named : file->series) {
           const std::string site = named.name.substr(named.name.rfind('@') + 1);
@@ -1296,10 +1297,8 @@ Status LiveDetector::JudgeCombinationsOf(const std::set<std::string>& touched) {
   std::vector<reports::SignalRecord> found;
   std::vector<std::string> keys;
   for (const std::string& audience : audiences) {
-    reports::Principal viewer = reports::NodeAdministrator();
-    viewer.country = audience;
     std::map<std::string, std::string> key_of;
-    auto samples = SamplesFromStore(store_, viewer, options, &key_of);
+    auto samples = SamplesFromStore(store_, AudienceViewer(audience), options, &key_of);
     if (!samples.ok()) return samples.status();
     auto result = detect::JudgeCombinations(samples->samples, last, settings);
     if (!result.ok()) return result.status();
