@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::map<std::string, Clock::time_point> acked, seen;
   // Wastewater sites new to the node: place -> the first measurement's acknowledgement, and
-  // when the site's first-load signal (judged by the background worker) was seen.
+  // when the site's first-load signal (judged by the loads worker) was seen.
   std::map<std::string, Clock::time_point> acked_sites, seen_sites;
   std::atomic<long> posted{0}, failed{0};
   std::atomic<bool> posting{true};
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       latency_ms.size(), pct(0.5), pct(0.95), pct(0.99),
       latency_ms.empty() ? 0.0 : latency_ms.back(), missing);
   std::printf(
-      "new wastewater sites watched (background worker): %zu, first-load signal after "
+      "new wastewater sites watched (loads worker): %zu, first-load signal after "
       "acknowledgement: p50 %.0f ms, p99 %.0f ms, max %.0f ms; %ld never seen\n",
       site_ms.size(), percentile(site_ms, 0.5), percentile(site_ms, 0.99),
       site_ms.empty() ? 0.0 : site_ms.back(), missing_sites);
