@@ -418,6 +418,71 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(test::Back
 // Live detection's reads and writes: counts split by who may see them (organisation and
 // trusted-group reports left out), signals upserted by key with a new sequence per change, and
 // each country's analysts seeing their own audience only.
+// A class counts reports, each once however many of its substances the report names; only
+// what a signal's audience may be shown, latest versions, occurrences.
+TEST_P(StoreContract, ClassCountsCountEachReportOnce) {
+  const char* kAcetylfentanyl = "CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1";
+  const auto fentanyl = [] { return Mention("Fentanyl", kFentanyl, {"fentanyl-related"}); };
+  const auto xylazine = [] { return Mention("Xylazine", kXylazine, {"alpha-2 agonist"}); };
+  SubmitOne(lab_us_, Seizure("two", "2026-01-07", "US", "US-OH", Distribution::kNational),
+            {fentanyl(), Mention("Acetylfentanyl", kAcetylfentanyl, {"fentanyl-related"})});
+  SubmitOne(lab_us_, Seizure("own", "2026-01-08", "US", "", Distribution::kOrganisation),
+            {fentanyl()});
+  auto wrong = SubmitOne(lab_gb_, Seizure("e", "2026-01-14", "GB", "", Distribution::kEveryone),
+                         {xylazine()});
+  SubmitItem fix{Seizure("e-fix", "2026-01-14", "GB", "", Distribution::kEveryone),
+                 {fentanyl(), xylazine()},
+                 wrong.id};
+  std::vector<SubmitOutcome> out;
+  ASSERT_TRUE(store_->Submit(lab_gb_, {fix}, &out).ok());
+  Report measured = Seizure("w", "2026-01-21", "US", "US-OH", Distribution::kEveryone);
+  measured.kind = Kind::kWastewater;
+  measured.form.clear();
+  SubmitOne(lab_us_, measured, {fentanyl()});
+
+  const auto day = [](const char* d) { return DayNumber(sys_days{ParseDay(d).value()}); };
+  auto counts = store_->ClassCountsOf({"fentanyl-related", "alpha-2 agonist", "no-such-class"},
+                                      std::numeric_limits<std::int64_t>::min());
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  ASSERT_TRUE(counts->first_week_start.has_value());
+  EXPECT_EQ(*counts->first_week_start, day("2026-01-05"));
+  std::map<std::string, DetectionCountRow> by;  // "<class>@<country>" -> row
+  for (const DetectionCountRow& row : counts->rows) {
+    EXPECT_TRUE(by.emplace(row.substance_key + "@" + row.country, row).second)
+        << row.substance_key << "@" << row.country << " twice";
+  }
+  ASSERT_EQ(by.size(), 3u) << "fentanyl-related in the US and GB, alpha-2 agonist in GB";
+  const DetectionCountRow& us = by.at("fentanyl-related@US");
+  EXPECT_EQ(us.reports, 1) << "one report of two fentanyls is one fentanyl occurrence";
+  EXPECT_EQ(us.week_start, day("2026-01-05"));
+  EXPECT_EQ(us.subdivision, "US-OH");
+  EXPECT_EQ(us.org_country, "US");
+  EXPECT_EQ(us.distribution, Distribution::kNational);
+  EXPECT_EQ(by.at("fentanyl-related@GB").reports, 1) << "the correction names fentanyl";
+  EXPECT_EQ(by.at("fentanyl-related@GB").week_start, day("2026-01-12"));
+  EXPECT_EQ(by.at("alpha-2 agonist@GB").reports, 1) << "the first version is not counted again";
+  EXPECT_EQ(by.at("alpha-2 agonist@GB").distribution, Distribution::kEveryone);
+
+  auto later = store_->ClassCountsOf({"fentanyl-related"}, day("2026-01-12"));
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->rows.size(), 1u) << "the weeks from 2026-01-12: GB's";
+  EXPECT_EQ(later->rows[0].country, "GB");
+  // This week's reports: a live round's read (SQLite reads recent days by date).
+  const sys_days today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const std::string this_week =
+      FormatDay(today - (std::chrono::weekday(today) - std::chrono::Monday));
+  SubmitOne(lab_us_, Seizure("now", this_week, "US", "", Distribution::kEveryone),
+            {fentanyl(), Mention("Acetylfentanyl", kAcetylfentanyl, {"fentanyl-related"})});
+  auto recent = store_->ClassCountsOf({"fentanyl-related"}, day(this_week.c_str()));
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->rows.size(), 1u);
+  EXPECT_EQ(recent->rows[0].reports, 1);
+  EXPECT_EQ(recent->rows[0].week_start, day(this_week.c_str()));
+  auto none = store_->ClassCountsOf({}, day("2026-01-12"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->rows.empty());
+}
+
 TEST_P(StoreContract, DetectionCountsAndSignals) {
   SubmitOne(lab_us_, Seizure("o", "2026-01-05", "US", "", Distribution::kOrganisation),
             {Mention("Fentanyl", kFentanyl)});

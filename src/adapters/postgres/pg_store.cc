@@ -798,10 +798,7 @@ class PostgresStore final : public reports::Store {
     Status st = Run("detection counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
       out = {};
       ReadTransaction tx(c);
-      const pqxx::row first =
-          tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {} AND kind {} {}",
-                               kWeekPeriod, kind_is, AsInt(reports::Kind::kWastewater)));
-      if (!first[0].is_null()) out.first_week_start = first[0].as<std::int64_t>();
+      out.first_week_start = FirstWeek(tx, kind_is);
       if (keys.empty()) return Status::Ok();
       Params params;
       std::string list;
@@ -823,6 +820,47 @@ class PostgresStore final : public reports::Store {
     });
     if (!st.ok()) return st;
     return out;
+  }
+
+  Result<reports::DetectionCounts> ClassCountsOf(const std::vector<std::string>& classes,
+                                                 std::int64_t from_week_start) override {
+    reports::DetectionCounts out;
+    Status st = Run("class counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out = {};
+      ReadTransaction tx(c);
+      out.first_week_start = FirstWeek(tx, "!=");
+      if (classes.empty()) return Status::Ok();
+      Params params;
+      std::string list;
+      for (const std::string& cls : classes) list += (list.empty() ? "" : ",") + params.Text(cls);
+      // (The week's Monday: day 0, 1970-01-01, was a Thursday.)
+      const std::string sql = fmt::format(
+          "SELECT sc.class, r.day - ((r.day + 3) % 7 + 7) % 7 AS week, r.country, r.subdivision, "
+          "r.org_country, r.distribution, COUNT(DISTINCT r.seq) FROM substance_classes sc JOIN "
+          "report_substances rs ON rs.substance = sc.substance JOIN reports r ON r.seq = rs.seq "
+          "WHERE sc.class IN ({}) AND r.distribution IN ({}, {}) AND r.kind != {} AND r.day >= "
+          "{}::bigint AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
+          "GROUP BY sc.class, week, r.country, r.subdivision, r.org_country, r.distribution",
+          list, AsInt(reports::Distribution::kNational), AsInt(reports::Distribution::kEveryone),
+          AsInt(reports::Kind::kWastewater), params.Int(from_week_start));
+      for (const auto& row : ExecParams(tx, sql, params)) {
+        out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),
+                            Text(row[4]), static_cast<reports::Distribution>(row[5].as<int>()),
+                            row[6].as<std::int64_t>()});
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  // The node's earliest week of reports of the kind `kind_is` ("!=" or "=") wastewater.
+  static std::optional<std::int64_t> FirstWeek(ReadTransaction& tx, const char* kind_is) {
+    const pqxx::row first =
+        tx.exec1(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = {} AND kind {} {}",
+                             kWeekPeriod, kind_is, AsInt(reports::Kind::kWastewater)));
+    if (first[0].is_null()) return std::nullopt;
+    return first[0].as<std::int64_t>();
   }
 
   Result<std::vector<reports::FirstInFormRow>> FirstSeizuresInForm(

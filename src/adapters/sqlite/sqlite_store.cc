@@ -639,11 +639,7 @@ class SqliteStore final : public reports::Store {
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     reports::DetectionCounts out;
-    auto first =
-        c.Prepare(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = 0 AND kind {} {}",
-                              kind_is, kWastewaterKind));
-    if (first.Step() != SQLITE_ROW) return c.Error("detection counts");
-    if (!first.IsNull(0)) out.first_week_start = first.Int(0);
+    if (Status s = ReadFirstWeek(c, kind_is, &out); !s.ok()) return s;
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
       auto stmt = c.Prepare(fmt::format(
@@ -661,6 +657,51 @@ class SqliteStore final : public reports::Store {
                             static_cast<reports::Distribution>(stmt.Int(5)), stmt.Int(6)});
       }
       if (rc != SQLITE_DONE) return c.Error("detection counts");
+    }
+    return out;
+  }
+
+  Result<reports::DetectionCounts> ClassCountsOf(const std::vector<std::string>& classes,
+                                                 std::int64_t from_week_start) override {
+    auto reader = Reader();
+    if (!reader.ok()) return reader.status();
+    Connection& c = *reader->connection;
+    reports::DetectionCounts out;
+    if (Status s = ReadFirstWeek(c, "!=", &out); !s.ok()) return s;
+    // A live round reads its last weeks: from the reports of those days (the date index), a few
+    // hundred. A refresh reads a class's whole history: from its substances' reports instead,
+    // since walking every report of the node by date would take ten times longer.
+    const bool recent =
+        from_week_start >=
+        DayNumber(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())) -
+            kRecentClassDays;
+    const std::string from_date = reports::FormatDay(std::chrono::sys_days{
+        std::chrono::days{std::clamp<std::int64_t>(from_week_start, kEarliestDay, kLatestDay)}});
+    for (std::size_t begin = 0; begin < classes.size(); begin += kKeysPerStatement) {
+      const std::size_t end = std::min(classes.size(), begin + kKeysPerStatement);
+      // (The week's Monday: day 0, 1970-01-01, was a Thursday.)
+      auto stmt = c.Prepare(fmt::format(
+          "SELECT sc.class, r.day - ((r.day + 3) % 7 + 7) % 7 AS week, r.country, r.subdivision, "
+          "r.org_country, r.distribution, COUNT(DISTINCT r.seq) FROM {} WHERE sc.class IN ({}) "
+          "AND r.distribution IN ({}, {}) AND r.kind != {} AND r.date >= ? AND NOT EXISTS "
+          "(SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) GROUP BY sc.class, week, "
+          "r.country, r.subdivision, r.org_country, r.distribution",
+          recent ? "reports r CROSS JOIN report_substances rs ON rs.seq = r.seq CROSS JOIN "
+                   "substance_classes sc ON sc.substance = rs.substance"
+                 : "substance_classes sc JOIN report_substances rs ON rs.substance = "
+                   "sc.substance JOIN reports r ON r.seq = rs.seq",
+          Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
+          static_cast<int>(reports::Distribution::kEveryone), kWastewaterKind));
+      for (std::size_t i = begin; i < end; ++i) {
+        stmt.Bind(static_cast<int>(i - begin + 1), classes[i]);
+      }
+      stmt.Bind(static_cast<int>(end - begin + 1), from_date);
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) {
+        out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4),
+                            static_cast<reports::Distribution>(stmt.Int(5)), stmt.Int(6)});
+      }
+      if (rc != SQLITE_DONE) return c.Error("class counts");
     }
     return out;
   }
@@ -1166,7 +1207,20 @@ class SqliteStore final : public reports::Store {
   }
 
   // Keys bound per statement, well under SQLite's limit on parameters.
+  // The node's earliest week of reports of the kind `kind_is` ("!=" or "=") wastewater.
+  static Status ReadFirstWeek(Connection& c, const char* kind_is, reports::DetectionCounts* out) {
+    auto first =
+        c.Prepare(fmt::format("SELECT MIN(start_day) FROM counts WHERE period = 0 AND kind {} {}",
+                              kind_is, kWastewaterKind));
+    if (first.Step() != SQLITE_ROW) return c.Error("detection counts");
+    if (!first.IsNull(0)) out->first_week_start = first.Int(0);
+    return Status::Ok();
+  }
+
   static constexpr std::size_t kKeysPerStatement = 500;
+  static constexpr std::int64_t kRecentClassDays = 182;
+  // Day numbers of 0001-01-01 and 9999-12-31, the dates a report may carry.
+  static constexpr std::int64_t kEarliestDay = -719162, kLatestDay = 2932896;
 
   static std::string Placeholders(std::size_t n) {
     std::string out;

@@ -285,6 +285,12 @@ class Store {
   virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
                                                     std::int64_t from_week_start,
                                                     Counted counted) = 0;
+  // ClassCountsOf reads the same of substance classes (by id, as SubstanceRecord::classes):
+  // occurrences only, each report counted once in each class any of its substances belongs to
+  // (not the sum of the class's substances' counts: a sample of two fentanyls is one fentanyl
+  // occurrence), over the latest versions; a row's substance_key is its class.
+  virtual Result<DetectionCounts> ClassCountsOf(const std::vector<std::string>& classes,
+                                                std::int64_t from_week_start) = 0;
   // FirstSeizuresInForm reads, for several substances at once, their earliest seizures by form
   // (FirstInFormRow), from the reports themselves.
   virtual Result<std::vector<FirstInFormRow>> FirstSeizuresInForm(
