@@ -116,7 +116,9 @@ int main(int argc, char** argv) {
           std::lock_guard lock(mu);
           for (const json& s : page["signals"]) {
             const std::string place = s["place"].get<std::string>();
-            if (place == "US") seen.try_emplace(s["substance"]["name"].get<std::string>(), now);
+            if (place == "US" && s.contains("substance")) {  // (not a class's)
+              seen.try_emplace(s["substance"]["name"].get<std::string>(), now);
+            }
             if (place.find("/BENCH-") != std::string::npos) seen_sites.try_emplace(place, now);
           }
         }

@@ -150,31 +150,31 @@ SubstanceCounts CountsFor(const std::vector<const reports::DetectionCountRow*>& 
     last = std::max(last, WeekOfDayNumber(row->week_start));
   }
   const auto size = static_cast<std::size_t>(last - first + 1);
-  std::set<std::string> places = {"*"};
+  std::set<std::string, std::less<>> places = {"*"};
   for (const auto& [audience, touched_places] : touched) {
     for (const auto& entry : touched_places) places.insert(entry.first);
   }
+  // A row counts everywhere, in its country and in its subdivision (when it names one).
   const auto add = [&](std::map<std::string, std::vector<double>>& by_place,
-                       const std::string& place, std::size_t at, double n) {
-    if (!places.count(place)) return;
-    std::vector<double>& series = by_place[place];
-    if (series.empty()) series.assign(size, 0);
-    series[at] += n;
+                       const reports::DetectionCountRow& row, std::size_t at) {
+    for (const std::string_view place : {std::string_view("*"), std::string_view(row.country),
+                                         std::string_view(row.subdivision)}) {
+      if (place.empty() || !places.count(place)) continue;
+      std::vector<double>& series = by_place[std::string(place)];
+      if (series.empty()) series.assign(size, 0);
+      series[at] += static_cast<double>(row.reports);
+    }
   };
   for (const reports::DetectionCountRow* row : rows) {
     const std::int64_t week = WeekOfDayNumber(row->week_start);
     if (week < first) continue;
     const auto at = static_cast<std::size_t>(week - first);
-    const auto n = static_cast<double>(row->reports);
     if (row->distribution == reports::Distribution::kEveryone) {
-      add(counts.everyone, "*", at, n);
-      add(counts.everyone, row->country, at, n);
+      add(counts.everyone, *row, at);
       counts.everyone_last = std::max(counts.everyone_last, week);
     } else if (touched.count(row->org_country) &&
                reports::SignalAudienceSees(row->org_country, *row)) {
-      auto& national = counts.national[row->org_country];
-      add(national, "*", at, n);
-      add(national, row->country, at, n);
+      add(counts.national[row->org_country], *row, at);
       auto [it, inserted] = counts.national_last.try_emplace(row->org_country, week);
       if (!inserted) it->second = std::max(it->second, week);
     }
@@ -351,7 +351,11 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
           [&](const detect::Signal& signal) {
             nlohmann::ordered_json made = SignalJson(method, detect_options, series_name, series,
                                                      TimeKind::kIsoWeek, signal, "node");
-            made["substance"] = {{"key", key}, {"name", name}};
+            if (reports::ClassOfSignalKey(key)) {
+              made["class"] = name;
+            } else {
+              made["substance"] = {{"key", key}, {"name", name}};
+            }
             made["place"] = series_place;
             return nlohmann::json(made);
           },
@@ -485,16 +489,31 @@ void LiveDetector::Reported(const reports::Principal& who,
         !item.mentions.empty() && item.mentions.front().substance) {
       pending_.shipments[item.mentions.front().substance->key].weeks[audience].insert(week);
     }
-    for (const reports::ResolvedMention& mention : item.mentions) {
-      if (!mention.substance) continue;
-      Touched& touched = pending_.series[mention.substance->key];
+    // Each substance's series, and each of its classes', in the report's country, its
+    // subdivision and everywhere.
+    std::vector<std::string> places = {item.report.country, "*"};
+    if (!item.report.subdivision.empty()) places.push_back(item.report.subdivision);
+    const auto touch = [&](const std::string& key, const std::string& name) -> Touched& {
+      Touched& touched = pending_.series[key];
       touched.reread = touched.reread || !item.supersedes.empty();
-      touched.name =
-          mention.substance->name.empty() ? mention.substance->key : mention.substance->name;
-      for (const std::string& place : {item.report.country, std::string("*")}) {
+      touched.name = name;
+      for (const std::string& place : places) {
         auto [it, inserted] = touched.series.try_emplace({audience, place}, week);
         if (!inserted) it->second = std::min(it->second, week);
       }
+      return touched;
+    };
+    for (const reports::ResolvedMention& mention : item.mentions) {
+      if (!mention.substance) continue;
+      for (const std::string& cls : mention.substance->classes) {
+        touch(reports::ClassSignalKey(cls), cls);
+      }
+    }
+    for (const reports::ResolvedMention& mention : item.mentions) {
+      if (!mention.substance) continue;
+      const Touched& touched = touch(
+          mention.substance->key,
+          mention.substance->name.empty() ? mention.substance->key : mention.substance->name);
       if (judge_forms_ || judge_pairs_) {
         TouchedWith& with = pending_.first_with[mention.substance->key];
         with.name = touched.name;
@@ -829,9 +848,30 @@ Status LiveDetector::ReadCounts(const std::vector<std::string>& keys,
     }
   }
   if (cache_.size() + whole.size() > kMaxCachedSubstances) cache_.clear();
+  // Substances' counts and classes' (Store::ClassCountsOf) of the weeks from `since`, keyed as
+  // the round's keys are.
+  const auto read_counts = [this](const std::vector<std::string>& keys_read,
+                                  std::int64_t since) -> Result<reports::DetectionCounts> {
+    std::vector<std::string> substances, classes;
+    for (const std::string& key : keys_read) {
+      if (const auto cls = reports::ClassOfSignalKey(key)) {
+        classes.emplace_back(*cls);
+      } else {
+        substances.push_back(key);
+      }
+    }
+    auto read = store_.DetectionCountsOf(substances, since, reports::Counted::kOccurrences);
+    if (!read.ok() || classes.empty()) return read;
+    auto of_classes = store_.ClassCountsOf(classes, since);
+    if (!of_classes.ok()) return of_classes.status();
+    for (reports::DetectionCountRow& row : of_classes->rows) {
+      row.substance_key = reports::ClassSignalKey(row.substance_key);
+      read->rows.push_back(std::move(row));
+    }
+    return read;
+  };
   if (!whole.empty()) {
-    auto read = store_.DetectionCountsOf(whole, std::numeric_limits<std::int64_t>::min(),
-                                         reports::Counted::kOccurrences);
+    auto read = read_counts(whole, std::numeric_limits<std::int64_t>::min());
     if (!read.ok()) return read.status();
     first_week_start_ = read->first_week_start;
     for (const std::string& key : whole) cache_[key] = {{}, now};
@@ -840,7 +880,7 @@ Status LiveDetector::ReadCounts(const std::vector<std::string>& keys,
     }
   }
   if (!recent.empty()) {
-    auto read = store_.DetectionCountsOf(recent, from, reports::Counted::kOccurrences);
+    auto read = read_counts(recent, from);
     if (!read.ok()) return read.status();
     first_week_start_ = read->first_week_start;
     for (const std::string& key : recent) {

@@ -49,6 +49,12 @@ json Seizure(const std::string& key, const std::string& substance, const std::st
           {"form", "powder"}};
 }
 
+// The name of a signal's substance, or its class.
+std::string NameOf(const json& signal) {
+  return signal.contains("substance") ? signal["substance"]["name"].get<std::string>()
+                                      : signal["class"].get<std::string>();
+}
+
 class LiveDetection : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -211,7 +217,7 @@ TEST_P(LiveDetection, FirstDetectionsAreScopedDeduplicatedAndForAnalysts) {
   // A national report feeds its own country's signals only.
   const json gb = Signals(analyst_gb_);
   for (const json& g : gb["signals"]) {
-    EXPECT_NE(g["substance"]["name"], "Xylazine") << g.dump();
+    EXPECT_NE(NameOf(g), "Xylazine") << g.dump();
   }
   // Signals are for analysts.
   Signals(reader_us_, "", 403);
@@ -233,12 +239,16 @@ TEST_P(LiveDetection, FirstDetectionsAreScopedDeduplicatedAndForAnalysts) {
   WaitFor(analyst_gb_, "first", "Carfentanil@GB", 1, 1);
   const json all_us = Signals(analyst_us_, "?limit=1000");
   for (const json& u : all_us["signals"]) {
-    EXPECT_NE(u["substance"]["name"], "Bromazolam") << u.dump();
+    EXPECT_NE(NameOf(u), "Bromazolam") << u.dump();
   }
   // Filters and paging forward.
   json after =
-      Signals(analyst_us_, fmt::format("?after={}", us[0]["sequence"].get<std::int64_t>()));
-  for (const json& a : after["signals"]) EXPECT_EQ(a["substance"]["name"], "Carfentanil");
+      Signals(analyst_us_,
+              fmt::format("?after={}&place=GB", us[0]["sequence"].get<std::int64_t>()));
+  EXPECT_FALSE(after["signals"].empty());
+  for (const json& a : after["signals"]) {
+    EXPECT_TRUE(NameOf(a) == "Carfentanil" || NameOf(a) == "fentanyl-related") << a.dump();
+  }
   Signals(analyst_us_, "?place=usa", 400);
   Signals(analyst_us_, "?limit=0", 400);
   const json filtered = Signals(analyst_us_, "?substance=Carfentanil&place=GB&detector=first");
@@ -248,6 +258,46 @@ TEST_P(LiveDetection, FirstDetectionsAreScopedDeduplicatedAndForAnalysts) {
   const json form = Signals(analyst_us_, "?substance=Carfentanil&place=GB&detector=first-in-form");
   ASSERT_EQ(form["signals"].size(), 1u) << form.dump();
   EXPECT_EQ(form["signals"][0]["forms"], json::array({"powder"}));
+}
+
+// A report's substances are also judged in its subdivision, and each of their classes as a
+// series of its own, in which a report counts once however many of the class's substances it
+// names.
+TEST_P(LiveDetection, ClassesAndSubdivisionsAreSeriesOfTheirOwn) {
+  const std::string today = Day(Today());
+  json first = Seizure("f1", "Fentanyl", today, "national");
+  first["place"]["subdivision"] = "US-OH";
+  Post(first, reporter_);
+  const json in_ohio = WaitFor(analyst_us_, "first", "Fentanyl@US-OH", 1, 1);
+  ASSERT_EQ(in_ohio.size(), 1u) << in_ohio.dump();
+  EXPECT_EQ(in_ohio[0]["place"], "US-OH");
+  const json cls = WaitFor(analyst_us_, "first", "fentanyl-related@US-OH", 1, 1);
+  ASSERT_EQ(cls.size(), 1u) << cls.dump();
+  EXPECT_EQ(cls[0]["class"], "fentanyl-related");
+  EXPECT_FALSE(cls[0].contains("substance")) << cls[0].dump();
+  WaitFor(analyst_us_, "first", "fentanyl-related@US", 1, 1);
+  WaitFor(analyst_us_, "first", "fentanyl-related@*", 1, 1);
+
+  // Two of the class's substances in one sample: one more report of the class, not two.
+  json both = Seizure("f2", "Fentanyl", today, "national");
+  both["place"]["subdivision"] = "US-OH";
+  both["substances"].push_back({{"name", "Acetylfentanyl"}});
+  Post(both, reporter_);
+  WaitFor(analyst_us_, "first", "Acetylfentanyl@US-OH", 1, 1);
+  const json updated = WaitFor(analyst_us_, "first", "fentanyl-related@US-OH", 1, 2);
+  ASSERT_EQ(updated.size(), 1u) << updated.dump();
+  EXPECT_EQ(updated[0]["latest"]["observed"], 2) << updated[0].dump();
+
+  // The class filter; a national report's class is its country's only.
+  const json by_class = Signals(analyst_us_, "?class=fentanyl-related&detector=first&limit=1000");
+  std::set<std::string> places;
+  for (const json& s : by_class["signals"]) {
+    EXPECT_EQ(s["class"], "fentanyl-related") << s.dump();
+    places.insert(s["place"].get<std::string>());
+  }
+  EXPECT_EQ(places, (std::set<std::string>{"*", "US", "US-OH"}));
+  EXPECT_TRUE(Signals(analyst_gb_, "?class=fentanyl-related")["signals"].empty());
+  Signals(analyst_us_, "?class=fentanyl-related&substance=Fentanyl", 400);
 }
 
 json Shipment(const std::string& key, const std::string& date, double kg,
@@ -711,7 +761,7 @@ TEST_P(LiveDetection, SignalsAppearWithinOneSecondOfAcknowledgementUnderLoad) {
         after = page["next_after"].get<std::int64_t>();
         std::lock_guard lock(mu);
         for (const json& s : page["signals"]) {
-          seen.try_emplace(s["substance"]["name"].get<std::string>(), now);
+          seen.try_emplace(NameOf(s), now);
         }
       }
       {

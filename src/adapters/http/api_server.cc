@@ -428,10 +428,14 @@ struct ApiServer::Impl {
     server.Get("/api/v1/signals", [this](const httplib::Request& req, httplib::Response& res) {
       auto who = Authorise(req, res, Role::kAnalyst);
       if (!who) return;
-      Params p(req, {"detector", "substance", "place", "after", "limit"});
+      Params p(req, {"detector", "substance", "class", "place", "after", "limit"});
       reports::SignalQuery q;
       q.detector = p.Text("detector");
       q.substance = p.Text("substance");
+      const std::optional<std::string> substance_class = p.Text("class");
+      if (q.substance && substance_class) {
+        p.Fail("query.class", "give a substance or a class, not both");
+      }
       q.place = p.Text("place");
       // A signal's place: a country or subdivision, "*" (everywhere), or a wastewater site
       // ("BE/ANTWERP-ZUID": the site codes are each programme's own).
@@ -451,6 +455,7 @@ struct ApiServer::Impl {
       q.limit = static_cast<std::size_t>(p.Int("limit", 1, 1000).value_or(100));
       if (p.Refused(res)) return;
       if (q.substance) q.substance = ResolveSubstanceKey(*who, *q.substance);
+      if (substance_class) q.substance = reports::ClassSignalKey(*substance_class);
       auto signals = store->Signals(*who, q);
       if (!signals.ok()) return StatusError(res, signals.status());
       json list = json::array();

@@ -49,6 +49,21 @@ bool SignalVisible(const std::string& audience, const Principal& viewer) {
   return !viewer.country.empty() && viewer.country == audience;
 }
 
+namespace {
+constexpr std::string_view kClassKeyPrefix = "class:";
+}  // namespace
+
+std::string ClassSignalKey(std::string_view class_id) {
+  std::string key(kClassKeyPrefix);
+  key += class_id;
+  return key;
+}
+
+std::optional<std::string_view> ClassOfSignalKey(std::string_view key) {
+  if (!key.starts_with(kClassKeyPrefix)) return std::nullopt;
+  return key.substr(kClassKeyPrefix.size());
+}
+
 std::chrono::sys_days PeriodStart(Period period, std::chrono::sys_days day) {
   if (period == Period::kMonth) {
     const std::chrono::year_month_day ymd{day};

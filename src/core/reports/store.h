@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/status.h"
@@ -245,8 +246,9 @@ bool SignalVisible(const std::string& audience, const Principal& viewer);
 struct SignalRecord {    // NOLINT(bugprone-exception-escape): see above
   std::string audience;  // ISO 3166-1 alpha-2
   std::string detector;
-  std::string substance_key;
-  std::string place;       // a country, or "*" for everywhere
+  std::string substance_key;  // or, of a class's series, ClassSignalKey(the class)
+  // A country, a subdivision, "*" for everywhere, or a wastewater site ("<country>/<site>").
+  std::string place;
   std::string first_week;  // Monday, YYYY-MM-DD
   std::string last_week;
   std::int64_t sequence = 0;          // store-wide order of the latest change; set by the store
@@ -254,9 +256,14 @@ struct SignalRecord {    // NOLINT(bugprone-exception-escape): see above
   nlohmann::json body;
 };
 
+// A substance class's series is signalled as a substance's is, under this key: "class:" and
+// the class id (no substance key, a canonical SMILES or "name:...", starts so).
+std::string ClassSignalKey(std::string_view class_id);
+std::optional<std::string_view> ClassOfSignalKey(std::string_view key);  // the class, if one
+
 struct SignalQuery {
   std::optional<std::string> detector;
-  std::optional<std::string> substance;  // substance key
+  std::optional<std::string> substance;  // substance key, or ClassSignalKey(class)
   std::optional<std::string> place;
   std::optional<std::int64_t> after_sequence;  // only signals changed after this
   std::size_t limit = 100;
