@@ -182,9 +182,7 @@ SubstanceCounts CountsFor(const std::vector<const reports::DetectionCountRow*>& 
   return counts;
 }
 
-// The latest-starting recent signal of each series, by (substance, audience, detector, place).
-using OpenSignals = std::map<std::tuple<std::string, std::string, std::string, std::string>,
-                             const reports::SignalRecord*>;
+using OpenSignals = LiveDetector::OpenSignals;
 
 // `r`, judged in its last week, continues the stored signal `stored` (a scan's cluster, a pair
 // beyond expectation): it keeps its key's first week and its first week in the body, and counts
@@ -214,13 +212,17 @@ reports::Principal AudienceViewer(const std::string& audience) {
   return viewer;
 }
 
-// The latest-starting of each series' signals: the one a judgement continues.
+// Keeps `r` as its series' open signal when it starts no earlier than the one kept: the
+// latest-starting of a series' signals is the one a judgement continues.
+void AddOpen(OpenSignals& open, const reports::SignalRecord& r) {
+  auto [it, inserted] = open.try_emplace({r.substance_key, r.audience, r.detector, r.place});
+  if (!inserted && r.first_week < it->second.first_week) return;
+  it->second = {r.first_week, SignalFromRecord(r)};
+}
+
 OpenSignals OpenSignalsOf(const std::vector<reports::SignalRecord>& recent) {
   OpenSignals open;
-  for (const reports::SignalRecord& r : recent) {
-    auto& slot = open[{r.substance_key, r.audience, r.detector, r.place}];
-    if (slot == nullptr || slot->first_week < r.first_week) slot = &r;
-  }
+  for (const reports::SignalRecord& r : recent) AddOpen(open, r);
   return open;
 }
 
@@ -245,7 +247,7 @@ std::vector<Continuation> ContinuationsOf(const OpenSignals& open, const std::st
   for (std::size_t m = 0; m < members.size(); ++m) {
     Continuation& c = out[m];
     if (const auto it = open.find({key, members[m].audience, method, place}); it != open.end()) {
-      c.signal = SignalFromRecord(*it->second);
+      c.signal = it->second.signal;
     }
     if (c.signal && c.signal->last_time < members[m].touched_week - max_gap - 1) c.signal.reset();
     c.from = std::clamp(members[m].touched_week, first, last);
@@ -511,9 +513,9 @@ void LiveDetector::Reported(const reports::Principal& who,
     }
     for (const reports::ResolvedMention& mention : item.mentions) {
       if (!mention.substance) continue;
-      const Touched& touched = touch(
-          mention.substance->key,
-          mention.substance->name.empty() ? mention.substance->key : mention.substance->name);
+      const Touched& touched =
+          touch(mention.substance->key,
+                mention.substance->name.empty() ? mention.substance->key : mention.substance->name);
       if (judge_forms_ || judge_pairs_) {
         TouchedWith& with = pending_.first_with[mention.substance->key];
         with.name = touched.name;
@@ -738,7 +740,8 @@ Status LiveDetector::JudgeFirstWith(const std::map<std::string, TouchedWith>& to
     since = std::min(since, std::get<3>(series));
   }
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  auto stored = store_.RecentSignals(keys, MondayOf(since));
+  auto stored = store_.RecentSignals(keys, MondayOf(since),
+                                     {std::string(kFirstInForm), std::string(kNewCombination)});
   if (!stored.ok()) return stored.status();
   std::map<std::tuple<std::string_view, std::string_view, std::string_view, std::string_view,
                       std::string_view>,
@@ -937,9 +940,7 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   if (since == std::numeric_limits<std::int64_t>::max()) return Status::Ok();
 
   // The latest-starting signal of each series alive near its touched weeks: the one to continue.
-  auto recent = store_.RecentSignals(keys, MondayOf(since));
-  if (!recent.ok()) return recent.status();
-  const OpenSignals open = OpenSignalsOf(*recent);
+  if (Status s = ReadOpenSignals(keys, since); !s.ok()) return s;
 
   // Substances are judged on every core (the detectors are pure); the signals are gathered in
   // the order of the keys, so a round's write does not depend on the number of threads.
@@ -948,7 +949,7 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   ParallelFor(keys.size(), [&](std::size_t i) {
     const std::string& key = keys[i];
     failures[i] = JudgeSubstance(options_, key, round.at(key).name, counts.at(key), touched.at(key),
-                                 open, &per_key[i]);
+                                 open_, &per_key[i]);
   });
   std::vector<reports::SignalRecord> changed;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -958,7 +959,46 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
     std::move(per_key[i].begin(), per_key[i].end(), std::back_inserter(changed));
   }
   if (changed.empty()) return Status::Ok();
-  return store_.PutSignals(changed);
+  if (Status s = store_.PutSignals(changed); !s.ok()) {
+    ForgetOpenSignals(keys);  // what was written is not known
+    return s;
+  }
+  for (const reports::SignalRecord& r : changed) AddOpen(open_, r);
+  return Status::Ok();
+}
+
+Status LiveDetector::ReadOpenSignals(const std::vector<std::string>& keys, std::int64_t since) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> stale;
+  for (const std::string& key : keys) {
+    const auto read = open_read_.find(key);
+    if (read == open_read_.end() || now - read->second.first > kRefresh ||
+        since < read->second.second) {
+      stale.push_back(key);
+    }
+  }
+  if (stale.empty()) return Status::Ok();
+  if (open_read_.size() + stale.size() > kMaxCachedSubstances) {
+    open_.clear();
+    open_read_.clear();
+  }
+  ForgetOpenSignals(stale);
+  std::vector<std::string> detectors;  // those the worker folds into open signals
+  for (const std::string& method : options_.methods) {
+    if (JudgesSeries(method)) detectors.push_back(method);
+  }
+  auto recent = store_.RecentSignals(stale, MondayOf(since), detectors);
+  if (!recent.ok()) return recent.status();
+  for (const reports::SignalRecord& r : *recent) AddOpen(open_, r);
+  for (const std::string& key : stale) open_read_[key] = {now, since};
+  return Status::Ok();
+}
+
+void LiveDetector::ForgetOpenSignals(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    open_read_.erase(key);
+    open_.erase(open_.lower_bound({key, "", "", ""}), open_.lower_bound({key + '\0', "", "", ""}));
+  }
 }
 
 void LiveDetector::Log(const std::string& message) {
@@ -982,7 +1022,7 @@ Status LiveDetector::JudgeSites(const std::map<std::string, TouchedSites>& sites
       since = std::min(since, entry.second - options_.max_gap - 1);
     }
   }
-  auto recent = store_.RecentSignals(keys, MondayOf(since));
+  auto recent = store_.RecentSignals(keys, MondayOf(since), options_.load_methods);
   if (!recent.ok()) return recent.status();
   const OpenSignals open = OpenSignalsOf(*recent);
   // (analyte, country) -> the audiences whose organisations measured it there nationally
@@ -1272,8 +1312,8 @@ Status LiveDetector::ScanSubstances(const std::map<std::string, std::string>& su
   for (const reports::SignalRecord& r : found) since = std::min(since, r.first_week);
   auto since_day = reports::ParseDay(since);
   if (!since_day.ok()) return since_day.status();
-  auto stored =
-      store_.RecentSignals(keys, MondayOf(IsoWeekIndex(*since_day) - options_.max_gap - 1));
+  auto stored = store_.RecentSignals(
+      keys, MondayOf(IsoWeekIndex(*since_day) - options_.max_gap - 1), {std::string(kScanMethod)});
   if (!stored.ok()) return stored.status();
   std::set<const reports::SignalRecord*> continued;
   const auto locations_of = [](const nlohmann::json& body) {
@@ -1375,7 +1415,8 @@ Status LiveDetector::JudgeCombinationsOf(const std::set<std::string>& touched) {
   if (found.empty()) return Status::Ok();
 
   // A pair beyond expectation in a week within max_gap of its signal's last continues it.
-  auto stored = store_.RecentSignals(keys, MondayOf(last - options_.max_gap - 1));
+  auto stored = store_.RecentSignals(keys, MondayOf(last - options_.max_gap - 1),
+                                     {std::string(kCombinationsMethod)});
   if (!stored.ok()) return stored.status();
   const auto pair_of = [](const nlohmann::json& body) {
     const auto pair = body.find("pair");

@@ -2,14 +2,17 @@
 // series it changed, and what they find is stored as signals (Store::PutSignals), visible at
 // /api/v1/signals, within a second of the acknowledgement.
 //
-// Reported() is called after a Submit is acknowledged. It only notes, per substance, which
-// audiences (reports::SignalAudienceSees: the organisations of one country), which places and
-// from which ISO week the reports touched, and returns. One worker thread takes everything noted
-// so far (a round): it reads the touched substances' weekly counts in one query
-// (Store::DetectionCountsOf; kept between rounds, so that afterwards only the touched weeks are
-// read again, and the whole every kRefresh) and the signals still alive near the touched weeks.
+// Reported() is called after a Submit is acknowledged. It only notes, per substance and per
+// class of a substance (kept as a substance is, under reports::ClassSignalKey), which audiences
+// (reports::SignalAudienceSees: the organisations of one country), which places (the report's
+// country, its subdivision, "*") and from which ISO week the reports touched, and returns. One
+// worker thread takes everything noted so far (a round): it reads the touched substances'
+// weekly counts in one query (Store::DetectionCountsOf) and the touched classes' in another
+// (Store::ClassCountsOf: a report counts once in a class however many of its substances it
+// names), both kept between rounds, so that afterwards only the touched weeks are read again,
+// and the whole every kRefresh; and the signals still alive near the touched weeks.
 // Then, per substance and on every core: it builds, for each touched audience, the weekly series
-// of each touched country and of everywhere ("*") from the counts that audience may see,
+// of each touched place from the counts that audience may see,
 // zero-filled from the node's first report week to the substance's last (audiences seeing the
 // same series share it); judges it with each configured method from the touched week, or from
 // the series' open signal's latest alarm when that is earlier, to the series' end; and folds the
@@ -81,6 +84,7 @@
 #include <vector>
 
 #include "core/common/status.h"
+#include "core/detect/signal.h"
 #include "core/reports/store.h"
 
 namespace sentinel::app {
@@ -239,6 +243,27 @@ class LiveDetector {
     std::chrono::steady_clock::time_point read_at;
   };
   std::map<std::string, CachedFirsts> first_cache_;
+
+ public:
+  // The latest-starting signal of each series, (substance or class, audience, detector, place),
+  // as a judgement continues it: its first week and the signal (none if unreadable).
+  struct OpenSignal {
+    std::string first_week;
+    std::optional<detect::Signal> signal;
+  };
+  using OpenSignals =
+      std::map<std::tuple<std::string, std::string, std::string, std::string>, OpenSignal>;
+
+ private:
+  // The open signals of the substances judged lately (worker thread only): read from the store
+  // (Store::RecentSignals) for a substance not read, read longer than kRefresh ago or from a
+  // later week than a round needs, and kept up to date with what the worker writes, since
+  // reading them back each round (with their bodies) cost more than judging.
+  OpenSignals open_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::int64_t>>
+      open_read_;  // key -> when read, from which week
+  Status ReadOpenSignals(const std::vector<std::string>& keys, std::int64_t since);
+  void ForgetOpenSignals(const std::vector<std::string>& keys);
   std::optional<std::int64_t> first_week_start_;
 
   reports::Store& store_;

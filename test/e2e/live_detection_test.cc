@@ -242,9 +242,8 @@ TEST_P(LiveDetection, FirstDetectionsAreScopedDeduplicatedAndForAnalysts) {
     EXPECT_NE(NameOf(u), "Bromazolam") << u.dump();
   }
   // Filters and paging forward.
-  json after =
-      Signals(analyst_us_,
-              fmt::format("?after={}&place=GB", us[0]["sequence"].get<std::int64_t>()));
+  json after = Signals(analyst_us_,
+                       fmt::format("?after={}&place=GB", us[0]["sequence"].get<std::int64_t>()));
   EXPECT_FALSE(after["signals"].empty());
   for (const json& a : after["signals"]) {
     EXPECT_TRUE(NameOf(a) == "Carfentanil" || NameOf(a) == "fentanyl-related") << a.dump();

@@ -577,10 +577,16 @@ TEST_P(StoreContract, DetectionCountsAndSignals) {
   other.detector = "first";
   EXPECT_TRUE(store_->Signals(ed_us_, other)->empty());
 
-  auto recent = store_->RecentSignals({kFentanyl}, "2026-01-12");
+  auto recent = store_->RecentSignals({kFentanyl}, "2026-01-12", {});
   ASSERT_TRUE(recent.ok());
   ASSERT_EQ(recent->size(), 1u) << "the GB signal ended before";
   EXPECT_EQ((*recent)[0].audience, "US");
+  auto of_detector = store_->RecentSignals({kFentanyl}, "2026-01-12", {"first", "noufaily"});
+  ASSERT_TRUE(of_detector.ok());
+  EXPECT_EQ(of_detector->size(), 1u);
+  auto of_another = store_->RecentSignals({kFentanyl}, "2026-01-12", {"scan"});
+  ASSERT_TRUE(of_another.ok());
+  EXPECT_TRUE(of_another->empty()) << "the signal is noufaily's";
   auto countries = store_->OrganisationCountries();
   ASSERT_TRUE(countries.ok());
   EXPECT_EQ(*countries, (std::vector<std::string>{"CA", "GB", "US"}));

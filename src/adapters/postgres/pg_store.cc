@@ -939,8 +939,9 @@ class PostgresStore final : public reports::Store {
     });
   }
 
-  Result<std::vector<reports::SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
-                                                           const std::string& since_week) override {
+  Result<std::vector<reports::SignalRecord>> RecentSignals(
+      const std::vector<std::string>& keys, const std::string& since_week,
+      const std::vector<std::string>& detectors) override {
     std::vector<reports::SignalRecord> out;
     if (keys.empty()) return out;
     Status st = Run("signals", Retry::kTransient, [&](pqxx::connection& c) -> Status {
@@ -948,8 +949,13 @@ class PostgresStore final : public reports::Store {
       Params params;
       std::string list;
       for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
-      const std::string sql = SignalColumns() + " WHERE substance_key IN (" + list +
-                              ") AND last_week >= " + params.Text(since_week);
+      std::string sql = SignalColumns() + " WHERE substance_key IN (" + list +
+                        ") AND last_week >= " + params.Text(since_week);
+      if (!detectors.empty()) {
+        std::string named;
+        for (const std::string& d : detectors) named += (named.empty() ? "" : ",") + params.Text(d);
+        sql += " AND detector IN (" + named + ")";
+      }
       ReadTransaction tx(c);
       for (const auto& row : ExecParams(tx, sql, params)) out.push_back(ReadSignal(row));
       return Status::Ok();

@@ -642,9 +642,11 @@ class SqliteStore final : public reports::Store {
     if (Status s = ReadFirstWeek(c, kind_is, &out); !s.ok()) return s;
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
+      // Substances first (CROSS JOIN keeps the order): with the weeks bound by a parameter the
+      // planner would walk every count from `from_week_start` on, 70 ms for a new substance.
       auto stmt = c.Prepare(fmt::format(
           "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, k.distribution, "
-          "k.n FROM substances s JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE "
+          "k.n FROM substances s CROSS JOIN counts k ON k.substance = s.id AND k.period = 0 WHERE "
           "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind {} {} AND k.start_day >= ? "
           "AND k.n != 0",
           Placeholders(end - begin), static_cast<int>(reports::Distribution::kNational),
@@ -789,18 +791,25 @@ class SqliteStore final : public reports::Store {
     });
   }
 
-  Result<std::vector<reports::SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
-                                                           const std::string& since_week) override {
+  Result<std::vector<reports::SignalRecord>> RecentSignals(
+      const std::vector<std::string>& keys, const std::string& since_week,
+      const std::vector<std::string>& detectors) override {
     auto reader = Reader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     std::vector<reports::SignalRecord> out;
     for (std::size_t begin = 0; begin < keys.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(keys.size(), begin + kKeysPerStatement);
-      auto stmt = c.Prepare(fmt::format("{} WHERE substance_key IN ({}) AND last_week >= ?",
-                                        kSignalColumns, Placeholders(end - begin)));
-      for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
-      stmt.Bind(static_cast<int>(end - begin + 1), since_week);
+      auto stmt =
+          c.Prepare(fmt::format("{} WHERE substance_key IN ({}) AND last_week >= ?{}",
+                                kSignalColumns, Placeholders(end - begin),
+                                detectors.empty() ? ""
+                                                  : fmt::format(" AND detector IN ({})",
+                                                                Placeholders(detectors.size()))));
+      int at = 1;
+      for (std::size_t i = begin; i < end; ++i) stmt.Bind(at++, keys[i]);
+      stmt.Bind(at++, since_week);
+      for (const std::string& detector : detectors) stmt.Bind(at++, detector);
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(ReadSignal(stmt));
       if (rc != SQLITE_DONE) return c.Error("signals");

@@ -288,7 +288,8 @@ class Store {
   // key) in one go, of the weeks starting on or after `from_week_start` (a DayNumber). PutSignals
   // inserts or updates by key, all or nothing, and is the node's own write (no principal).
   // RecentSignals gives, whoever may see them, the signals of the substances whose last week is on
-  // or after `since_week` (YYYY-MM-DD). Signals returns the viewer's, most recently changed first.
+  // or after `since_week` (YYYY-MM-DD), of the `detectors` named (empty: of every detector).
+  // Signals returns the viewer's, most recently changed first.
   virtual Result<DetectionCounts> DetectionCountsOf(const std::vector<std::string>& keys,
                                                     std::int64_t from_week_start,
                                                     Counted counted) = 0;
@@ -307,8 +308,9 @@ class Store {
   virtual Result<std::vector<FirstTogetherRow>> FirstReportsTogether(
       const std::vector<std::string>& keys) = 0;
   virtual Status PutSignals(const std::vector<SignalRecord>& signals) = 0;
-  virtual Result<std::vector<SignalRecord>> RecentSignals(const std::vector<std::string>& keys,
-                                                          const std::string& since_week) = 0;
+  virtual Result<std::vector<SignalRecord>> RecentSignals(
+      const std::vector<std::string>& keys, const std::string& since_week,
+      const std::vector<std::string>& detectors) = 0;
   virtual Result<std::vector<SignalRecord>> Signals(const Principal& viewer,
                                                     const SignalQuery& query) = 0;
   // The countries of the node's organisations: the audiences signals are computed for.
