@@ -125,8 +125,9 @@ Detector FarringtonDetector(detect::FarringtonOptions (*preset)()) {
       return Status::InvalidArgument("Farrington needs 0 < --alpha < 1");
     }
     // Steps R cannot judge (too little history) come out empty, one row per step as always.
-    std::vector<detect::Judgement> out = detect::Farrington(
-        series, std::min(first_step, series.observed.size()), series.observed.size(), options);
+    std::vector<detect::Judgement> out =
+        detect::Farrington(series, std::min(first_step, series.observed.size()),
+                           series.observed.size(), options, o.farrington_memo);
     return out;
   };
 }

@@ -23,6 +23,7 @@
 #include "app/node.h"
 #include "core/common/status.h"
 #include "core/detect/detection.h"
+#include "core/detect/farrington.h"
 #include "core/detect/signal.h"
 
 namespace sentinel::app {
@@ -44,10 +45,13 @@ struct DetectCommandOptions {
   // control$alpha: EARS and Farrington a one-sided level (empty: 0.001 for EARS, 0.05 for
   // Farrington); cusum the negative-binomial dispersion (empty: estimated on the baseline).
   std::optional<double> alpha;
-  int baseline = 7;              // EARS control$baseline
-  double min_sigma = 0;          // EARS control$minSigma (on load series: on the log10 scale)
-  double load_floor = 0.001;     // load series: loads below it count as it (core/detect/loads.h)
-  std::optional<int> b, w;       // Farrington control$b, control$w; empty: the preset's
+  int baseline = 7;           // EARS control$baseline
+  double min_sigma = 0;       // EARS control$minSigma (on load series: on the log10 scale)
+  double load_floor = 0.001;  // load series: loads below it count as it (core/detect/loads.h)
+  std::optional<int> b, w;    // Farrington control$b, control$w; empty: the preset's
+  // Farrington's fitted models, kept between judgements of the same series (live detection);
+  // null: none kept.
+  detect::FarringtonMemo* farrington_memo = nullptr;
   std::optional<int> frequency;  // steps per year; empty: 52 (weeks, integers) or 365 (dates)
   // cusum, R's glrnb control list.
   double c_arl = 5;                // control$c.ARL

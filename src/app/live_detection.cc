@@ -298,7 +298,7 @@ void FoldAlarms(const std::string& method, const std::string& key, const std::st
 Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& key,
                       const std::string& name, const SubstanceCounts& counts,
                       const TouchedSeries& touched, const OpenSignals& open,
-                      std::vector<reports::SignalRecord>* changed) {
+                      detect::FarringtonMemo* memo, std::vector<reports::SignalRecord>* changed) {
   // (place, audience whose national reports it adds or "", last week) -> its audiences
   std::map<std::tuple<std::string, std::string, std::int64_t>, std::vector<Member>> groups;
   for (const auto& [audience, places] : touched) {
@@ -313,6 +313,7 @@ Status JudgeSubstance(const LiveDetectionOptions& options, const std::string& ke
 
   DetectCommandOptions detect_options;
   detect_options.max_gap = options.max_gap;
+  detect_options.farrington_memo = memo;
   for (const auto& [group, members] : groups) {
     const auto& [place, own, last] = group;
     if (static_cast<std::uint64_t>(last - counts.first) >= kMaxSeriesSteps) {
@@ -949,7 +950,7 @@ Status LiveDetector::JudgeSlice(const std::vector<std::string>& keys,
   ParallelFor(keys.size(), [&](std::size_t i) {
     const std::string& key = keys[i];
     failures[i] = JudgeSubstance(options_, key, round.at(key).name, counts.at(key), touched.at(key),
-                                 open_, &per_key[i]);
+                                 open_, &farrington_memo_, &per_key[i]);
   });
   std::vector<reports::SignalRecord> changed;
   for (std::size_t i = 0; i < keys.size(); ++i) {

@@ -84,6 +84,7 @@
 #include <vector>
 
 #include "core/common/status.h"
+#include "core/detect/farrington.h"
 #include "core/detect/signal.h"
 #include "core/reports/store.h"
 
@@ -260,6 +261,9 @@ class LiveDetector {
   // later week than a round needs, and kept up to date with what the worker writes, since
   // reading them back each round (with their bodies) cost more than judging.
   OpenSignals open_;
+  // Farrington's fits of the steps judged lately: a series judged again when a report arrives
+  // only refits the steps whose reference weeks changed.
+  detect::FarringtonMemo farrington_memo_;
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::int64_t>>
       open_read_;  // key -> when read, from which week
   Status ReadOpenSignals(const std::vector<std::string>& keys, std::int64_t since);

@@ -7,6 +7,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -423,15 +424,12 @@ Bounds ThresholdNoufaily(double eta0, double se_eta0, double phi, ThresholdMetho
 }
 
 // One step of farringtonFlexible's loop; k is 1-based.
-Judgement JudgeStep(const CountSeries& series, std::int64_t k, const FarringtonOptions& o) {
-  const auto idx = static_cast<std::size_t>(k - 1);
-  Judgement j;
-  j.time = idx < series.time.size() ? series.time[idx] : k - 1;
-  j.observed = series.observed[idx];
-  const auto data = ReferenceData(series.observed, k, series.frequency, o);
-  if (!data || data->empty()) return j;
-  std::optional<Model> model = FitFlexible(*data, o.trend, o);
-  if (!model) return j;
+// The model of the step at 1-based position k fitted to its reference data: what the
+// judgement needs of it.
+std::optional<FarringtonMemo::StepFit> FitStep(const std::vector<Point>& data, std::int64_t k,
+                                               const FarringtonOptions& o) {
+  std::optional<Model> model = FitFlexible(data, o.trend, o);
+  if (!model) return std::nullopt;
   const double wtime = static_cast<double>(k);
   // algo.farrington.glm: keep the trend only if significant, with >= 3 years and no
   // extrapolation beyond the largest count in the baseline.
@@ -439,23 +437,88 @@ Judgement JudgeStep(const CountSeries& series, std::int64_t k, const FarringtonO
     const Prediction pred = Predict(*model, wtime, o.noPeriods);
     const bool significant = TrendPValue(*model) < o.pThresholdTrend;
     double ymax = 0;
-    for (const Point& pt : *data) ymax = std::max(ymax, pt.y);
+    for (const Point& pt : data) ymax = std::max(ymax, pt.y);
     const bool keep = o.b >= 3 && significant && std::exp(pred.eta) <= ymax;
     if (!keep) {
-      model = FitFlexible(*data, false, o);
-      if (!model) return j;
+      model = FitFlexible(data, false, o);
+      if (!model) return std::nullopt;
     }
   }
   const Prediction pred = Predict(*model, wtime, o.noPeriods);
+  return FarringtonMemo::StepFit{pred.eta, pred.se_eta, model->phi};
+}
+
+// Two independent 64-bit lanes (splitmix64's finaliser, different seeds and constants) over
+// every input of a step's fit.
+class Digester {
+ public:
+  void Add(std::uint64_t v) {
+    a_ = Mix(a_ ^ v, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL);
+    b_ = Mix(b_ + v + 0x9e3779b97f4a7c15ULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL);
+  }
+  void Add(double v) { Add(std::bit_cast<std::uint64_t>(v)); }
+  void Add(std::int64_t v) { Add(static_cast<std::uint64_t>(v)); }
+  FarringtonMemo::Digest digest() const { return {a_, b_}; }
+
+ private:
+  static std::uint64_t Mix(std::uint64_t z, std::uint64_t m1, std::uint64_t m2) {
+    z = (z ^ (z >> 30)) * m1;
+    z = (z ^ (z >> 27)) * m2;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t a_ = 0x243f6a8885a308d3ULL, b_ = 0x13198a2e03707344ULL;
+};
+
+FarringtonMemo::Digest DigestOf(const std::vector<Point>& data, std::int64_t k, int freq,
+                                const FarringtonOptions& o) {
+  Digester d;
+  d.Add(k);
+  d.Add(static_cast<std::int64_t>(freq));
+  for (const std::int64_t v :
+       {std::int64_t{o.b}, std::int64_t{o.w}, std::int64_t{o.reweight}, std::int64_t{o.trend},
+        std::int64_t{o.noPeriods}, std::int64_t{o.pastWeeksNotIncluded.value_or(-1)},
+        static_cast<std::int64_t>(o.thresholdMethod), static_cast<std::int64_t>(o.powertrans)}) {
+    d.Add(v);
+  }
+  d.Add(o.weightsThreshold);
+  d.Add(o.pThresholdTrend);
+  d.Add(static_cast<std::int64_t>(data.size()));
+  for (const Point& pt : data) {
+    d.Add(pt.y);
+    d.Add(pt.wtime);
+    d.Add(static_cast<std::int64_t>(pt.level));
+  }
+  return d.digest();
+}
+
+Judgement JudgeStep(const CountSeries& series, std::int64_t k, const FarringtonOptions& o,
+                    FarringtonMemo* memo) {
+  const auto idx = static_cast<std::size_t>(k - 1);
+  Judgement j;
+  j.time = idx < series.time.size() ? series.time[idx] : k - 1;
+  j.observed = series.observed[idx];
+  const auto data = ReferenceData(series.observed, k, series.frequency, o);
+  if (!data || data->empty()) return j;
+  std::optional<FarringtonMemo::StepFit> fit;
+  if (memo == nullptr) {
+    fit = FitStep(*data, k, o);
+  } else {
+    const FarringtonMemo::Digest key = DigestOf(*data, k, series.frequency, o);
+    if (auto kept = memo->Find(key)) {
+      fit = *kept;
+    } else {
+      fit = FitStep(*data, k, o);
+      memo->Keep(key, fit);
+    }
+  }
+  if (!fit) return j;
   const double y = j.observed;
   Bounds bounds;
-  double expected = 0;
+  const double expected = std::exp(fit->eta);
   if (o.thresholdMethod == ThresholdMethod::kDelta) {
-    expected = std::exp(pred.eta);
-    bounds = ThresholdDelta(expected, pred.se_eta * expected, model->phi, o.powertrans, o.alpha, y);
+    bounds = ThresholdDelta(expected, fit->se_eta * expected, fit->phi, o.powertrans, o.alpha, y);
   } else {
-    expected = std::exp(pred.eta);
-    bounds = ThresholdNoufaily(pred.eta, pred.se_eta, model->phi, o.thresholdMethod, o.alpha, y);
+    bounds = ThresholdNoufaily(fit->eta, fit->se_eta, fit->phi, o.thresholdMethod, o.alpha, y);
   }
   double recent = 0;
   for (std::int64_t i = k - o.limit54.weeks + 1; i <= k; ++i) {
@@ -495,12 +558,39 @@ FarringtonOptions Noufaily() {
   return o;
 }
 
+std::uint64_t FarringtonMemo::hits() const {
+  std::lock_guard lock(mu_);
+  return hits_;
+}
+
+std::uint64_t FarringtonMemo::misses() const {
+  std::lock_guard lock(mu_);
+  return misses_;
+}
+
+std::optional<std::optional<FarringtonMemo::StepFit>> FarringtonMemo::Find(const Digest& key) {
+  std::lock_guard lock(mu_);
+  const auto found = fits_.find(key);
+  if (found == fits_.end()) {
+    ++misses_;
+    return std::nullopt;
+  }
+  ++hits_;
+  return found->second;
+}
+
+void FarringtonMemo::Keep(const Digest& key, const std::optional<StepFit>& fit) {
+  std::lock_guard lock(mu_);
+  if (fits_.size() >= capacity_) fits_.clear();
+  fits_.emplace(key, fit);
+}
+
 std::vector<Judgement> Farrington(const CountSeries& series, std::size_t first, std::size_t last,
-                                  const FarringtonOptions& options) {
+                                  const FarringtonOptions& options, FarringtonMemo* memo) {
   std::vector<Judgement> out;
   out.reserve(last - first);
   for (std::size_t t = first; t < last; ++t) {
-    out.push_back(JudgeStep(series, static_cast<std::int64_t>(t) + 1, options));
+    out.push_back(JudgeStep(series, static_cast<std::int64_t>(t) + 1, options, memo));
   }
   return out;
 }

@@ -13,7 +13,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "core/detect/detection.h"
@@ -53,6 +56,42 @@ FarringtonOptions FarringtonOriginal();
 // pastWeeksNotIncluded=26, pThresholdTrend=1, thresholdMethod=nbPlugin, alpha=0.05.
 FarringtonOptions Noufaily();
 
+// The fitted models of judged steps, kept by what a fit depends on: the step's reference
+// counts, its position, the frequency and the options (a 128-bit digest of them). A step's
+// model never sees its own count or the weeks just before it (pastWeeksNotIncluded), so a
+// series judged again after only its latest counts changed, as live detection does whenever a
+// report arrives, costs a lookup per step instead of a fit; its judgements are the same as
+// without the memo. Thread-safe; forgets everything once it holds `capacity` models.
+class FarringtonMemo {
+ public:
+  explicit FarringtonMemo(std::size_t capacity = 200'000) : capacity_(capacity) {}
+  std::uint64_t hits() const;
+  std::uint64_t misses() const;
+
+  // What a step's judgement needs of its model: the linear predictor, its standard error and
+  // the dispersion; empty where no model could be fitted.
+  struct StepFit {
+    double eta = 0;
+    double se_eta = 0;
+    double phi = 0;
+  };
+  struct Digest {
+    std::uint64_t a = 0, b = 0;
+    bool operator==(const Digest&) const = default;
+  };
+  std::optional<std::optional<StepFit>> Find(const Digest& key);
+  void Keep(const Digest& key, const std::optional<StepFit>& fit);
+
+ private:
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const { return static_cast<std::size_t>(d.a ^ d.b); }
+  };
+  std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<Digest, std::optional<StepFit>, DigestHash> fits_;
+  std::uint64_t hits_ = 0, misses_ = 0;
+};
+
 // Judges the steps [first, last) of `series` (positions, not time labels), one Judgement each,
 // in order. A step gets nothing (no expected, upperbound or alarm) where R's farringtonFlexible
 // cannot judge it: fewer than frequency*b + w earlier steps, or a model fit that does not
@@ -61,7 +100,7 @@ FarringtonOptions Noufaily();
 // the count is not zero.
 // REQUIRES: first <= last <= series.observed.size(); counts >= 0; !populationOffset.
 std::vector<Judgement> Farrington(const CountSeries& series, std::size_t first, std::size_t last,
-                                  const FarringtonOptions& options);
+                                  const FarringtonOptions& options, FarringtonMemo* memo = nullptr);
 
 // R's default range: every step from position frequency*b + w on.
 std::vector<Judgement> Farrington(const CountSeries& series, const FarringtonOptions& options);

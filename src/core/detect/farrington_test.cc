@@ -139,6 +139,51 @@ std::vector<double> Seasonal(int years, double level) {
   return y;
 }
 
+bool SameJudgement(const Judgement& a, const Judgement& b) {
+  return a.time == b.time && a.observed == b.observed && a.expected == b.expected &&
+         a.upperbound == b.upperbound && a.alarm == b.alarm;
+}
+
+// The memo changes nothing but the cost: judging again with only the latest count changed
+// reuses every fit, since no step's model sees its own week or the 26 before it (Noufaily) or
+// the w before it (original).
+TEST(FarringtonMemo, SameJudgementsAndRecentCountsNeedNoNewFit) {
+  std::vector<double> y = Seasonal(7, 10);
+  const std::size_t n = y.size();
+  for (const FarringtonOptions& o : {FarringtonOriginal(), Noufaily()}) {
+    FarringtonMemo memo;
+    const CountSeries s = Weekly(y);
+    const std::vector<Judgement> plain = Farrington(s, n - 30, n, o);
+    const std::vector<Judgement> memoised = Farrington(s, n - 30, n, o, &memo);
+    ASSERT_EQ(plain.size(), memoised.size());
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      EXPECT_TRUE(SameJudgement(plain[i], memoised[i])) << "step " << i;
+    }
+    EXPECT_EQ(memo.misses(), 30u);
+    EXPECT_EQ(memo.hits(), 0u);
+
+    // A report this week: the last step is judged again from the same fit, and alarms.
+    std::vector<double> later = y;
+    later.back() += 40;
+    const CountSeries s2 = Weekly(later);
+    const std::vector<Judgement> again = Farrington(s2, n - 3, n, o, &memo);
+    EXPECT_EQ(memo.hits(), 3u);
+    EXPECT_EQ(memo.misses(), 30u);
+    const std::vector<Judgement> fresh = Farrington(s2, n - 3, n, o);
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      EXPECT_TRUE(SameJudgement(fresh[i], again[i])) << "step " << i;
+    }
+    EXPECT_TRUE(again.back().alarm.value_or(false));
+
+    // A count inside the steps' reference weeks changes their fits: they are fitted anew.
+    std::vector<double> past = y;
+    past[n - 53] += 30;  // a year before the last step: in both methods' reference weeks
+    const std::vector<Judgement> refit = Farrington(Weekly(past), n - 1, n, o, &memo);
+    EXPECT_EQ(memo.misses(), 31u);
+    EXPECT_TRUE(SameJudgement(refit.front(), Farrington(Weekly(past), n - 1, n, o).front()));
+  }
+}
+
 TEST(Farrington, AllZeroSeriesNeverAlarms) {
   const CountSeries s = Weekly(std::vector<double>(std::size_t{52} * 6, 0));
   for (const FarringtonOptions& o : {FarringtonOriginal(), Noufaily()}) {
