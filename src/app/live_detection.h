@@ -10,13 +10,15 @@
 // weekly counts in one query (Store::DetectionCountsOf) and the touched classes' in another
 // (Store::ClassCountsOf: a report counts once in a class however many of its substances it
 // names), both kept between rounds, so that afterwards only the touched weeks are read again,
-// and the whole every kRefresh; and the signals still alive near the touched weeks.
+// and the whole every kRefresh; and the signals still alive near the touched weeks (kept
+// likewise, and updated with what the worker writes).
 // Then, per substance and on every core: it builds, for each touched audience, the weekly series
 // of each touched place from the counts that audience may see,
 // zero-filled from the node's first report week to the substance's last (audiences seeing the
-// same series share it); judges it with each configured method from the touched week, or from
-// the series' open signal's latest alarm when that is earlier, to the series' end; and folds the
-// alarms into that open signal (detect::SignalFolder), so that a continuing episode updates its
+// same series share it); judges it with each configured method (Farrington's fits of steps
+// whose reference weeks did not change reused, detect::FarringtonMemo) from the touched week, or
+// from the series' open signal's latest alarm when that is earlier, to the series' end; and folds
+// the alarms into that open signal (detect::SignalFolder), so that a continuing episode updates its
 // signal. The round's changed signals are stored in one write. Reports arriving meanwhile are
 // taken by the next round, so under load rounds grow instead of queueing.
 //
