@@ -6,9 +6,10 @@
 //    batches, against one report per transaction (what a naive loader does).
 // 2. Weekly aggregate by substance × country over every report: Sentinel's summary table,
 //    against GROUP BY over the reports themselves.
-// --reports=N sets the history size; --scale=K stores it K times (fresh keys) before the
-// aggregate, to reach millions of reports. --postgres=URI_PREFIX runs the same on PostgreSQL:
-// the databases URI_PREFIX + "naive" and + "bulk" must exist and be empty
+// --reports=N sets the history size; --scale=K stores K such histories (the demo generator with
+// K seeds, one in memory at a time) before the aggregate, to reach millions of reports.
+// --postgres=URI_PREFIX runs the same on PostgreSQL: the databases URI_PREFIX + "naive" and
+// + "bulk" must exist and be empty
 // (bench/pg_store_bench.sh starts a throwaway cluster and makes them).
 #include <sqlite3.h>
 
@@ -72,6 +73,24 @@ double RawAggregateSeconds(const std::string& db_or_uri, bool postgres, std::int
   return s;
 }
 
+// The weekly summary rows an aggregate reads (of every distribution).
+std::int64_t WeeklySummaryRows(const std::string& db_or_uri, bool postgres) {
+  constexpr const char* kSql = "SELECT COUNT(*) FROM counts WHERE period = 0";
+  if (postgres) {
+    pqxx::connection c(db_or_uri);
+    pqxx::read_transaction tx(c);
+    return tx.exec1(kSql)[0].as<std::int64_t>();
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_or_uri.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, kSql, -1, &stmt, nullptr);
+  const std::int64_t n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,30 +124,38 @@ int main(int argc, char** argv) {
   const app::DemoHistory history = app::GenerateDemoHistory(*reference, today, n_reports, 7);
 
   // Intake on all cores.
-  std::vector<reports::SubmitItem> items(history.reports.size());
-  std::vector<const app::DemoOrganisation*> owner(history.reports.size());
+  std::vector<reports::SubmitItem> items;
+  std::vector<const app::DemoOrganisation*> owner;
   std::map<std::string, const app::DemoOrganisation*> by_id;
   for (const auto& o : history.organisations) by_id[o.id] = &o;
-  std::atomic<std::size_t> next{0}, refused{0};
-  auto t0 = Clock::now();
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
-    pool.emplace_back([&] {
-      for (std::size_t i = next++; i < items.size(); i = next++) {
-        auto p = node->intake->Prepare(history.reports[i].body, "");
-        if (!p.item) {
-          ++refused;
-          continue;
+  const auto intake = [&](const app::DemoHistory& from) {
+    items.assign(from.reports.size(), {});
+    owner.assign(from.reports.size(), nullptr);
+    std::atomic<std::size_t> next{0}, refused{0};
+    const auto i0 = Clock::now();
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
+      pool.emplace_back([&] {
+        for (std::size_t i = next++; i < items.size(); i = next++) {
+          auto p = node->intake->Prepare(from.reports[i].body, "");
+          if (!p.item) {
+            ++refused;
+            continue;
+          }
+          items[i] = std::move(*p.item);
+          owner[i] = by_id.at(from.reports[i].organisation_id);
         }
-        items[i] = std::move(*p.item);
-        owner[i] = by_id.at(history.reports[i].organisation_id);
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  const double intake_s = Seconds(Clock::now() - t0);
-  std::fprintf(stderr, "intake: %zu reports in %.1f s (%zu refused)\n", items.size(), intake_s,
-               refused.load());
+      });
+    }
+    for (auto& t : pool) t.join();
+    const double seconds = Seconds(Clock::now() - i0);
+    std::fprintf(stderr, "intake: %zu reports in %.1f s (%zu refused)\n", items.size(), seconds,
+                 refused.load());
+    return seconds;
+  };
+  const double intake_s = intake(history);
+  const std::size_t intake_n = items.size();
+  auto t0 = Clock::now();
 
   auto principal = [](const app::DemoOrganisation& o) {
     reports::Principal p;
@@ -182,6 +209,10 @@ int main(int argc, char** argv) {
   std::atomic<std::size_t> stored{0};
   double bulk_s = 0;
   for (std::size_t copy = 0; copy < scale; ++copy) {
+    // Each further copy is a history of its own (another seed: other dates, places and
+    // substances), so that the summary grows as a larger node's would; generated and taken in
+    // one copy at a time, so that memory stays that of one.
+    if (copy > 0) intake(app::GenerateDemoHistory(*reference, today, n_reports, 7 + copy));
     std::vector<std::pair<const app::DemoOrganisation*, std::vector<reports::SubmitItem>>> batches;
     std::map<const app::DemoOrganisation*, std::vector<reports::SubmitItem>> pending;
     const auto c0 = Clock::now();
@@ -234,12 +265,15 @@ int main(int argc, char** argv) {
   std::printf("store benchmark: %zu reports (%zu kinds of body from the demo generator)\n",
               stored.load(), history.reports.size());
   std::printf("  intake (validate, pseudonymise, resolve), all cores: %9.0f reports/s\n",
-              static_cast<double>(items.size()) / intake_s);
+              static_cast<double>(intake_n) / intake_s);
   std::printf("  %s bulk import, batches of 1,000: %9.0f reports/s\n", backend, bulk_rate);
   std::printf("  %s one report per transaction  : %9.0f reports/s\n", backend, naive_rate);
   std::printf("  ratio bulk / one-per-transaction: %.1fx\n", bulk_rate / naive_rate);
-  std::printf("  weekly aggregate, summary table: %.3f s (%zu rows, visible to a foreign org)\n",
-              agg_s, rows.ok() ? rows->size() : 0);
+  std::printf(
+      "  weekly aggregate, summary table: %.3f s (%zu rows, visible to a foreign org; %lld weekly "
+      "summary rows)\n",
+      agg_s, rows.ok() ? rows->size() : 0,
+      static_cast<long long>(WeeklySummaryRows(where("bulk"), !postgres.empty())));
   std::printf("  weekly aggregate, GROUP BY over reports: %.3f s (%lld rows)\n", raw_s,
               static_cast<long long>(raw_rows));
   std::printf("  ratio: %.1fx\n", raw_s / agg_s);
