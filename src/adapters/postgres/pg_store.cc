@@ -794,47 +794,24 @@ class PostgresStore final : public reports::Store {
                                                      reports::Counted counted) override {
     // Occurrences are every kind but wastewater; measurements only wastewater.
     const char* const kind_is = counted == reports::Counted::kOccurrences ? "!=" : "=";
-    reports::DetectionCounts out;
-    Status st = Run("detection counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
-      out = {};
-      ReadTransaction tx(c);
-      out.first_week_start = FirstWeek(tx, kind_is);
-      if (keys.empty()) return Status::Ok();
-      Params params;
-      std::string list;
-      for (const std::string& key : keys) list += (list.empty() ? "" : ",") + params.Text(key);
-      const std::string sql = fmt::format(
-          "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, k.distribution, "
-          "k.n FROM substances s JOIN counts k ON k.substance = s.id AND k.period = {} WHERE "
-          "s.key IN ({}) AND k.distribution IN ({}, {}) AND k.kind {} {} AND k.start_day >= "
-          "{}::bigint AND k.n != 0",
-          kWeekPeriod, list, AsInt(reports::Distribution::kNational),
-          AsInt(reports::Distribution::kEveryone), kind_is, AsInt(reports::Kind::kWastewater),
-          params.Int(from_week_start));
-      for (const auto& row : ExecParams(tx, sql, params)) {
-        out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),
-                            Text(row[4]), static_cast<reports::Distribution>(row[5].as<int>()),
-                            row[6].as<std::int64_t>()});
-      }
-      return Status::Ok();
-    });
-    if (!st.ok()) return st;
-    return out;
+    return CountRows("detection counts", kind_is, keys,
+                     [&](const std::string& list, Params& params) {
+                       return fmt::format(
+                           "SELECT s.key, k.start_day, k.country, k.subdivision, k.org_country, "
+                           "k.distribution, k.n FROM substances s JOIN counts k ON k.substance = "
+                           "s.id AND k.period = {} WHERE s.key IN ({}) AND k.distribution IN "
+                           "({}, {}) AND k.kind {} {} AND k.start_day >= {}::bigint AND k.n != 0",
+                           kWeekPeriod, list, AsInt(reports::Distribution::kNational),
+                           AsInt(reports::Distribution::kEveryone), kind_is,
+                           AsInt(reports::Kind::kWastewater), params.Int(from_week_start));
+                     });
   }
 
   Result<reports::DetectionCounts> ClassCountsOf(const std::vector<std::string>& classes,
                                                  std::int64_t from_week_start) override {
-    reports::DetectionCounts out;
-    Status st = Run("class counts", Retry::kTransient, [&](pqxx::connection& c) -> Status {
-      out = {};
-      ReadTransaction tx(c);
-      out.first_week_start = FirstWeek(tx, "!=");
-      if (classes.empty()) return Status::Ok();
-      Params params;
-      std::string list;
-      for (const std::string& cls : classes) list += (list.empty() ? "" : ",") + params.Text(cls);
-      // (The week's Monday: day 0, 1970-01-01, was a Thursday.)
-      const std::string sql = fmt::format(
+    // (The week's Monday: day 0, 1970-01-01, was a Thursday.)
+    return CountRows("class counts", "!=", classes, [&](const std::string& list, Params& params) {
+      return fmt::format(
           "SELECT sc.class, r.day - ((r.day + 3) % 7 + 7) % 7 AS week, r.country, r.subdivision, "
           "r.org_country, r.distribution, COUNT(DISTINCT r.seq) FROM substance_classes sc JOIN "
           "report_substances rs ON rs.substance = sc.substance JOIN reports r ON r.seq = rs.seq "
@@ -843,7 +820,26 @@ class PostgresStore final : public reports::Store {
           "GROUP BY sc.class, week, r.country, r.subdivision, r.org_country, r.distribution",
           list, AsInt(reports::Distribution::kNational), AsInt(reports::Distribution::kEveryone),
           AsInt(reports::Kind::kWastewater), params.Int(from_week_start));
-      for (const auto& row : ExecParams(tx, sql, params)) {
+    });
+  }
+
+  // The node's first week of reports of the kind `kind_is` ("!=" or "=") wastewater, and the
+  // count rows (key or class, week, country, subdivision, org_country, distribution, n) that
+  // `sql` selects, given the parameter list of `values`.
+  Result<reports::DetectionCounts> CountRows(
+      std::string_view what, const char* kind_is, const std::vector<std::string>& values,
+      const std::function<std::string(const std::string& list, Params& params)>& sql) {
+    reports::DetectionCounts out;
+    Status st = Run(what, Retry::kTransient, [&](pqxx::connection& c) -> Status {
+      out = {};
+      ReadTransaction tx(c);
+      out.first_week_start = FirstWeek(tx, kind_is);
+      if (values.empty()) return Status::Ok();
+      Params params;
+      std::string list;
+      for (const std::string& v : values) list += (list.empty() ? "" : ",") + params.Text(v);
+      const std::string text = sql(list, params);
+      for (const auto& row : ExecParams(tx, text, params)) {
         out.rows.push_back({Text(row[0]), row[1].as<std::int64_t>(), Text(row[2]), Text(row[3]),
                             Text(row[4]), static_cast<reports::Distribution>(row[5].as<int>()),
                             row[6].as<std::int64_t>()});

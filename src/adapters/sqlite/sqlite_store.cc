@@ -653,12 +653,7 @@ class SqliteStore final : public reports::Store {
           static_cast<int>(reports::Distribution::kEveryone), kind_is, kWastewaterKind));
       for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), keys[i]);
       stmt.Bind(static_cast<int>(end - begin + 1), from_week_start);
-      int rc;
-      while ((rc = stmt.Step()) == SQLITE_ROW) {
-        out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4),
-                            static_cast<reports::Distribution>(stmt.Int(5)), stmt.Int(6)});
-      }
-      if (rc != SQLITE_DONE) return c.Error("detection counts");
+      if (Status st = ReadCountRows(c, stmt, "detection counts", &out); !st.ok()) return st;
     }
     return out;
   }
@@ -698,12 +693,7 @@ class SqliteStore final : public reports::Store {
         stmt.Bind(static_cast<int>(i - begin + 1), classes[i]);
       }
       stmt.Bind(static_cast<int>(end - begin + 1), from_date);
-      int rc;
-      while ((rc = stmt.Step()) == SQLITE_ROW) {
-        out.rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4),
-                            static_cast<reports::Distribution>(stmt.Int(5)), stmt.Int(6)});
-      }
-      if (rc != SQLITE_DONE) return c.Error("class counts");
+      if (Status st = ReadCountRows(c, stmt, "class counts", &out); !st.ok()) return st;
     }
     return out;
   }
@@ -1224,6 +1214,18 @@ class SqliteStore final : public reports::Store {
     if (first.Step() != SQLITE_ROW) return c.Error("detection counts");
     if (!first.IsNull(0)) out->first_week_start = first.Int(0);
     return Status::Ok();
+  }
+
+  // Appends the rows (key or class, week, country, subdivision, org_country, distribution, n)
+  // that `stmt` selects.
+  static Status ReadCountRows(Connection& c, Statement& stmt, std::string_view what,
+                              reports::DetectionCounts* out) {
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      out->rows.push_back({stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4),
+                           static_cast<reports::Distribution>(stmt.Int(5)), stmt.Int(6)});
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : c.Error(what);
   }
 
   static constexpr std::size_t kKeysPerStatement = 500;
