@@ -66,6 +66,14 @@ struct Outcome {
   double present_top_score = 0;
   bool present_top_correct = false;
   bool top10_equals_exhaustive = false;
+  // default score: a wrong top hit contributed by the query's own laboratory
+  bool wrong_from_own_laboratory = false;
+  // default score, rank of the right compound when the library holds nothing from the query's
+  // laboratory (a user's instrument is usually not among the library's contributors)
+  int rank_other_laboratories = 0;
+  // best default score of the right compound is below 500: its spectra disagree so much that
+  // one of them is unlikely to be of the compound it names
+  bool right_compound_disagrees = false;
   // absent case
   double absent_top_score = 0;
   double absent_best_hybrid = 0;
@@ -158,6 +166,9 @@ int main(int argc, char** argv) {
           o.present_top_score = r.hits.front().rank_score;
           o.present_margin = r.margin;
           o.present_top_correct = o.rank[s] == 1;
+          o.wrong_from_own_laboratory =
+              !o.present_top_correct &&
+              Contributor(lib->entry(r.hits.front().entry).comment) == Contributor(qe.comment);
           IdentifyOptions all = options;
           all.presearch_k = lib->size();
           const Identification full = Identify(libs, q, all);
@@ -166,6 +177,32 @@ int main(int argc, char** argv) {
             o.top10_equals_exhaustive = full.hits[k].entry == r.hits[k].entry;
           }
         }
+      }
+      {
+        IdentifyOptions other_labs;
+        other_labs.top = 10;
+        other_labs.presearch_k = lib->size();
+        const std::string own = Contributor(qe.comment);
+        other_labs.exclude_entry = [&lib, &own](const Library&, std::uint32_t id) {
+          return Contributor(lib->entry(id).comment) == own;
+        };
+        const Identification r = Identify(libs, q, other_labs);
+        for (std::size_t k = 0; k < r.hits.size(); ++k) {
+          if (Skeleton(lib->entry(r.hits[k].entry)) == Skeleton(qe)) {
+            o.rank_other_laboratories = static_cast<int>(k + 1);
+            break;
+          }
+        }
+        IdentifyOptions right_only;
+        right_only.top = 1;
+        right_only.presearch_k = lib->size();
+        right_only.exclude_entry = [&lib, &qe, qid](const Library&, std::uint32_t id) {
+          return id == qid || Skeleton(lib->entry(id)) != Skeleton(qe);
+        };
+        const Identification best_right = Identify(libs, q, right_only);
+        o.right_compound_disagrees =
+            best_right.hits.empty() ||
+            RankValue(best_right.hits.front(), IdentifyOptions().rank_by) < 500;
       }
       IdentifyOptions absent;
       absent.top = 10;
@@ -216,6 +253,25 @@ int main(int argc, char** argv) {
                 s == IdentifyOptions().rank_by ? " (default)" : "",
                 100.0 * static_cast<double>(top1) / n, 100.0 * static_cast<double>(top5) / n,
                 100.0 * static_cast<double>(isomer) / n);
+  }
+  {
+    std::size_t wrong = 0, own = 0, disagree = 0, top1 = 0, top5 = 0;
+    for (const Outcome& o : outcomes) {
+      wrong += !o.present_top_correct;
+      own += o.wrong_from_own_laboratory;
+      disagree += o.right_compound_disagrees;
+      top1 += o.rank_other_laboratories == 1;
+      top5 += o.rank_other_laboratories >= 1 && o.rank_other_laboratories <= 5;
+    }
+    std::printf(
+        "\nWhere the default ranking errs (%zu queries): the wrong top hit comes from the query's "
+        "own laboratory in %zu; for %zu queries the right compound's other spectra score below "
+        "500 (a spectrum that is probably not of the compound it names).\n",
+        wrong, own, disagree);
+    std::printf(
+        "Against the library without any spectrum from the query's laboratory (an instrument "
+        "the library has never seen): top-1 %.1f%%, top-5 %.1f%%.\n",
+        100.0 * static_cast<double>(top1) / n, 100.0 * static_cast<double>(top5) / n);
   }
   std::size_t same10 = 0;
   for (const Outcome& o : outcomes) same10 += o.top10_equals_exhaustive;
