@@ -3,6 +3,8 @@
 # fsync on, the server's defaults otherwise) on a free loopback port, makes the two empty
 # databases store_bench writes, runs it, and removes the cluster.
 #   bench/pg_store_bench.sh [build-dir] [store_bench options...]
+# PG_SERVER_OPTIONS adds server settings, e.g. "-c synchronous_commit=off" to load a large
+# history quickly when the figure wanted is a read's (the import rate is then not a durable one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -24,7 +26,8 @@ trap cleanup EXIT
   >"$work/initdb.log"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${as_postgres[@]}" "$bin/pg_ctl" start -w -D "$work/data" -l "$work/server.log" \
-  -o "-p $port -k '$work' -c listen_addresses=127.0.0.1 -c shared_buffers=512MB" >/dev/null
+  -o "-p $port -k '$work' -c listen_addresses=127.0.0.1 -c shared_buffers=512MB ${PG_SERVER_OPTIONS:-}" \
+  >/dev/null
 for db in naive bulk; do
   "${as_postgres[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
 done

@@ -235,6 +235,70 @@ TEST_F(PostgresStore, NodesStartingTogetherMigrateOnce) {
             std::size(postgres::kMigrations));
 }
 
+// Migration 3 re-keys the summary by visibility: a database whose counts were kept under
+// migration 1's key (one row per organisation and distribution) gives every viewer the same
+// aggregates afterwards.
+TEST_F(PostgresStore, RekeyingTheSummaryKeepsEveryViewersAggregates) {
+  const Principal lab_ca = Who("lab-ca", "CA", Role::kReporter);
+  const std::vector<Principal> viewers = {lab_us_, ed_us_, lab_ca,
+                                          Who("lab-gb", "GB", Role::kReader)};
+  std::vector<std::vector<AggregateRow>> before;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(AddOrganisations(*store).ok());
+    int k = 0;
+    for (const Principal& who : {lab_us_, Who("ed-us", "US", Role::kReporter), lab_ca}) {
+      for (Distribution d : {Distribution::kOrganisation, Distribution::kNational,
+                             Distribution::kTrustedGroup, Distribution::kEveryone}) {
+        SubmitItem item;
+        item.report = Seizure(fmt::format("k{}", k++), "2026-01-06", "US", "US-OH", d);
+        item.mentions = {Mention("Fentanyl", kFentanyl)};
+        const Status stored = store->Submit(who, {item}, nullptr);
+        ASSERT_TRUE(stored.ok()) << stored.ToString();
+      }
+    }
+    for (const Principal& viewer : viewers) {
+      auto rows = store->Aggregate(viewer, {});
+      ASSERT_TRUE(rows.ok());
+      before.push_back(*rows);
+    }
+  }
+  {
+    // Migration 1's table, filled as it kept it, and the version set back to 2.
+    pqxx::connection c(url_);
+    pqxx::work tx(c);
+    tx.exec(
+        "DROP TABLE counts; DROP TABLE organisation_countries; CREATE TABLE counts (period "
+        "SMALLINT NOT NULL, start_day INTEGER NOT NULL, substance BIGINT NOT NULL, country TEXT "
+        "COLLATE \"C\" NOT NULL, subdivision TEXT COLLATE \"C\" NOT NULL, kind SMALLINT NOT "
+        "NULL, organisation TEXT COLLATE \"C\" NOT NULL, org_country TEXT COLLATE \"C\" NOT NULL, "
+        "distribution SMALLINT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (period, start_day, "
+        "substance, country, subdivision, kind, organisation, org_country, distribution)); "
+        "INSERT INTO counts SELECT p.period, CASE p.period WHEN 0 THEN r.day - ((r.day + 3) % 7 "
+        "+ 7) % 7 ELSE r.month_day END, rs.substance, r.country, r.subdivision, r.kind, "
+        "r.organisation, r.org_country, r.distribution, COUNT(DISTINCT r.seq) FROM reports r "
+        "JOIN report_substances rs ON rs.seq = r.seq CROSS JOIN (VALUES (0), (1)) p(period) "
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9; DELETE FROM schema_migrations WHERE version >= 3;");
+    tx.commit();
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->CheckIntegrity().ok()) << store->CheckIntegrity().ToString();
+  for (std::size_t v = 0; v < viewers.size(); ++v) {
+    auto rows = store->Aggregate(viewers[v], {});
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), before[v].size()) << viewers[v].organisation;
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      EXPECT_EQ((*rows)[i].reports, before[v][i].reports) << viewers[v].organisation;
+    }
+  }
+  // lab-us sees its 4, ed-us's national and everyone, lab-ca's trusted and everyone.
+  ASSERT_EQ(before[0].size(), 1u);
+  EXPECT_EQ(before[0][0].reports, 8);
+  EXPECT_EQ(before[3][0].reports, 3);  // lab-gb: the three for everyone
+}
+
 TEST_F(PostgresStore, RefusesANewerSchema) {
   ASSERT_TRUE(Open());
   {

@@ -20,6 +20,12 @@ Principal Lab() {
   return p;
 }
 
+Principal Ed() {
+  Principal p = Lab();
+  p.organisation = "ed-us";
+  return p;
+}
+
 SubmitItem Item(const std::string& key, const std::string& date, const std::string& smiles) {
   SubmitItem item;
   Report& r = item.report;
@@ -52,7 +58,8 @@ void Exec(const std::string& path, const char* sql) {
 }
 
 // Migration 2 rebuilds the summary counts from the reports: a database whose counts were
-// lost (or merged under migration 1's key) comes back with counts that match its reports.
+// lost (or merged under migration 1's key) comes back with counts that match its reports;
+// migration 4 then re-keys them by visibility, and every viewer's aggregate stays the same.
 TEST(SqliteMigrations, SummaryRebuiltFromTheReports) {
   const fs::path dir = fs::temp_directory_path() / ("sentinel-migrate-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -74,25 +81,44 @@ TEST(SqliteMigrations, SummaryRebuiltFromTheReports) {
     SubmitItem fix = Item("a-fix", "2026-01-05", "CCN");
     fix.supersedes = out[0].id;
     ASSERT_TRUE((*store)->Submit(Lab(), {fix}, nullptr).ok());
-    auto rows = (*store)->Aggregate(Lab(), {});
-    ASSERT_TRUE(rows.ok());
-    before = *rows;
-    ASSERT_EQ(before.size(), 3u);
+    // Every distribution level, from a second organisation of the same country.
+    ASSERT_TRUE((*store)->PutOrganisation(NodeAdministrator(), {"ed-us", "ed", "US", {}}).ok());
+    int k = 0;
+    for (Distribution d : {Distribution::kOrganisation, Distribution::kNational,
+                           Distribution::kTrustedGroup, Distribution::kEveryone}) {
+      SubmitItem item = Item("ed" + std::to_string(k++), "2026-01-06", "CCO");
+      item.report.distribution = d;
+      ASSERT_TRUE((*store)->Submit(Ed(), {item}, nullptr).ok());
+    }
+    for (const Principal& viewer : {Lab(), Ed()}) {
+      auto rows = (*store)->Aggregate(viewer, {});
+      ASSERT_TRUE(rows.ok());
+      before.insert(before.end(), rows->begin(), rows->end());
+    }
+    ASSERT_EQ(before.size(), 6u);
+    EXPECT_EQ(before[1].reports, 3);  // CCO in the week of 5 January, as the lab sees it
+    EXPECT_EQ(before[4].reports, 5);  // and as ed-us sees it
   }
   // Back to migration 1's empty summary table, as if counts had never been kept (and without
-  // the later migrations' signals).
+  // the later migrations' signals and organisation countries).
   Exec(path,
        "DROP TABLE counts; CREATE TABLE counts (period INTEGER NOT NULL, start_day INTEGER NOT "
        "NULL, substance INTEGER NOT NULL, country TEXT NOT NULL, subdivision TEXT NOT NULL, kind "
        "INTEGER NOT NULL, organisation TEXT NOT NULL, org_country TEXT NOT NULL, distribution "
        "INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (period, start_day, substance, country, "
-       "subdivision, kind, organisation, distribution)); DROP TABLE signals; DELETE FROM "
+       "subdivision, kind, organisation, distribution)); DROP TABLE signals; DROP TABLE "
+       "organisation_countries; DELETE FROM "
        "schema_migrations WHERE version >= 2;");
   auto store = sqlite::OpenSqliteStore(path);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_TRUE((*store)->CheckIntegrity().ok()) << (*store)->CheckIntegrity().ToString();
-  auto after = (*store)->Aggregate(Lab(), {});
-  ASSERT_TRUE(after.ok());
+  std::vector<AggregateRow> after_rows;
+  for (const Principal& viewer : {Lab(), Ed()}) {
+    auto rows = (*store)->Aggregate(viewer, {});
+    ASSERT_TRUE(rows.ok());
+    after_rows.insert(after_rows.end(), rows->begin(), rows->end());
+  }
+  const auto* after = &after_rows;
   ASSERT_EQ(after->size(), before.size());
   for (std::size_t i = 0; i < before.size(); ++i) {
     EXPECT_EQ((*after)[i].period_start, before[i].period_start);

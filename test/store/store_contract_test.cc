@@ -134,10 +134,43 @@ TEST_P(StoreContract, DistributionLevels) {
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].reports, 1);
+  for (const auto& [viewer, seen] : {std::pair{lab_us_, 4}, {ed_us_, 2}, {lab_ca_, 2}}) {
+    auto weekly = store_->Aggregate(viewer, a);
+    ASSERT_TRUE(weekly.ok());
+    ASSERT_EQ(weekly->size(), 1u) << viewer.organisation;
+    EXPECT_EQ((*weekly)[0].reports, seen) << viewer.organisation;
+  }
   auto page = store_->Substance(ed_us_, kFentanyl);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->reports, 2);
   EXPECT_EQ(store_->Get(lab_gb_, "nope", 0).status().code(), Status::Code::kNotFound);
+}
+
+// National visibility follows the country the organisation filed from; the organisation
+// itself keeps seeing its own reports after it moves.
+TEST_P(StoreContract, AnOrganisationThatMovesStillSeesItsOwnNationalReports) {
+  SubmitOne(lab_us_, Seizure("n", "2026-01-05", "US", "", Distribution::kNational),
+            {Mention("Fentanyl", kFentanyl)});
+  Principal moved = lab_us_;
+  moved.country = "CA";
+  ASSERT_TRUE(
+      store_->PutOrganisation(NodeAdministrator(), {"lab-us", "lab", "CA", {"north-america"}})
+          .ok());
+  SubmitOne(moved, Seizure("n2", "2026-01-06", "US", "", Distribution::kNational),
+            {Mention("Fentanyl", kFentanyl)});
+  const Principal ed_ca = Who("ed-ca", "CA", {}, Role::kReader);
+  AggregateQuery a;
+  const auto total = [&](const Principal& viewer) {
+    auto rows = store_->Aggregate(viewer, a);
+    EXPECT_TRUE(rows.ok());
+    std::int64_t n = 0;
+    for (const auto& row : rows.ok() ? *rows : std::vector<AggregateRow>{}) n += row.reports;
+    return n;
+  };
+  EXPECT_EQ(total(moved), 2);   // both its own
+  EXPECT_EQ(total(ed_us_), 1);  // filed from the US
+  EXPECT_EQ(total(ed_ca), 1);   // filed from Canada
+  EXPECT_EQ(total(lab_gb_), 0);
 }
 
 TEST_P(StoreContract, CorrectionsSupersedeAndStayReadable) {

@@ -1,6 +1,7 @@
 #include "adapters/postgres/pg_store.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sodium.h>
 
 #include <pqxx/pqxx>
@@ -84,6 +85,9 @@ std::chrono::sys_days FromDayNumber(std::int64_t day) {
 
 int AsInt(reports::Distribution d) { return static_cast<int>(d); }
 int AsInt(reports::Kind k) { return static_cast<int>(k); }
+// Migration 3 spells the distribution levels as numbers.
+static_assert(static_cast<int>(reports::Distribution::kNational) == 1 &&
+              static_cast<int>(reports::Distribution::kEveryone) == 3);
 
 // libpq's messages end in newlines and continue with DETAIL lines; a Status holds one line.
 std::string FirstLine(const char* message) {
@@ -241,19 +245,21 @@ std::string SummaryLateral(const Principal& viewer, Params& params) {
 // One row of the summary table that a stored report adds to (or, superseded, removes from).
 // Members in the table's key order, so a transaction updates its rows in key order and two
 // submitters never wait on each other's rows crosswise.
+// A row of the summary, keyed as its primary key is (migration 3): who may see it first, and
+// only what decides that (CountKeyOf).
 struct CountKey {
   int period = 0;
+  int distribution = 0;
+  std::string org_country, organisation;
   std::int64_t start_day = 0;
   std::int64_t substance = 0;
   std::string country, subdivision;
   int kind = 0;
-  std::string organisation, org_country;
-  int distribution = 0;
   bool operator<(const CountKey& o) const {
-    return std::tie(period, start_day, substance, country, subdivision, kind, organisation,
-                    org_country, distribution) <
-           std::tie(o.period, o.start_day, o.substance, o.country, o.subdivision, o.kind,
-                    o.organisation, o.org_country, o.distribution);
+    return std::tie(period, distribution, org_country, organisation, start_day, substance, country,
+                    subdivision, kind) < std::tie(o.period, o.distribution, o.org_country,
+                                                  o.organisation, o.start_day, o.substance,
+                                                  o.country, o.subdivision, o.kind);
   }
 };
 
@@ -275,8 +281,12 @@ void AddCounts(const CountedReport& r, const std::set<std::int64_t>& substances,
   for (const std::int64_t substance : substances) {
     for (const auto& [period, start] :
          {std::pair{kWeekPeriod, week_start}, std::pair{kMonthPeriod, r.month_day}}) {
-      (*deltas)[CountKey{period, start, substance, r.country, r.subdivision, r.kind, r.organisation,
-                         r.org_country, r.distribution}] += delta;
+      // Rows for everyone need no organisation, and only national ones its country.
+      (*deltas)[CountKey{
+          period, r.distribution,
+          r.distribution == AsInt(reports::Distribution::kNational) ? r.org_country : "",
+          r.distribution == AsInt(reports::Distribution::kEveryone) ? "" : r.organisation, start,
+          substance, r.country, r.subdivision, r.kind}] += delta;
     }
   }
 }
@@ -316,12 +326,15 @@ constexpr PreparedStatement kPrepared[] = {
     {"supersede", "INSERT INTO supersessions(old_seq, new_seq) VALUES($1,$2)"},
     // Rows are inserted in the order given, which is key order (see SubmitOnce).
     {"add_counts",
-     "INSERT INTO counts(period, start_day, substance, country, subdivision, kind, organisation, "
-     "org_country, distribution, n) SELECT * FROM json_to_recordset($1) AS x(period smallint, "
-     "start_day integer, substance bigint, country text, subdivision text, kind smallint, "
-     "organisation text, org_country text, distribution smallint, n bigint) ON CONFLICT (period, "
-     "start_day, substance, country, subdivision, kind, organisation, org_country, distribution) "
+     "INSERT INTO counts(period, distribution, org_country, organisation, start_day, substance, "
+     "country, subdivision, kind, n) SELECT * FROM json_to_recordset($1) AS x(period smallint, "
+     "distribution smallint, org_country text, organisation text, start_day integer, substance "
+     "bigint, country text, subdivision text, kind smallint, n bigint) ON CONFLICT (period, "
+     "distribution, org_country, organisation, start_day, substance, country, subdivision, kind) "
      "DO UPDATE SET n = counts.n + excluded.n"},
+    {"note_org_country",
+     "INSERT INTO organisation_countries(organisation, org_country) VALUES($1,$2) ON CONFLICT DO "
+     "NOTHING"},
     {"lock_keys", "SELECT pg_advisory_xact_lock($1::integer, k) FROM unnest($2::integer[]) AS k"},
     {"audit_lock", "SELECT pg_advisory_xact_lock($1)"},
     {"append_audit",
@@ -581,28 +594,60 @@ class PostgresStore final : public reports::Store {
     Status st = Run("aggregate", Retry::kTransient, [&](pqxx::connection& c) -> Status {
       rows.clear();
       Params params;
-      const char* place = q.by_subdivision ? "k.subdivision" : "k.country";
-      std::string sql = fmt::format(
-          "SELECT k.start_day, s.key, {0}, SUM(k.n) FROM counts k JOIN substances s ON s.id = "
-          "k.substance WHERE k.period = {1} AND {2}",
-          place, params.Int(q.period == reports::Period::kWeek ? kWeekPeriod : kMonthPeriod),
-          Visibility(viewer, "k", params));
-      if (q.kind) sql += " AND k.kind = " + params.Int(static_cast<int>(*q.kind));
-      if (q.except_kind) sql += " AND k.kind != " + params.Int(static_cast<int>(*q.except_kind));
-      if (from_start) sql += " AND k.start_day >= " + params.Int(*from_start);
-      if (to_day) sql += " AND k.start_day <= " + params.Int(*to_day);
+      const char* place = q.by_subdivision ? "subdivision" : "country";
+      // The filters every range below shares (each parameter bound once).
+      std::string filter;
+      if (q.kind) filter += " AND k.kind = " + params.Int(static_cast<int>(*q.kind));
+      if (q.except_kind) filter += " AND k.kind != " + params.Int(static_cast<int>(*q.except_kind));
+      if (from_start) filter += " AND k.start_day >= " + params.Int(*from_start);
+      if (to_day) filter += " AND k.start_day <= " + params.Int(*to_day);
       if (q.place) {
-        sql += (q.place->size() == 2 ? " AND k.country = " : " AND k.subdivision = ") +
-               params.Text(*q.place);
+        filter += (q.place->size() == 2 ? " AND k.country = " : " AND k.subdivision = ") +
+                  params.Text(*q.place);
       }
-      if (q.substance) sql += " AND s.key = " + params.Text(*q.substance);
+      if (q.substance) {
+        filter += " AND k.substance = (SELECT id FROM substances WHERE key = " +
+                  params.Text(*q.substance) + ")";
+      }
       if (q.substance_class) {
-        sql += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = " +
-               params.Text(*q.substance_class) + ")";
+        filter += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = " +
+                  params.Text(*q.substance_class) + ")";
       }
-      sql += fmt::format(
-          " GROUP BY k.start_day, s.key, {0} HAVING SUM(k.n) > 0 ORDER BY k.start_day, s.key, {0}",
-          place);
+      // What the viewer may see, as disjoint ranges of the summary's key (CountKey): rows for
+      // everyone; national rows of its country; its own other rows (national ones filed while
+      // it was in another country too); its trusted peers' rows.
+      const std::string period =
+          params.Int(q.period == reports::Period::kWeek ? kWeekPeriod : kMonthPeriod);
+      const std::string organisation = params.Text(viewer.organisation);
+      const std::string country = params.Text(viewer.country);
+      const auto level = [&](reports::Distribution d) { return params.Int(AsInt(d)); };
+      const auto range = [&](const std::string& where) {
+        return fmt::format(
+            "SELECT k.start_day, k.substance, k.{} AS place, k.n FROM counts k WHERE k.period = "
+            "{} AND {}{}",
+            place, period, where, filter);
+      };
+      const std::string national = level(reports::Distribution::kNational);
+      const std::vector<std::string> ranges = {
+          range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
+                            level(reports::Distribution::kEveryone))),
+          range(fmt::format("k.distribution = {} AND k.org_country = {}", national, country)),
+          range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = {}",
+                            level(reports::Distribution::kOrganisation), organisation)),
+          range(fmt::format("k.distribution = {0} AND (k.org_country, k.organisation) IN (SELECT "
+                            "o.org_country, o.organisation FROM organisation_countries o WHERE "
+                            "o.organisation = {1} AND o.org_country != {2})",
+                            national, organisation, country)),
+          range(fmt::format(
+              "k.distribution = {} AND k.org_country = '' AND k.organisation IN (SELECT {} UNION "
+              "SELECT peer.organisation FROM organisation_groups own JOIN organisation_groups "
+              "peer ON peer.grp = own.grp WHERE own.organisation = {})",
+              level(reports::Distribution::kTrustedGroup), organisation, organisation))};
+      const std::string sql = fmt::format(
+          "SELECT u.start_day, s.key, u.place, SUM(u.n) FROM ({}) u JOIN substances s ON s.id = "
+          "u.substance GROUP BY u.start_day, s.key, u.place HAVING SUM(u.n) > 0 ORDER BY "
+          "u.start_day, s.key, u.place",
+          fmt::join(ranges, " UNION ALL "));
       ReadTransaction tx(c);
       for (const auto& row : ExecParams(tx, sql, params)) {
         AggregateRow out;
@@ -1302,6 +1347,9 @@ class PostgresStore final : public reports::Store {
                                  who.organisation,
                                  who.country,
                                  static_cast<int>(r.distribution)};
+      if (r.distribution == reports::Distribution::kNational) {
+        tx.exec_prepared("note_org_country", who.organisation, who.country);
+      }
       const NullableNumber lat(r.lat), lon(r.lon);
       const pqxx::result inserted = tx.exec_prepared(
           "insert_report", id, version, who.organisation, who.country, r.idempotency_key,
@@ -1352,14 +1400,14 @@ class PostgresStore final : public reports::Store {
     for (const auto& [key, delta] : count_deltas) {
       if (delta == 0) continue;
       counts.push_back({{"period", key.period},
+                        {"distribution", key.distribution},
+                        {"org_country", key.org_country},
+                        {"organisation", key.organisation},
                         {"start_day", key.start_day},
                         {"substance", key.substance},
                         {"country", key.country},
                         {"subdivision", key.subdivision},
                         {"kind", key.kind},
-                        {"organisation", key.organisation},
-                        {"org_country", key.org_country},
-                        {"distribution", key.distribution},
                         {"n", delta}});
     }
     if (!counts.empty()) tx.exec_prepared("add_counts", counts.dump());

@@ -104,8 +104,8 @@ CREATE TABLE supersessions (
   old_seq BIGINT PRIMARY KEY REFERENCES reports(seq),
   new_seq BIGINT NOT NULL UNIQUE REFERENCES reports(seq)
 );
--- Unlike SQLite's, the key holds org_country: rows of one organisation filed before and after
--- it changed country must not merge, or national visibility would follow the older country.
+-- The key holds org_country: rows of one organisation filed before and after it changed
+-- country must not merge, or national visibility would follow the older country.
 CREATE TABLE counts (
   period SMALLINT NOT NULL,  -- 0 week (start: the Monday), 1 month (start: the first)
   start_day INTEGER NOT NULL,
@@ -183,6 +183,49 @@ CREATE INDEX signals_substance ON signals(substance_key, last_week);
 -- Covering: live detection reads a substance's counts from the index alone.
 CREATE INDEX counts_detection ON counts(period, substance, distribution)
   INCLUDE (start_day, country, org_country, n);
+)sql",
+    // 3: the summary keyed by who may see a row first, and only by what decides it: rows
+    // distributed to everyone (3) keep neither organisation nor its country, national rows (1)
+    // keep the organisation's country (and the organisation, which always sees its own),
+    // trusted-group and organisation-only rows only the organisation. Organisations reporting
+    // the same week, substance and place to everyone then share one row, and an aggregate reads
+    // each kind of visibility as one range of the key. `organisation_countries` lists the
+    // countries each organisation has filed national reports under, so that its own rows from
+    // before a change of country are found by key too.
+    R"sql(
+CREATE TABLE counts_by_visibility (
+  period SMALLINT NOT NULL,
+  distribution SMALLINT NOT NULL,
+  org_country TEXT COLLATE "C" NOT NULL,
+  organisation TEXT COLLATE "C" NOT NULL,
+  start_day INTEGER NOT NULL,
+  substance BIGINT NOT NULL REFERENCES substances(id),
+  country TEXT COLLATE "C" NOT NULL,
+  subdivision TEXT COLLATE "C" NOT NULL,
+  kind SMALLINT NOT NULL,
+  n BIGINT NOT NULL,
+  CONSTRAINT counts_key PRIMARY KEY (period, distribution, org_country, organisation, start_day,
+                                     substance, country, subdivision, kind)
+);
+INSERT INTO counts_by_visibility
+SELECT period, distribution,
+       CASE distribution WHEN 1 THEN org_country ELSE '' END,
+       CASE distribution WHEN 3 THEN '' ELSE organisation END,
+       start_day, substance, country, subdivision, kind, SUM(n)
+FROM counts
+GROUP BY 1, 2, 3, 4, start_day, substance, country, subdivision, kind;
+DROP TABLE counts;
+ALTER TABLE counts_by_visibility RENAME TO counts;
+CREATE INDEX counts_substance ON counts(period, substance, start_day);
+CREATE INDEX counts_detection ON counts(period, substance, distribution)
+  INCLUDE (start_day, country, org_country, n);
+CREATE TABLE organisation_countries (
+  organisation TEXT COLLATE "C" NOT NULL,
+  org_country TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (organisation, org_country)
+);
+INSERT INTO organisation_countries
+SELECT DISTINCT organisation, org_country FROM reports WHERE distribution = 1;
 )sql",
 };
 

@@ -191,6 +191,48 @@ CREATE TABLE signals (
 CREATE INDEX signals_audience ON signals(audience, changed);
 CREATE INDEX signals_substance ON signals(substance_key, last_week);
 )sql",
+    // 4: the summary keyed by who may see a row first, and only by what decides it: rows
+    // distributed to everyone keep neither organisation nor its country (everyone sees them),
+    // national rows keep the organisation's country (and the organisation, which always sees
+    // its own), trusted-group and organisation-only rows only the organisation. Organisations
+    // reporting the same week, substance and place to everyone then share one row, and an
+    // aggregate reads each kind of visibility as one contiguous range of the table.
+    // `organisation_countries` lists the countries each organisation has filed national
+    // reports under, so its own rows from before a change of country are found by key too.
+    R"sql(
+CREATE TABLE counts_by_visibility (
+  period INTEGER NOT NULL,
+  distribution INTEGER NOT NULL,
+  org_country TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  start_day INTEGER NOT NULL,
+  substance INTEGER NOT NULL,
+  country TEXT NOT NULL,
+  subdivision TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (period, distribution, org_country, organisation, start_day, substance, country,
+               subdivision, kind)
+) WITHOUT ROWID;
+INSERT INTO counts_by_visibility
+SELECT period, distribution,
+       CASE distribution WHEN 1 THEN org_country ELSE '' END,
+       CASE distribution WHEN 3 THEN '' ELSE organisation END,
+       start_day, substance, country, subdivision, kind, SUM(n)
+FROM counts
+GROUP BY 1, 2, 3, 4, start_day, substance, country, subdivision, kind;
+DROP TABLE counts;
+ALTER TABLE counts_by_visibility RENAME TO counts;
+CREATE INDEX counts_substance ON counts(substance, period, distribution, start_day, country,
+                                        org_country, n);
+CREATE TABLE organisation_countries (
+  organisation TEXT NOT NULL,
+  org_country TEXT NOT NULL,
+  PRIMARY KEY (organisation, org_country)
+) WITHOUT ROWID;
+INSERT INTO organisation_countries
+SELECT DISTINCT organisation, org_country FROM reports WHERE distribution = 1;
+)sql",
 };
 
 }  // namespace sentinel::sqlite

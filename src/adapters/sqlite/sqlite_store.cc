@@ -1,6 +1,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -213,6 +214,19 @@ Status Migrate(Connection& c) {
 // (reports::DetectionCountRow).
 constexpr int kWastewaterKind = static_cast<int>(reports::Kind::kWastewater);
 
+// The key of the `counts` summary (migration 4): who may see a row first, then what it counts.
+// Only what decides visibility is kept: org_country for national rows, the organisation for all
+// but rows distributed to everyone; the rest hold kNobody. Migration 4 spells the distribution
+// levels as numbers.
+constexpr const char* kCountsKey =
+    "period, distribution, org_country, organisation, start_day, substance, country, "
+    "subdivision, kind";
+const std::string kNobody;
+static_assert(static_cast<int>(reports::Distribution::kOrganisation) == 0 &&
+              static_cast<int>(reports::Distribution::kNational) == 1 &&
+              static_cast<int>(reports::Distribution::kTrustedGroup) == 2 &&
+              static_cast<int>(reports::Distribution::kEveryone) == 3);
+
 // The columns ReadReport reads, in its order, from `reports r`.
 constexpr std::string_view kSelectReport =
     "SELECT r.seq, r.id, r.version, r.organisation, r.received_at, r.kind, r.distribution, "
@@ -361,54 +375,142 @@ class SqliteStore final : public reports::Store {
     auto reader = Reader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
-    const VisibilityClause vis = Visibility(c, viewer, "k");
-    const char* place = q.by_subdivision ? "k.subdivision" : "k.country";
-    std::string sql = fmt::format(
-        "SELECT k.start_day, s.key, {0}, SUM(k.n) FROM counts k JOIN substances s ON s.id = "
-        "k.substance WHERE k.period = {1} AND {2}",
-        place, q.period == reports::Period::kWeek ? 0 : 1, vis.sql);
-    std::vector<std::string> params = vis.params;
-    if (q.kind) sql += fmt::format(" AND k.kind = {}", static_cast<int>(*q.kind));
-    if (q.except_kind) sql += fmt::format(" AND k.kind != {}", static_cast<int>(*q.except_kind));
+    const char* place = q.by_subdivision ? "subdivision" : "country";
+    // The filters every range below shares.
+    std::string filter;
+    std::vector<std::string> filter_params;
+    if (q.kind) filter += fmt::format(" AND k.kind = {}", static_cast<int>(*q.kind));
+    if (q.except_kind) filter += fmt::format(" AND k.kind != {}", static_cast<int>(*q.except_kind));
     if (q.from) {
       auto d = reports::ParseDay(*q.from);
       if (!d.ok()) return d.status();
-      sql += fmt::format(" AND k.start_day >= {}", DayNumber(reports::PeriodStart(q.period, *d)));
+      filter +=
+          fmt::format(" AND k.start_day >= {}", DayNumber(reports::PeriodStart(q.period, *d)));
     }
     if (q.to) {
       auto d = reports::ParseDay(*q.to);
       if (!d.ok()) return d.status();
-      sql += fmt::format(" AND k.start_day <= {}", DayNumber(*d));
+      filter += fmt::format(" AND k.start_day <= {}", DayNumber(*d));
     }
     if (q.place) {
-      sql += q.place->size() == 2 ? " AND k.country = ?" : " AND k.subdivision = ?";
-      params.push_back(*q.place);
+      filter += q.place->size() == 2 ? " AND k.country = ?" : " AND k.subdivision = ?";
+      filter_params.push_back(*q.place);
     }
     if (q.substance) {
-      sql += " AND s.key = ?";
-      params.push_back(*q.substance);
+      filter += " AND k.substance = (SELECT id FROM substances WHERE key = ?)";
+      filter_params.push_back(*q.substance);
     }
     if (q.substance_class) {
-      sql += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = ?)";
-      params.push_back(*q.substance_class);
+      filter += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = ?)";
+      filter_params.push_back(*q.substance_class);
     }
-    sql += fmt::format(
-        " GROUP BY k.start_day, k.substance, {0} HAVING SUM(k.n) > 0 ORDER BY k.start_day, s.key, "
-        "{0}",
-        place);
-    auto stmt = c.Prepare(sql);
-    for (std::size_t i = 0; i < params.size(); ++i) stmt.Bind(static_cast<int>(i + 1), params[i]);
+    // What the viewer may see, as disjoint ranges of the summary's key (kCountsKey): rows for
+    // everyone; national rows of its country; its own other rows; its trusted peers' rows.
+    // Each range is grouped on its own, in key order for the largest (no sort), and the few
+    // cells that several ranges share are merged here.
+    const int period = q.period == reports::Period::kWeek ? 0 : 1;
+    struct Cell {
+      std::int64_t start_day, substance;
+      std::string place;
+      std::int64_t n;
+    };
+    std::vector<Cell> cells;
+    const auto read = [&](const std::string& sql, const std::vector<std::string>& bound) {
+      auto stmt = c.Prepare(sql);
+      int i = 1;
+      for (const auto& p : bound) stmt.Bind(i++, p);
+      for (const auto& p : filter_params) stmt.Bind(i++, p);
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) {
+        cells.push_back({stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Int(3)});
+      }
+      return rc == SQLITE_DONE ? Status::Ok() : c.Error("aggregate");
+    };
+    const auto range = [&](const std::string& where, const std::vector<std::string>& bound) {
+      return read(fmt::format("SELECT k.start_day, k.substance, k.{0}, SUM(k.n) FROM counts k "
+                              "WHERE k.period = {1} AND {2}{3} GROUP BY k.start_day, "
+                              "k.substance, k.{0}",
+                              place, period, where, filter),
+                  bound);
+    };
+    const auto level = [](reports::Distribution d) { return static_cast<int>(d); };
+    using reports::Distribution;
+    std::set<std::string> trusted = PeersOf(c, viewer.organisation);
+    trusted.insert(viewer.organisation);
+    Status st = range(fmt::format("k.distribution = {} AND k.org_country = '' AND "
+                                  "k.organisation = ''",
+                                  level(Distribution::kEveryone)),
+                      {});
+    if (st.ok()) {
+      st = range(
+          fmt::format("k.distribution = {} AND k.org_country = ?", level(Distribution::kNational)),
+          {viewer.country});
+    }
+    if (st.ok()) {
+      st = range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ?",
+                             level(Distribution::kOrganisation)),
+                 {viewer.organisation});
+    }
+    if (st.ok()) {
+      // Its own national rows filed while its organisation was in another country.
+      st = read(fmt::format("SELECT k.start_day, k.substance, k.{0}, SUM(k.n) FROM "
+                            "organisation_countries o CROSS JOIN counts k ON k.period = {1} AND "
+                            "k.distribution = {2} AND k.org_country = o.org_country AND "
+                            "k.organisation = o.organisation WHERE o.organisation = ? AND "
+                            "o.org_country != ?{3} GROUP BY k.start_day, k.substance, k.{0}",
+                            place, period, level(Distribution::kNational), filter),
+                {viewer.organisation, viewer.country});
+    }
+    for (auto it = trusted.begin(); st.ok() && it != trusted.end(); ++it) {
+      st = range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ?",
+                             level(Distribution::kTrustedGroup)),
+                 {*it});
+    }
+    if (!st.ok()) return st;
+    // Substance keys, and their order, for the substances present.
+    std::vector<std::int64_t> ids;
+    ids.reserve(cells.size());
+    for (const Cell& cell : cells) ids.push_back(cell.substance);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::unordered_map<std::int64_t, std::string> key_of;
+    for (std::size_t begin = 0; begin < ids.size(); begin += kKeysPerStatement) {
+      const std::size_t end = std::min(ids.size(), begin + kKeysPerStatement);
+      auto stmt = c.Prepare(fmt::format("SELECT id, key FROM substances WHERE id IN ({})",
+                                        Placeholders(end - begin)));
+      for (std::size_t i = begin; i < end; ++i) stmt.Bind(static_cast<int>(i - begin + 1), ids[i]);
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) key_of[stmt.Int(0)] = stmt.Text(1);
+      if (rc != SQLITE_DONE) return c.Error("aggregate substances");
+    }
+    std::sort(ids.begin(), ids.end(),
+              [&key_of](std::int64_t a, std::int64_t b) { return key_of[a] < key_of[b]; });
+    std::unordered_map<std::int64_t, std::size_t> rank;
+    for (std::size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = i;
+    std::sort(cells.begin(), cells.end(), [&rank](const Cell& a, const Cell& b) {
+      return std::tie(a.start_day, rank.at(a.substance), a.place) <
+             std::tie(b.start_day, rank.at(b.substance), b.place);
+    });
     std::vector<AggregateRow> rows;
-    int rc;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      AggregateRow row;
-      row.period_start = reports::FormatDay(std::chrono::sys_days{std::chrono::days{stmt.Int(0)}});
-      row.substance_key = stmt.Text(1);
-      row.place = stmt.Text(2);
-      row.reports = stmt.Int(3);
-      rows.push_back(std::move(row));
+    for (std::size_t i = 0; i < cells.size();) {
+      std::size_t j = i;
+      std::int64_t n = 0;
+      for (; j < cells.size() && cells[j].start_day == cells[i].start_day &&
+             cells[j].substance == cells[i].substance && cells[j].place == cells[i].place;
+           ++j) {
+        n += cells[j].n;
+      }
+      if (n > 0) {  // every version of these reports superseded
+        AggregateRow row;
+        row.period_start =
+            reports::FormatDay(std::chrono::sys_days{std::chrono::days{cells[i].start_day}});
+        row.substance_key = key_of[cells[i].substance];
+        row.place = std::move(cells[i].place);
+        row.reports = n;
+        rows.push_back(std::move(row));
+      }
+      i = j;
     }
-    if (rc != SQLITE_DONE) return c.Error("aggregate");
     return rows;
   }
 
@@ -967,48 +1069,58 @@ class SqliteStore final : public reports::Store {
     return id;
   }
 
-  // Adds `delta` to the weekly and monthly counts of every distinct substance of report `seq`
-  // (a superseded version leaving the counts).
+  // Takes a superseded version out of the weekly and monthly counts (once per distinct
+  // substance), under the key it was counted with (kCountsKey).
   Status UncountLocked(Connection& c, std::int64_t seq) {
     for (int period = 0; period < 2; ++period) {
       const char* start = period == 0 ? "r.day - (((r.day + 3) % 7 + 7) % 7)" : "r.month_day";
       auto stmt = c.Prepare(fmt::format(
-          "INSERT INTO counts(period, start_day, substance, country, subdivision, kind, "
-          "organisation, org_country, distribution, n) SELECT DISTINCT {0}, {1}, rs.substance, "
-          "r.country, r.subdivision, r.kind, r.organisation, r.org_country, r.distribution, -1 "
-          "FROM reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.seq = ? "
-          "ON CONFLICT(period, start_day, substance, country, subdivision, kind, organisation, "
-          "org_country, distribution) DO UPDATE SET n = n + excluded.n",
-          period, start));
+          "INSERT INTO counts({0}, n) SELECT DISTINCT {1}, r.distribution, CASE r.distribution "
+          "WHEN {3} THEN r.org_country ELSE '' END, CASE r.distribution WHEN {4} THEN '' ELSE "
+          "r.organisation END, {2}, rs.substance, r.country, r.subdivision, r.kind, -1 FROM "
+          "reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.seq = ? "
+          "ON CONFLICT({0}) DO UPDATE SET n = n + excluded.n",
+          kCountsKey, period, start, static_cast<int>(reports::Distribution::kNational),
+          static_cast<int>(reports::Distribution::kEveryone)));
       stmt.Bind(1, seq);
       if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
     }
     return Status::Ok();
   }
 
-  // Counts a new report once per distinct substance, from the values just stored.
+  // Counts a new report once per distinct substance, from the values just stored, under the
+  // key that says who may see it (kCountsKey).
   Status CountLocked(Connection& c, const Principal& who, const reports::Report& r,
                      const std::set<std::int64_t>& substances) {
     const std::chrono::year_month_day ymd{r.date};
     const std::int64_t starts[2] = {
         DayNumber(reports::PeriodStart(reports::Period::kWeek, r.date)),
         DayNumber(std::chrono::sys_days{ymd.year() / ymd.month() / std::chrono::day{1}})};
+    const bool national = r.distribution == reports::Distribution::kNational;
+    const std::string& org_country = national ? who.country : kNobody;
+    const std::string& organisation =
+        r.distribution == reports::Distribution::kEveryone ? kNobody : who.organisation;
+    if (national) {
+      auto known = c.Prepare(
+          "INSERT OR IGNORE INTO organisation_countries(organisation, org_country) VALUES(?,?)");
+      known.Bind(1, who.organisation).Bind(2, who.country);
+      if (known.Step() != SQLITE_DONE) return c.Error("organisation countries");
+    }
     for (std::int64_t substance : substances) {
       for (int period = 0; period < 2; ++period) {
-        auto stmt = c.Prepare(
-            "INSERT INTO counts(period, start_day, substance, country, subdivision, kind, "
-            "organisation, org_country, distribution, n) VALUES(?,?,?,?,?,?,?,?,?,1) "
-            "ON CONFLICT(period, start_day, substance, country, subdivision, kind, organisation, "
-            "org_country, distribution) DO UPDATE SET n = n + 1");
+        auto stmt = c.Prepare(fmt::format(
+            "INSERT INTO counts({0}, n) VALUES(?,?,?,?,?,?,?,?,?,1) ON CONFLICT({0}) DO UPDATE "
+            "SET n = n + 1",
+            kCountsKey));
         stmt.Bind(1, period)
-            .Bind(2, starts[period])
-            .Bind(3, substance)
-            .Bind(4, r.country)
-            .Bind(5, r.subdivision)
-            .Bind(6, static_cast<int>(r.kind))
-            .Bind(7, who.organisation)
-            .Bind(8, who.country)
-            .Bind(9, static_cast<int>(r.distribution));
+            .Bind(2, static_cast<int>(r.distribution))
+            .Bind(3, org_country)
+            .Bind(4, organisation)
+            .Bind(5, starts[period])
+            .Bind(6, substance)
+            .Bind(7, r.country)
+            .Bind(8, r.subdivision)
+            .Bind(9, static_cast<int>(r.kind));
         if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
       }
     }

@@ -202,7 +202,9 @@ struct DetectionCountRow {
   std::int64_t week_start = 0;  // DayNumber of the ISO week's Monday
   std::string country;          // where it was reported
   std::string subdivision;      // ISO 3166-2, or empty
-  std::string org_country;      // the source organisation's country
+  // The source organisation's country for national rows; may be empty for rows distributed
+  // to everyone, whose audience it does not decide.
+  std::string org_country;
   Distribution distribution = Distribution::kEveryone;
   std::int64_t reports = 0;
 };
