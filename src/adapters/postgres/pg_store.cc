@@ -281,12 +281,13 @@ void AddCounts(const CountedReport& r, const std::set<std::int64_t>& substances,
   for (const std::int64_t substance : substances) {
     for (const auto& [period, start] :
          {std::pair{kWeekPeriod, week_start}, std::pair{kMonthPeriod, r.month_day}}) {
-      // Rows for everyone need no organisation, and only national ones its country.
-      (*deltas)[CountKey{
-          period, r.distribution,
-          r.distribution == AsInt(reports::Distribution::kNational) ? r.org_country : "",
-          r.distribution == AsInt(reports::Distribution::kEveryone) ? "" : r.organisation, start,
-          substance, r.country, r.subdivision, r.kind}] += delta;
+      // Only national rows need the organisation's country, and only trusted-group and
+      // organisation-only rows the organisation.
+      const bool national = r.distribution == AsInt(reports::Distribution::kNational);
+      const bool everyone = r.distribution == AsInt(reports::Distribution::kEveryone);
+      (*deltas)[CountKey{period, r.distribution, national ? r.org_country : "",
+                         national || everyone ? "" : r.organisation, start, substance, r.country,
+                         r.subdivision, r.kind}] += delta;
     }
   }
 }
@@ -634,10 +635,19 @@ class PostgresStore final : public reports::Store {
           range(fmt::format("k.distribution = {} AND k.org_country = {}", national, country)),
           range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = {}",
                             level(reports::Distribution::kOrganisation), organisation)),
-          range(fmt::format("k.distribution = {0} AND (k.org_country, k.organisation) IN (SELECT "
-                            "o.org_country, o.organisation FROM organisation_countries o WHERE "
-                            "o.organisation = {1} AND o.org_country != {2})",
-                            national, organisation, country)),
+          // Its own national reports filed while it was in another country, which the summary
+          // holds among that country's: counted from the reports, shaped as summary rows, for
+          // the rare organisation that moved (the EXISTS is evaluated once).
+          fmt::format("SELECT k.start_day, k.substance, k.{0} AS place, COUNT(*) AS n FROM "
+                      "(SELECT DISTINCT CASE {1} WHEN 0 THEN r.day - ((r.day + 3) % 7 + 7) % 7 "
+                      "ELSE r.month_day END AS start_day, rs.substance, r.country, r.subdivision, "
+                      "r.kind, r.seq FROM reports r JOIN report_substances rs ON rs.seq = r.seq "
+                      "WHERE r.organisation = {2} AND r.distribution = {3} AND r.org_country != "
+                      "{4} AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
+                      "AND EXISTS (SELECT 1 FROM organisation_countries o WHERE o.organisation = "
+                      "{2} AND o.org_country != {4})) k WHERE true{5} GROUP BY k.start_day, "
+                      "k.substance, k.{0}",
+                      place, period, organisation, national, country, filter),
           range(fmt::format(
               "k.distribution = {} AND k.org_country = '' AND k.organisation IN (SELECT {} UNION "
               "SELECT peer.organisation FROM organisation_groups own JOIN organisation_groups "

@@ -186,12 +186,13 @@ CREATE INDEX counts_detection ON counts(period, substance, distribution)
 )sql",
     // 3: the summary keyed by who may see a row first, and only by what decides it: rows
     // distributed to everyone (3) keep neither organisation nor its country, national rows (1)
-    // keep the organisation's country (and the organisation, which always sees its own),
-    // trusted-group and organisation-only rows only the organisation. Organisations reporting
-    // the same week, substance and place to everyone then share one row, and an aggregate reads
-    // each kind of visibility as one range of the key. `organisation_countries` lists the
-    // countries each organisation has filed national reports under, so that its own rows from
-    // before a change of country are found by key too.
+    // only the organisation's country, trusted-group and organisation-only rows only the
+    // organisation. Organisations reporting the same week, substance and place to everyone, or
+    // nationally from one country, then share one row, and an aggregate reads each kind of
+    // visibility as one range of the key. `organisation_countries` lists the countries each
+    // organisation has filed national reports under: the rare organisation that moved sees its
+    // own national reports from before the move, which the summary no longer tells apart,
+    // counted from the reports.
     R"sql(
 CREATE TABLE counts_by_visibility (
   period SMALLINT NOT NULL,
@@ -210,7 +211,7 @@ CREATE TABLE counts_by_visibility (
 INSERT INTO counts_by_visibility
 SELECT period, distribution,
        CASE distribution WHEN 1 THEN org_country ELSE '' END,
-       CASE distribution WHEN 3 THEN '' ELSE organisation END,
+       CASE WHEN distribution IN (1, 3) THEN '' ELSE organisation END,
        start_day, substance, country, subdivision, kind, SUM(n)
 FROM counts
 GROUP BY 1, 2, 3, 4, start_day, substance, country, subdivision, kind;

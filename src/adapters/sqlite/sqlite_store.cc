@@ -215,13 +215,18 @@ Status Migrate(Connection& c) {
 constexpr int kWastewaterKind = static_cast<int>(reports::Kind::kWastewater);
 
 // The key of the `counts` summary (migration 4): who may see a row first, then what it counts.
-// Only what decides visibility is kept: org_country for national rows, the organisation for all
-// but rows distributed to everyone; the rest hold kNobody. Migration 4 spells the distribution
-// levels as numbers.
+// Only what decides visibility is kept: org_country for national rows, the organisation for
+// trusted-group and organisation-only rows; the rest hold kNobody. Migration 4 spells the
+// distribution levels as numbers.
 constexpr const char* kCountsKey =
     "period, distribution, org_country, organisation, start_day, substance, country, "
     "subdivision, kind";
 const std::string kNobody;
+// The day number that starts a report's summary period (0: the ISO week's Monday, day 0 having
+// been a Thursday; 1: the month's first day), from `reports r`.
+constexpr const char* PeriodStartOf(int period) {
+  return period == 0 ? "r.day - (((r.day + 3) % 7 + 7) % 7)" : "r.month_day";
+}
 static_assert(static_cast<int>(reports::Distribution::kOrganisation) == 0 &&
               static_cast<int>(reports::Distribution::kNational) == 1 &&
               static_cast<int>(reports::Distribution::kTrustedGroup) == 2 &&
@@ -451,15 +456,18 @@ class SqliteStore final : public reports::Store {
                              level(Distribution::kOrganisation)),
                  {viewer.organisation});
     }
-    if (st.ok()) {
-      // Its own national rows filed while its organisation was in another country.
-      st = read(fmt::format("SELECT k.start_day, k.substance, k.{0}, SUM(k.n) FROM "
-                            "organisation_countries o CROSS JOIN counts k ON k.period = {1} AND "
-                            "k.distribution = {2} AND k.org_country = o.org_country AND "
-                            "k.organisation = o.organisation WHERE o.organisation = ? AND "
-                            "o.org_country != ?{3} GROUP BY k.start_day, k.substance, k.{0}",
-                            place, period, level(Distribution::kNational), filter),
-                {viewer.organisation, viewer.country});
+    if (st.ok() && FiledNationallyElsewhere(c, viewer)) {
+      // Its own national reports filed while it was in another country, which the summary
+      // holds among that country's: counted from the reports, shaped as summary rows.
+      st = read(
+          fmt::format("SELECT k.start_day, k.substance, k.{0}, COUNT(*) FROM (SELECT DISTINCT {1} "
+                      "AS start_day, rs.substance, r.country, r.subdivision, r.kind, r.seq FROM "
+                      "reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.organisation "
+                      "= ? AND r.distribution = {2} AND r.org_country != ? AND NOT EXISTS (SELECT "
+                      "1 FROM supersessions x WHERE x.old_seq = r.seq)) k WHERE 1{3} GROUP BY "
+                      "k.start_day, k.substance, k.{0}",
+                      place, PeriodStartOf(period), level(Distribution::kNational), filter),
+          {viewer.organisation, viewer.country});
     }
     for (auto it = trusted.begin(); st.ok() && it != trusted.end(); ++it) {
       st = range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ?",
@@ -1073,11 +1081,12 @@ class SqliteStore final : public reports::Store {
   // substance), under the key it was counted with (kCountsKey).
   Status UncountLocked(Connection& c, std::int64_t seq) {
     for (int period = 0; period < 2; ++period) {
-      const char* start = period == 0 ? "r.day - (((r.day + 3) % 7 + 7) % 7)" : "r.month_day";
+      const char* start = PeriodStartOf(period);
       auto stmt = c.Prepare(fmt::format(
           "INSERT INTO counts({0}, n) SELECT DISTINCT {1}, r.distribution, CASE r.distribution "
-          "WHEN {3} THEN r.org_country ELSE '' END, CASE r.distribution WHEN {4} THEN '' ELSE "
-          "r.organisation END, {2}, rs.substance, r.country, r.subdivision, r.kind, -1 FROM "
+          "WHEN {3} THEN r.org_country ELSE '' END, CASE WHEN r.distribution IN ({3}, {4}) THEN "
+          "'' ELSE r.organisation END, {2}, rs.substance, r.country, r.subdivision, r.kind, -1 "
+          "FROM "
           "reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.seq = ? "
           "ON CONFLICT({0}) DO UPDATE SET n = n + excluded.n",
           kCountsKey, period, start, static_cast<int>(reports::Distribution::kNational),
@@ -1099,7 +1108,7 @@ class SqliteStore final : public reports::Store {
     const bool national = r.distribution == reports::Distribution::kNational;
     const std::string& org_country = national ? who.country : kNobody;
     const std::string& organisation =
-        r.distribution == reports::Distribution::kEveryone ? kNobody : who.organisation;
+        national || r.distribution == reports::Distribution::kEveryone ? kNobody : who.organisation;
     if (national) {
       auto known = c.Prepare(
           "INSERT OR IGNORE INTO organisation_countries(organisation, org_country) VALUES(?,?)");
@@ -1291,6 +1300,16 @@ class SqliteStore final : public reports::Store {
     std::lock_guard lock(peers_mu_);
     peers_[organisation] = peers;
     return peers;
+  }
+
+  // Whether the viewer's organisation has filed national reports from a country other than
+  // its present one.
+  static bool FiledNationallyElsewhere(Connection& c, const Principal& viewer) {
+    auto stmt = c.Prepare(
+        "SELECT 1 FROM organisation_countries WHERE organisation = ? AND org_country != ? LIMIT "
+        "1");
+    stmt.Bind(1, viewer.organisation).Bind(2, viewer.country);
+    return stmt.Step() == SQLITE_ROW;
   }
 
   VisibilityClause Visibility(Connection& c, const Principal& viewer, const std::string& t) {
