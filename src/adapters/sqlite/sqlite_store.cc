@@ -414,7 +414,7 @@ class SqliteStore final : public reports::Store {
     // Each range is grouped on its own, in key order for the largest (no sort), and the few
     // cells that several ranges share are merged here.
     const int period = q.period == reports::Period::kWeek ? 0 : 1;
-    struct Cell {
+    struct Cell {  // substance: its id, then (for sorting) its key's rank
       std::int64_t start_day, substance;
       std::string place;
       std::int64_t n;
@@ -493,11 +493,15 @@ class SqliteStore final : public reports::Store {
     }
     std::sort(ids.begin(), ids.end(),
               [&key_of](std::int64_t a, std::int64_t b) { return key_of[a] < key_of[b]; });
-    std::unordered_map<std::int64_t, std::size_t> rank;
-    for (std::size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = i;
-    std::sort(cells.begin(), cells.end(), [&rank](const Cell& a, const Cell& b) {
-      return std::tie(a.start_day, rank.at(a.substance), a.place) <
-             std::tie(b.start_day, rank.at(b.substance), b.place);
+    {
+      // Substance ids replaced by their keys' rank, so that sorting compares integers.
+      std::unordered_map<std::int64_t, std::int64_t> rank;
+      for (std::size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = static_cast<std::int64_t>(i);
+      for (Cell& cell : cells) cell.substance = rank.at(cell.substance);
+    }
+    std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) {
+      return std::tie(a.start_day, a.substance, a.place) <
+             std::tie(b.start_day, b.substance, b.place);
     });
     std::vector<AggregateRow> rows;
     for (std::size_t i = 0; i < cells.size();) {
@@ -512,7 +516,7 @@ class SqliteStore final : public reports::Store {
         AggregateRow row;
         row.period_start =
             reports::FormatDay(std::chrono::sys_days{std::chrono::days{cells[i].start_day}});
-        row.substance_key = key_of[cells[i].substance];
+        row.substance_key = key_of[ids[static_cast<std::size_t>(cells[i].substance)]];
         row.place = std::move(cells[i].place);
         row.reports = n;
         rows.push_back(std::move(row));
