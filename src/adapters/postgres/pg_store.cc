@@ -242,11 +242,10 @@ std::string SummaryLateral(const Principal& viewer, Params& params) {
          Visibility(viewer, "r", params) + ") v";
 }
 
-// One row of the summary table that a stored report adds to (or, superseded, removes from).
+// One row of the summary table that a stored report adds to (or, superseded, removes from),
+// keyed as migration 3 keys it: who may see it first, and only what decides that (AddCounts).
 // Members in the table's key order, so a transaction updates its rows in key order and two
 // submitters never wait on each other's rows crosswise.
-// A row of the summary, keyed as its primary key is (migration 3): who may see it first, and
-// only what decides that (CountKeyOf).
 struct CountKey {
   int period = 0;
   int distribution = 0;
