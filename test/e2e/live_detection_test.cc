@@ -517,7 +517,10 @@ TEST_P(LiveDetection, WastewaterLoadsAreJudgedLiveAsLoadsOfTheirSite) {
   // A site is a place the signals can be asked for.
   const json at_site = Signals(analyst_us_, "?detector=ears-c1&place=BE/ANTWERP-ZUID");
   ASSERT_EQ(at_site["signals"].size(), 1u) << at_site.dump();
-  EXPECT_EQ(at_site["signals"][0]["sequence"], signal["sequence"]);
+  // The same episode (a later round may have updated it, and with it its sequence).
+  for (const char* field : {"detector", "substance", "place", "first"}) {
+    EXPECT_EQ(at_site["signals"][0][field], signal[field]) << field;
+  }
   Signals(analyst_us_, "?place=BE/", 400);
   // No count series: neither a first detection nor an aberration of Benzoylecgonine's reports.
   for (const char* detector : {"first", "noufaily"}) {
