@@ -1292,6 +1292,7 @@ class PostgresStore final : public reports::Store {
     std::map<std::string, std::int64_t> substance_ids;  // by key, for this batch
     std::map<CountKey, std::int64_t> count_deltas;
     std::vector<PendingAudit> audit;
+    bool files_nationally = false;  // one organisation and country per Submit: noted once
     for (const SubmitItem& item : items) {
       const reports::Report& r = item.report;
       const std::string body = r.body.dump();
@@ -1356,9 +1357,7 @@ class PostgresStore final : public reports::Store {
                                  who.organisation,
                                  who.country,
                                  static_cast<int>(r.distribution)};
-      if (r.distribution == reports::Distribution::kNational) {
-        tx.exec_prepared("note_org_country", who.organisation, who.country);
-      }
+      files_nationally |= r.distribution == reports::Distribution::kNational;
       const NullableNumber lat(r.lat), lon(r.lon);
       const pqxx::result inserted = tx.exec_prepared(
           "insert_report", id, version, who.organisation, who.country, r.idempotency_key,
@@ -1419,6 +1418,7 @@ class PostgresStore final : public reports::Store {
                         {"kind", key.kind},
                         {"n", delta}});
     }
+    if (files_nationally) tx.exec_prepared("note_org_country", who.organisation, who.country);
     if (!counts.empty()) tx.exec_prepared("add_counts", counts.dump());
     AppendAudit(tx, who, audit);
     tx.commit();
