@@ -5,6 +5,7 @@
 #   bench/pg_store_bench.sh [build-dir] [store_bench options...]
 # PG_SERVER_OPTIONS adds server settings, e.g. "-c synchronous_commit=off" to load a large
 # history quickly when the figure wanted is a read's (the import rate is then not a durable one).
+# BENCH_KEEP=1 leaves the cluster running with its databases, for store_bench --existing=URI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -18,6 +19,11 @@ if [ "$(id -u)" = 0 ]; then
   as_postgres=(runuser -u postgres --)
 fi
 cleanup() {
+  if [ -n "${BENCH_KEEP:-}" ]; then
+    # Left running for store_bench --existing=URI; pg_ctl stop -D DIR/data ends it.
+    echo "cluster kept in $work: postgresql://postgres@127.0.0.1:${port:-}/bulk" >&2
+    return
+  fi
   "${as_postgres[@]}" "$bin/pg_ctl" stop -D "$work/data" -m fast -w >/dev/null 2>&1 || true
   rm -rf "$work"
 }

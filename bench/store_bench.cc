@@ -8,7 +8,8 @@
 //    against GROUP BY over the reports themselves.
 // --reports=N sets the history size; --scale=K stores K such histories (the demo generator with
 // K seeds, one in memory at a time) before the aggregate, to reach millions of reports.
-// BENCH_KEEP=1 keeps the databases; --existing=DIR then times the aggregate alone on DIR/bulk.db.
+// BENCH_KEEP=1 keeps the databases; --existing=DIR then times the aggregate alone on DIR/bulk.db
+// (--existing=URI on a PostgreSQL database that pg_store_bench.sh kept).
 // --postgres=URI_PREFIX runs the same on PostgreSQL: the databases URI_PREFIX + "naive" and
 // + "bulk" must exist and be empty
 // (bench/pg_store_bench.sh starts a throwaway cluster and makes them).
@@ -95,11 +96,13 @@ std::int64_t WeeklySummaryRows(const std::string& db_or_uri, bool postgres) {
 }  // namespace
 
 // --existing=DIR: only the weekly aggregate, over the SQLite database DIR/bulk.db that an
-// earlier run kept (BENCH_KEEP), three times, for a foreign organisation or the one that
-// --viewer=ORGANISATION:COUNTRY names.
-int AggregateExisting(const std::string& dir, const std::string& who) {
+// earlier run kept (BENCH_KEEP), or over the PostgreSQL database that --existing=URI names,
+// three times, for a foreign organisation or the one that --viewer=ORGANISATION:COUNTRY names.
+int AggregateExisting(const std::string& dir_or_uri, const std::string& who) {
   using namespace sentinel;
-  auto store = sqlite::OpenSqliteStore(dir + "/bulk.db");
+  auto store = dir_or_uri.starts_with("postgresql://")
+                   ? postgres::OpenPostgresStore(dir_or_uri)
+                   : sqlite::OpenSqliteStore(dir_or_uri + "/bulk.db");
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
     return 2;

@@ -593,79 +593,109 @@ class PostgresStore final : public reports::Store {
     std::vector<AggregateRow> rows;
     Status st = Run("aggregate", Retry::kTransient, [&](pqxx::connection& c) -> Status {
       rows.clear();
-      Params params;
       const char* place = q.by_subdivision ? "subdivision" : "country";
-      // The filters every range below shares (each parameter bound once).
-      std::string filter;
-      if (q.kind) filter += " AND k.kind = " + params.Int(static_cast<int>(*q.kind));
-      if (q.except_kind) filter += " AND k.kind != " + params.Int(static_cast<int>(*q.except_kind));
-      if (from_start) filter += " AND k.start_day >= " + params.Int(*from_start);
-      if (to_day) filter += " AND k.start_day <= " + params.Int(*to_day);
-      if (q.place) {
-        filter += (q.place->size() == 2 ? " AND k.country = " : " AND k.subdivision = ") +
-                  params.Text(*q.place);
-      }
-      if (q.substance) {
-        filter += " AND k.substance = (SELECT id FROM substances WHERE key = " +
-                  params.Text(*q.substance) + ")";
-      }
-      if (q.substance_class) {
-        filter += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = " +
-                  params.Text(*q.substance_class) + ")";
-      }
+      // The filters every range below shares.
+      const auto filter = [&](Params& params) {
+        std::string sql;
+        if (q.kind) sql += " AND k.kind = " + params.Int(static_cast<int>(*q.kind));
+        if (q.except_kind) sql += " AND k.kind != " + params.Int(static_cast<int>(*q.except_kind));
+        if (from_start) sql += " AND k.start_day >= " + params.Int(*from_start);
+        if (to_day) sql += " AND k.start_day <= " + params.Int(*to_day);
+        if (q.place) {
+          sql += (q.place->size() == 2 ? " AND k.country = " : " AND k.subdivision = ") +
+                 params.Text(*q.place);
+        }
+        if (q.substance) {
+          sql += " AND k.substance = (SELECT id FROM substances WHERE key = " +
+                 params.Text(*q.substance) + ")";
+        }
+        if (q.substance_class) {
+          sql += " AND k.substance IN (SELECT substance FROM substance_classes WHERE class = " +
+                 params.Text(*q.substance_class) + ")";
+        }
+        return sql;
+      };
       // What the viewer may see, as disjoint ranges of the summary's key (CountKey): rows for
       // everyone; national rows of its country; its own other rows (national ones filed while
-      // it was in another country too); its trusted peers' rows.
-      const std::string period =
-          params.Int(q.period == reports::Period::kWeek ? kWeekPeriod : kMonthPeriod);
-      const std::string organisation = params.Text(viewer.organisation);
-      const std::string country = params.Text(viewer.country);
-      const auto level = [&](reports::Distribution d) { return params.Int(AsInt(d)); };
-      const auto range = [&](const std::string& where) {
-        return fmt::format(
-            "SELECT k.start_day, k.substance, k.{} AS place, k.n FROM counts k WHERE k.period = "
-            "{} AND {}{}",
-            place, period, where, filter);
+      // it was in another country too); its trusted peers' rows. Each range is grouped on its
+      // own, in key order for the largest (no sort, no hash table over the whole summary),
+      // and the few cells that several ranges share are merged here.
+      const int period = q.period == reports::Period::kWeek ? kWeekPeriod : kMonthPeriod;
+      const auto level = [](reports::Distribution d) { return AsInt(d); };
+      using reports::Distribution;
+      std::vector<std::pair<std::string, Params>> ranges;
+      const auto range = [&](const std::function<std::string(Params&)>& where) {
+        Params params;
+        std::string sql = fmt::format(
+            "SELECT k.start_day, k.substance, k.{0}, SUM(k.n) FROM counts k WHERE k.period = {1} "
+            "AND {2}",
+            place, period, where(params));
+        sql += filter(params) + fmt::format(" GROUP BY k.start_day, k.substance, k.{}", place);
+        ranges.emplace_back(std::move(sql), std::move(params));
       };
-      const std::string national = level(reports::Distribution::kNational);
-      const std::vector<std::string> ranges = {
-          range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
-                            level(reports::Distribution::kEveryone))),
-          range(fmt::format("k.distribution = {} AND k.org_country = {}", national, country)),
-          range(fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = {}",
-                            level(reports::Distribution::kOrganisation), organisation)),
-          // Its own national reports filed while it was in another country, which the summary
-          // holds among that country's: counted from the reports, shaped as summary rows, for
-          // the rare organisation that moved (the EXISTS is evaluated once).
-          fmt::format("SELECT k.start_day, k.substance, k.{0} AS place, COUNT(*) AS n FROM "
-                      "(SELECT DISTINCT CASE {1} WHEN 0 THEN r.day - ((r.day + 3) % 7 + 7) % 7 "
-                      "ELSE r.month_day END AS start_day, rs.substance, r.country, r.subdivision, "
-                      "r.kind, r.seq FROM reports r JOIN report_substances rs ON rs.seq = r.seq "
-                      "WHERE r.organisation = {2} AND r.distribution = {3} AND r.org_country != "
-                      "{4} AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
-                      "AND EXISTS (SELECT 1 FROM organisation_countries o WHERE o.organisation = "
-                      "{2} AND o.org_country != {4})) k WHERE true{5} GROUP BY k.start_day, "
-                      "k.substance, k.{0}",
-                      place, period, organisation, national, country, filter),
-          range(fmt::format(
-              "k.distribution = {} AND k.org_country = '' AND k.organisation IN (SELECT {} UNION "
-              "SELECT peer.organisation FROM organisation_groups own JOIN organisation_groups "
-              "peer ON peer.grp = own.grp WHERE own.organisation = {})",
-              level(reports::Distribution::kTrustedGroup), organisation, organisation))};
-      const std::string sql = fmt::format(
-          "SELECT u.start_day, s.key, u.place, SUM(u.n) FROM ({}) u JOIN substances s ON s.id = "
-          "u.substance GROUP BY u.start_day, s.key, u.place HAVING SUM(u.n) > 0 ORDER BY "
-          "u.start_day, s.key, u.place",
-          fmt::join(ranges, " UNION ALL "));
-      ReadTransaction tx(c);
-      for (const auto& row : ExecParams(tx, sql, params)) {
-        AggregateRow out;
-        out.period_start = reports::FormatDay(FromDayNumber(row[0].as<std::int64_t>()));
-        out.substance_key = Text(row[1]);
-        out.place = Text(row[2]);
-        out.reports = row[3].as<std::int64_t>();
-        rows.push_back(std::move(out));
+      range([&](Params&) {
+        return fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
+                           level(Distribution::kEveryone));
+      });
+      range([&](Params& params) {
+        return fmt::format("k.distribution = {} AND k.org_country = {}",
+                           level(Distribution::kNational), params.Text(viewer.country));
+      });
+      range([&](Params& params) {
+        return fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = {}",
+                           level(Distribution::kOrganisation), params.Text(viewer.organisation));
+      });
+      {
+        // Its own national reports filed while it was in another country, which the summary
+        // holds among that country's: counted from the reports, shaped as summary rows, for
+        // the rare organisation that moved (the EXISTS is evaluated once).
+        Params params;
+        const std::string organisation = params.Text(viewer.organisation);
+        const std::string country = params.Text(viewer.country);
+        std::string sql = fmt::format(
+            "SELECT k.start_day, k.substance, k.{0}, COUNT(*) FROM "
+            "(SELECT DISTINCT CASE {1} WHEN 0 THEN r.day - ((r.day + 3) % 7 + 7) % 7 "
+            "ELSE r.month_day END AS start_day, rs.substance, r.country, r.subdivision, "
+            "r.kind, r.seq FROM reports r JOIN report_substances rs ON rs.seq = r.seq "
+            "WHERE r.organisation = {2} AND r.distribution = {3} AND r.org_country != "
+            "{4} AND NOT EXISTS (SELECT 1 FROM supersessions x WHERE x.old_seq = r.seq) "
+            "AND EXISTS (SELECT 1 FROM organisation_countries o WHERE o.organisation = "
+            "{2} AND o.org_country != {4})) k WHERE true",
+            place, period, organisation, level(Distribution::kNational), country);
+        sql += filter(params) + fmt::format(" GROUP BY k.start_day, k.substance, k.{}", place);
+        ranges.emplace_back(std::move(sql), std::move(params));
       }
+      {
+        // Itself and each trusted peer: one range of the key each.
+        Params params;
+        const std::string organisation = params.Text(viewer.organisation);
+        std::string sql = fmt::format(
+            "SELECT g.start_day, g.substance, g.place, g.n FROM (SELECT {0}::text AS "
+            "organisation UNION SELECT peer.organisation FROM organisation_groups own JOIN "
+            "organisation_groups peer ON peer.grp = own.grp WHERE own.organisation = {0}) o "
+            "CROSS JOIN LATERAL (SELECT k.start_day, k.substance, k.{1} AS place, SUM(k.n) AS n "
+            "FROM counts k WHERE k.period = {2} AND k.distribution = {3} AND k.org_country = '' "
+            "AND k.organisation = o.organisation",
+            organisation, place, period, level(Distribution::kTrustedGroup));
+        sql += filter(params) + fmt::format(" GROUP BY k.start_day, k.substance, k.{}) g", place);
+        ranges.emplace_back(std::move(sql), std::move(params));
+      }
+      ReadTransaction tx(c);
+      std::vector<reports::AggregateCell> cells;
+      for (const auto& [sql, params] : ranges) {
+        for (const auto& row : ExecParams(tx, sql, params)) {
+          cells.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), Text(row[2]),
+                           row[3].as<std::int64_t>()});
+        }
+      }
+      std::unordered_map<std::int64_t, std::string> key_of;
+      if (const auto ids = reports::SubstanceIdsOf(cells); !ids.empty()) {
+        for (const auto& row : tx.exec(fmt::format(
+                 "SELECT id, key FROM substances WHERE id IN ({})", fmt::join(ids, ",")))) {
+          key_of[row[0].as<std::int64_t>()] = Text(row[1]);
+        }
+      }
+      rows = reports::MergeAggregateCells(std::move(cells), key_of);
       return Status::Ok();
     });
     if (!st.ok()) return st;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "adapters/sqlite/schema.h"
@@ -279,7 +280,11 @@ class SqliteStore final : public reports::Store {
     }
     std::vector<SubmitOutcome> ignored;
     std::vector<SubmitOutcome>* out = outcomes ? outcomes : &ignored;
-    return Write([&](Connection& c) { return SubmitLocked(c, who, items, out); });
+    // Serialised here, on the caller's thread, so that the one writer thread only writes.
+    std::vector<std::string> bodies;
+    bodies.reserve(items.size());
+    for (const SubmitItem& item : items) bodies.push_back(item.report.body.dump());
+    return Write([&](Connection& c) { return SubmitLocked(c, who, items, bodies, out); });
   }
 
   Result<ReportPage> Query(const Principal& viewer, const ReportQuery& q) override {
@@ -414,12 +419,7 @@ class SqliteStore final : public reports::Store {
     // Each range is grouped on its own, in key order for the largest (no sort), and the few
     // cells that several ranges share are merged here.
     const int period = q.period == reports::Period::kWeek ? 0 : 1;
-    struct Cell {  // substance: its id, then (for sorting) its key's rank
-      std::int64_t start_day, substance;
-      std::string place;
-      std::int64_t n;
-    };
-    std::vector<Cell> cells;
+    std::vector<reports::AggregateCell> cells;
     const auto read = [&](const std::string& sql, const std::vector<std::string>& bound) {
       auto stmt = c.Prepare(sql);
       int i = 1;
@@ -475,12 +475,8 @@ class SqliteStore final : public reports::Store {
                  {*it});
     }
     if (!st.ok()) return st;
-    // Substance keys, and their order, for the substances present.
-    std::vector<std::int64_t> ids;
-    ids.reserve(cells.size());
-    for (const Cell& cell : cells) ids.push_back(cell.substance);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    // The keys of the substances present.
+    const std::vector<std::int64_t> ids = reports::SubstanceIdsOf(cells);
     std::unordered_map<std::int64_t, std::string> key_of;
     for (std::size_t begin = 0; begin < ids.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(ids.size(), begin + kKeysPerStatement);
@@ -491,39 +487,7 @@ class SqliteStore final : public reports::Store {
       while ((rc = stmt.Step()) == SQLITE_ROW) key_of[stmt.Int(0)] = stmt.Text(1);
       if (rc != SQLITE_DONE) return c.Error("aggregate substances");
     }
-    std::sort(ids.begin(), ids.end(),
-              [&key_of](std::int64_t a, std::int64_t b) { return key_of[a] < key_of[b]; });
-    {
-      // Substance ids replaced by their keys' rank, so that sorting compares integers.
-      std::unordered_map<std::int64_t, std::int64_t> rank;
-      for (std::size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = static_cast<std::int64_t>(i);
-      for (Cell& cell : cells) cell.substance = rank.at(cell.substance);
-    }
-    std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) {
-      return std::tie(a.start_day, a.substance, a.place) <
-             std::tie(b.start_day, b.substance, b.place);
-    });
-    std::vector<AggregateRow> rows;
-    for (std::size_t i = 0; i < cells.size();) {
-      std::size_t j = i;
-      std::int64_t n = 0;
-      for (; j < cells.size() && cells[j].start_day == cells[i].start_day &&
-             cells[j].substance == cells[i].substance && cells[j].place == cells[i].place;
-           ++j) {
-        n += cells[j].n;
-      }
-      if (n > 0) {  // every version of these reports superseded
-        AggregateRow row;
-        row.period_start =
-            reports::FormatDay(std::chrono::sys_days{std::chrono::days{cells[i].start_day}});
-        row.substance_key = key_of[ids[static_cast<std::size_t>(cells[i].substance)]];
-        row.place = std::move(cells[i].place);
-        row.reports = n;
-        rows.push_back(std::move(row));
-      }
-      i = j;
-    }
-    return rows;
+    return reports::MergeAggregateCells(std::move(cells), key_of);
   }
 
   Result<SubstanceSummary> Substance(const Principal& viewer, const std::string& key) override {
@@ -1032,10 +996,15 @@ class SqliteStore final : public reports::Store {
 
   Status AuditLocked(Connection& c, const Principal& who, std::string_view action,
                      const std::string& target, const std::string& detail) {
+    return AuditLocked(c, who, NowUtc(), action, target, detail);
+  }
+  Status AuditLocked(Connection& c, const Principal& who, const std::string& at,
+                     std::string_view action, const std::string& target,
+                     const std::string& detail) {
     auto stmt = c.Prepare(
         "INSERT INTO audit(at, organisation, user, token, action, target, detail) "
         "VALUES(?,?,?,?,?,?,?)");
-    stmt.Bind(1, NowUtc())
+    stmt.Bind(1, at)
         .Bind(2, who.organisation)
         .Bind(3, who.user)
         .Bind(4, who.token_id)
@@ -1101,10 +1070,16 @@ class SqliteStore final : public reports::Store {
     return Status::Ok();
   }
 
-  // Counts a new report once per distinct substance, from the values just stored, under the
-  // key that says who may see it (kCountsKey).
-  Status CountLocked(Connection& c, const Principal& who, const reports::Report& r,
-                     const std::set<std::int64_t>& substances) {
+  // One row of the `counts` summary, in kCountsKey's order.
+  using CountKey = std::tuple<int, int, std::string, std::string, std::int64_t, std::int64_t,
+                              std::string, std::string, int>;
+
+  // Counts a new report once per distinct substance under the key that says who may see it
+  // (kCountsKey), into `pending`: a batch's reports share many keys, and each distinct key is
+  // written once (FlushCountsLocked).
+  static void CountInto(const Principal& who, const reports::Report& r,
+                        const std::set<std::int64_t>& substances,
+                        std::map<CountKey, std::int64_t>* pending) {
     const std::chrono::year_month_day ymd{r.date};
     const std::int64_t starts[2] = {
         DayNumber(reports::PeriodStart(reports::Period::kWeek, r.date)),
@@ -1113,59 +1088,82 @@ class SqliteStore final : public reports::Store {
     const std::string& org_country = national ? who.country : kNobody;
     const std::string& organisation =
         national || r.distribution == reports::Distribution::kEveryone ? kNobody : who.organisation;
-    if (national) {
-      auto known = c.Prepare(
-          "INSERT OR IGNORE INTO organisation_countries(organisation, org_country) VALUES(?,?)");
-      known.Bind(1, who.organisation).Bind(2, who.country);
-      if (known.Step() != SQLITE_DONE) return c.Error("organisation countries");
-    }
     for (std::int64_t substance : substances) {
       for (int period = 0; period < 2; ++period) {
-        auto stmt = c.Prepare(fmt::format(
-            "INSERT INTO counts({0}, n) VALUES(?,?,?,?,?,?,?,?,?,1) ON CONFLICT({0}) DO UPDATE "
-            "SET n = n + 1",
-            kCountsKey));
-        stmt.Bind(1, period)
-            .Bind(2, static_cast<int>(r.distribution))
-            .Bind(3, org_country)
-            .Bind(4, organisation)
-            .Bind(5, starts[period])
-            .Bind(6, substance)
-            .Bind(7, r.country)
-            .Bind(8, r.subdivision)
-            .Bind(9, static_cast<int>(r.kind));
-        if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
+        ++(*pending)[CountKey{period, static_cast<int>(r.distribution), org_country, organisation,
+                              starts[period], substance, r.country, r.subdivision,
+                              static_cast<int>(r.kind)}];
       }
+    }
+  }
+
+  Status FlushCountsLocked(Connection& c, const std::map<CountKey, std::int64_t>& pending) {
+    static const std::string kUpsert = fmt::format(
+        "INSERT INTO counts({0}, n) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT({0}) DO UPDATE "
+        "SET n = n + excluded.n",
+        kCountsKey);
+    for (const auto& [key, n] : pending) {
+      auto stmt = c.Prepare(kUpsert);
+      const auto& [period, distribution, org_country, organisation, start, substance, country,
+                   subdivision, kind] = key;
+      stmt.Bind(1, period)
+          .Bind(2, distribution)
+          .Bind(3, org_country)
+          .Bind(4, organisation)
+          .Bind(5, start)
+          .Bind(6, substance)
+          .Bind(7, country)
+          .Bind(8, subdivision)
+          .Bind(9, kind)
+          .Bind(10, n);
+      if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
     }
     return Status::Ok();
   }
 
+  // A replay of a report already stored under its idempotency key: its outcome, or Conflict
+  // when the key was used for something else; nullopt when the key is new.
+  static Result<std::optional<SubmitOutcome>> ReplayLocked(Connection& c, const Principal& who,
+                                                           const SubmitItem& item,
+                                                           const std::string& body) {
+    auto dup = c.Prepare(
+        "SELECT id, version, body FROM reports WHERE organisation = ? AND idempotency_key = ?");
+    dup.Bind(1, who.organisation).Bind(2, item.report.idempotency_key);
+    if (dup.Step() != SQLITE_ROW) return std::optional<SubmitOutcome>();
+    // A replay is the same report under the same key; anything else reusing the key is a
+    // client error that must not pass silently.
+    const bool same_target = item.supersedes.empty() || dup.Text(0) == item.supersedes;
+    if (!same_target || dup.Text(2) != body) {
+      return Status::Conflict(
+          fmt::format("idempotency key '{}' was already used for a different report ({})",
+                      item.report.idempotency_key, dup.Text(0)));
+    }
+    return std::optional<SubmitOutcome>(
+        SubmitOutcome{dup.Text(0), static_cast<int>(dup.Int(1)), true});
+  }
+
   Status SubmitLocked(Connection& c, const Principal& who, const std::vector<SubmitItem>& items,
+                      const std::vector<std::string>& bodies,
                       std::vector<SubmitOutcome>* outcomes) {
     outcomes->clear();
-    for (const SubmitItem& item : items) {
+    const std::string received_at = NowUtc();
+    std::map<CountKey, std::int64_t> pending_counts;
+    bool national = false;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const SubmitItem& item = items[i];
       const reports::Report& r = item.report;
-      {
-        auto dup = c.Prepare(
-            "SELECT id, version, body FROM reports WHERE organisation = ? AND idempotency_key = ?");
-        dup.Bind(1, who.organisation).Bind(2, r.idempotency_key);
-        if (dup.Step() == SQLITE_ROW) {
-          // A replay is the same report under the same key; anything else reusing the key is
-          // a client error that must not pass silently.
-          const bool same_target = item.supersedes.empty() || dup.Text(0) == item.supersedes;
-          if (!same_target || dup.Text(2) != r.body.dump()) {
-            return Status::Conflict(
-                fmt::format("idempotency key '{}' was already used for a different report ({})",
-                            r.idempotency_key, dup.Text(0)));
-          }
-          outcomes->push_back({dup.Text(0), static_cast<int>(dup.Int(1)), true});
-          continue;
-        }
-      }
       std::string id = NextReportId();
       int version = 1;
       std::int64_t superseded_seq = 0;
       if (!item.supersedes.empty()) {
+        // A correction's replay must be recognised before its target, which it superseded,
+        // reads as gone.
+        auto replay = ReplayLocked(c, who, item, bodies[i]);
+        if (!replay.ok()) return replay.status();
+        if (*replay) {
+          outcomes->push_back(std::move(**replay));
+          continue;
+        }
         auto prev = c.Prepare(
             "SELECT r.seq, r.version, r.kind, r.organisation FROM reports r WHERE r.id = ? AND "
             "NOT EXISTS (SELECT 1 FROM supersessions s WHERE s.old_seq = r.seq)");
@@ -1188,10 +1186,13 @@ class SqliteStore final : public reports::Store {
       const std::chrono::year_month_day ymd{r.date};
       const auto month_start =
           std::chrono::sys_days{ymd.year() / ymd.month() / std::chrono::day{1}};
+      // A new key is the common case: the insert itself finds a replay, which then stores
+      // nothing, rather than a lookup before every insert.
       auto ins = c.Prepare(
           "INSERT INTO reports(id, version, organisation, org_country, idempotency_key, kind, "
           "distribution, date, day, month_day, country, subdivision, lat, lon, body, "
-          "received_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          "received_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+          "ON CONFLICT(organisation, idempotency_key) DO NOTHING");
       ins.Bind(1, id)
           .Bind(2, version)
           .Bind(3, who.organisation)
@@ -1206,8 +1207,8 @@ class SqliteStore final : public reports::Store {
           .Bind(12, r.subdivision)
           .Bind(13, r.lat)
           .Bind(14, r.lon)
-          .Bind(15, r.body.dump())
-          .Bind(16, NowUtc());
+          .Bind(15, bodies[i])
+          .Bind(16, received_at);
       // Two ids drawn in one millisecond share 48 bits; the other 32 are random, so a clash is
       // rare but possible: a new report draws again rather than failing its batch.
       int rc = ins.Step();
@@ -1218,6 +1219,13 @@ class SqliteStore final : public reports::Store {
         rc = ins.Step();
       }
       if (rc != SQLITE_DONE) return c.Error("report");
+      if (sqlite3_changes(c.db()) == 0) {
+        auto replay = ReplayLocked(c, who, item, bodies[i]);
+        if (!replay.ok()) return replay.status();
+        if (!*replay) return Status::IoError("SQLite report: an idempotency key vanished");
+        outcomes->push_back(std::move(**replay));
+        continue;
+      }
       const std::int64_t seq = sqlite3_last_insert_rowid(c.db());
       std::set<std::int64_t> substances;
       for (std::size_t k = 0; k < item.mentions.size(); ++k) {
@@ -1240,18 +1248,29 @@ class SqliteStore final : public reports::Store {
         auto sup = c.Prepare("INSERT INTO supersessions(old_seq, new_seq) VALUES(?,?)");
         sup.Bind(1, superseded_seq).Bind(2, seq);
         if (sup.Step() != SQLITE_DONE) return c.Error("supersession");
+        // The superseded version may have been counted in this very batch: its pending count
+        // is written first, so that no summary row goes below zero.
+        if (Status s = FlushCountsLocked(c, pending_counts); !s.ok()) return s;
+        pending_counts.clear();
         if (Status s = UncountLocked(c, superseded_seq); !s.ok()) return s;
       }
-      if (Status s = CountLocked(c, who, r, substances); !s.ok()) return s;
+      national = national || r.distribution == reports::Distribution::kNational;
+      CountInto(who, r, substances, &pending_counts);
       if (Status s =
-              AuditLocked(c, who, version > 1 ? "report.correct" : "report.submit", id,
+              AuditLocked(c, who, received_at, version > 1 ? "report.correct" : "report.submit", id,
                           fmt::format("version={} kind={}", version, reports::KindName(r.kind)));
           !s.ok()) {
         return s;
       }
       outcomes->push_back({id, version, false});
     }
-    return Status::Ok();
+    if (national) {
+      auto known = c.Prepare(
+          "INSERT OR IGNORE INTO organisation_countries(organisation, org_country) VALUES(?,?)");
+      known.Bind(1, who.organisation).Bind(2, who.country);
+      if (known.Step() != SQLITE_DONE) return c.Error("organisation countries");
+    }
+    return FlushCountsLocked(c, pending_counts);
   }
 
   // --- reading ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <tuple>
 
 namespace sentinel::reports {
 namespace {
@@ -128,6 +129,53 @@ std::string FormatReportId(std::uint64_t unix_ms, std::uint32_t random) {
     id += kAlphabet[digit];
   }
   return id;
+}
+
+std::vector<std::int64_t> SubstanceIdsOf(const std::vector<AggregateCell>& cells) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(cells.size());
+  for (const AggregateCell& cell : cells) ids.push_back(cell.substance);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::vector<AggregateRow> MergeAggregateCells(
+    std::vector<AggregateCell> cells, const std::unordered_map<std::int64_t, std::string>& key_of) {
+  std::vector<std::int64_t> ids = SubstanceIdsOf(cells);
+  const auto key = [&key_of](std::int64_t id) -> const std::string& { return key_of.at(id); };
+  std::sort(ids.begin(), ids.end(),
+            [&](std::int64_t a, std::int64_t b) { return key(a) < key(b); });
+  {
+    // Substance ids replaced by their keys' rank, so that sorting compares integers.
+    std::unordered_map<std::int64_t, std::int64_t> rank;
+    for (std::size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = static_cast<std::int64_t>(i);
+    for (AggregateCell& cell : cells) cell.substance = rank.at(cell.substance);
+  }
+  std::sort(cells.begin(), cells.end(), [](const AggregateCell& a, const AggregateCell& b) {
+    return std::tie(a.start_day, a.substance, a.place) <
+           std::tie(b.start_day, b.substance, b.place);
+  });
+  std::vector<AggregateRow> rows;
+  for (std::size_t i = 0; i < cells.size();) {
+    std::size_t j = i;
+    std::int64_t n = 0;
+    for (; j < cells.size() && cells[j].start_day == cells[i].start_day &&
+           cells[j].substance == cells[i].substance && cells[j].place == cells[i].place;
+         ++j) {
+      n += cells[j].n;
+    }
+    if (n > 0) {
+      AggregateRow row;
+      row.period_start = FormatDay(std::chrono::sys_days{std::chrono::days{cells[i].start_day}});
+      row.substance_key = key(ids[static_cast<std::size_t>(cells[i].substance)]);
+      row.place = std::move(cells[i].place);
+      row.reports = n;
+      rows.push_back(std::move(row));
+    }
+    i = j;
+  }
+  return rows;
 }
 
 }  // namespace sentinel::reports

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/common/status.h"
@@ -165,6 +166,26 @@ struct AggregateRow {
   std::string place;
   std::int64_t reports = 0;
 };
+
+// A summary count as a backend reads it, one visibility range at a time: the period's first
+// day (DayNumber), the substance by its store id, a place, a count (negative for versions
+// taken out by a correction).
+struct AggregateCell {
+  std::int64_t start_day = 0;
+  std::int64_t substance = 0;
+  std::string place;
+  std::int64_t n = 0;
+};
+
+// The substance ids among `cells`, each once.
+std::vector<std::int64_t> SubstanceIdsOf(const std::vector<AggregateCell>& cells);
+
+// The aggregate from the cells of every range a viewer may see: cells of one period, substance
+// and place summed (several ranges may hold the same cell), cells that sum to zero or less
+// dropped (every version of their reports superseded), ordered by period, substance key and
+// place. `key_of` names each substance id among the cells.
+std::vector<AggregateRow> MergeAggregateCells(
+    std::vector<AggregateCell> cells, const std::unordered_map<std::int64_t, std::string>& key_of);
 
 struct SubstanceSummary {  // NOLINT(bugprone-exception-escape): see above
   SubstanceRecord substance;
