@@ -1,8 +1,12 @@
-// SQLite-only behaviour of the report store: its migrations on an existing database.
+// SQLite-only behaviour of the report store: its migrations on an existing database, ids, and
+// the summary kept in a file of its own.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include "adapters/sqlite/sqlite_store.h"
 
@@ -57,9 +61,10 @@ void Exec(const std::string& path, const char* sql) {
   sqlite3_close(db);
 }
 
-// Migration 2 rebuilds the summary counts from the reports: a database whose counts were
-// lost (or merged under migration 1's key) comes back with counts that match its reports;
-// migration 4 then re-keys them by visibility, and every viewer's aggregate stays the same.
+// The summary is derived from the reports and recounted from them when it is missing: a
+// database from before the summary had a file of its own (its counts under migration 1's key,
+// no summary file) opens with counts that match its reports, and every viewer's aggregate
+// stays the same.
 TEST(SqliteMigrations, SummaryRebuiltFromTheReports) {
   const fs::path dir = fs::temp_directory_path() / ("sentinel-migrate-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -99,16 +104,18 @@ TEST(SqliteMigrations, SummaryRebuiltFromTheReports) {
     EXPECT_EQ(before[1].reports, 3);  // CCO in the week of 5 January, as the lab sees it
     EXPECT_EQ(before[4].reports, 5);  // and as ed-us sees it
   }
-  // Back to migration 1's empty summary table, as if counts had never been kept (and without
-  // the later migrations' signals and organisation countries).
+  // Back to migration 1's empty summary table in the reports database, as if counts had never
+  // been kept (and without the later migrations' signals), and no summary file.
   Exec(path,
-       "DROP TABLE counts; CREATE TABLE counts (period INTEGER NOT NULL, start_day INTEGER NOT "
+       "CREATE TABLE counts (period INTEGER NOT NULL, start_day INTEGER NOT "
        "NULL, substance INTEGER NOT NULL, country TEXT NOT NULL, subdivision TEXT NOT NULL, kind "
        "INTEGER NOT NULL, organisation TEXT NOT NULL, org_country TEXT NOT NULL, distribution "
        "INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (period, start_day, substance, country, "
-       "subdivision, kind, organisation, distribution)); DROP TABLE signals; DROP TABLE "
-       "organisation_countries; DELETE FROM "
+       "subdivision, kind, organisation, distribution)); DROP TABLE signals; DELETE FROM "
        "schema_migrations WHERE version >= 2;");
+  for (const char* suffix : {".summary", ".summary-wal", ".summary-shm"}) {
+    fs::remove(path + suffix);
+  }
   auto store = sqlite::OpenSqliteStore(path);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_TRUE((*store)->CheckIntegrity().ok()) << (*store)->CheckIntegrity().ToString();
@@ -152,6 +159,50 @@ TEST(SqliteReportIds, AClashDrawsAgain) {
   EXPECT_EQ(out[0].id, "ID3");
   EXPECT_EQ((*store)->CountReports(), 2);
   store->reset();
+  fs::remove_all(dir);
+}
+
+// Two stores on one database, as two processes (a server and `sentinel import`) would have:
+// each one's summary writer counts from the summary's recorded position under its write lock,
+// so every report is counted once, whichever process counts it, and each store's aggregates
+// include the other's reports once it has read them.
+TEST(SqliteSummary, TwoStoresOnOneDatabaseCountEachReportOnce) {
+  const fs::path dir = fs::temp_directory_path() / ("sentinel-two-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "node.db").string();
+  auto first = sqlite::OpenSqliteStore(path);
+  auto second = sqlite::OpenSqliteStore(path);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE((*first)->PutOrganisation(NodeAdministrator(), {"lab-us", "lab", "US", {}}).ok());
+  constexpr int kPerStore = 300;
+  std::vector<std::thread> writers;
+  for (Store* store : {first->get(), second->get()}) {
+    writers.emplace_back([store, tag = store == first->get() ? "a" : "b"] {
+      for (int i = 0; i < kPerStore; i += 30) {
+        std::vector<SubmitItem> batch;
+        for (int k = i; k < i + 30; ++k) {
+          batch.push_back(Item(fmt::format("{}{}", tag, k), "2026-01-05", "CCO"));
+        }
+        EXPECT_TRUE(store->Submit(Lab(), batch, nullptr).ok());
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (Store* store : {first->get(), second->get()}) {
+    auto rows = store->Aggregate(Lab(), {});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].reports, 2 * kPerStore);
+    EXPECT_TRUE(store->CheckIntegrity().ok()) << store->CheckIntegrity().ToString();
+  }
+  first->reset();
+  second->reset();
+  // And once both are closed, a fresh open agrees.
+  auto again = sqlite::OpenSqliteStore(path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->CheckIntegrity().ok()) << (*again)->CheckIntegrity().ToString();
+  again->reset();
   fs::remove_all(dir);
 }
 

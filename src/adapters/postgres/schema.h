@@ -228,6 +228,15 @@ CREATE TABLE organisation_countries (
 INSERT INTO organisation_countries
 SELECT DISTINCT organisation, org_country FROM reports WHERE distribution = 1;
 )sql",
+    // 4: the summary's key carries the count, so that an aggregate reads each visibility range
+    // from the index alone, in key order (an index-only scan feeding a streaming group), not
+    // from the table. Updating a count already rewrites index entries: counts_detection
+    // includes it.
+    R"sql(
+ALTER TABLE counts DROP CONSTRAINT counts_key;
+ALTER TABLE counts ADD CONSTRAINT counts_key PRIMARY KEY (period, distribution, org_country,
+  organisation, start_day, substance, country, subdivision, kind) INCLUDE (n);
+)sql",
 };
 
 // The triggers above, which CheckIntegrity requires present and enabled: ALTER TABLE ...

@@ -3,8 +3,8 @@
 // transaction, when it opens the database. Never edit a released migration: add one.
 //
 // Reports, their substance links, supersessions, token revocations and the audit log are
-// append-only: triggers refuse UPDATE and DELETE. `counts` is the weekly and monthly summary
-// (derived, maintained in the same transaction as each report) that makes aggregates fast.
+// append-only: triggers refuse UPDATE and DELETE. The weekly and monthly summary that makes
+// aggregates fast (`counts`) is derived data in a second file (kSummaryMigrations).
 #pragma once
 
 #include <string_view>
@@ -233,6 +233,51 @@ CREATE TABLE organisation_countries (
 ) WITHOUT ROWID;
 INSERT INTO organisation_countries
 SELECT DISTINCT organisation, org_country FROM reports WHERE distribution = 1;
+)sql",
+    // 5: the summary moves to a database file of its own (kSummaryMigrations), which a second
+    // writer keeps, so that a report's transaction no longer waits for its summary rows.
+    // Both tables are derived from the reports: the new file is filled from them.
+    R"sql(
+DROP TABLE counts;
+DROP TABLE organisation_countries;
+)sql",
+};
+
+// The summary database beside the reports database (SqliteStore says how it is kept). Derived
+// data only: every row can be recomputed from the reports, and `summary_state.seq` says up to
+// which report (by sequence) it has been.
+inline constexpr std::string_view kSummaryMigrations[] = {
+    // 1: the weekly and monthly counts keyed by who may see them (main migration 4 says why),
+    // the countries organisations filed national reports from, and the summary's position.
+    // Live detection reads weekly counts of national and everyone-level reports by substance:
+    // its index holds only those, a small part of all the rows the writer keeps.
+    R"sql(
+CREATE TABLE summary_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+);
+INSERT INTO summary_state(id, seq) VALUES(1, 0);
+CREATE TABLE counts (
+  period INTEGER NOT NULL,
+  distribution INTEGER NOT NULL,
+  org_country TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  start_day INTEGER NOT NULL,
+  substance INTEGER NOT NULL,
+  country TEXT NOT NULL,
+  subdivision TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (period, distribution, org_country, organisation, start_day, substance, country,
+               subdivision, kind)
+) WITHOUT ROWID;
+CREATE INDEX counts_detection ON counts(substance, distribution, start_day, country, org_country,
+                                        n) WHERE period = 0 AND distribution IN (1, 3);
+CREATE TABLE organisation_countries (
+  organisation TEXT NOT NULL,
+  org_country TEXT NOT NULL,
+  PRIMARY KEY (organisation, org_country)
+) WITHOUT ROWID;
 )sql",
 };
 

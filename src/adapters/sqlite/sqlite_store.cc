@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -107,8 +108,9 @@ class Connection {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
     if (db_) sqlite3_close_v2(db_);
   }
+  // `synchronous`: FULL, NORMAL or OFF (SQLite's PRAGMA synchronous).
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only,
-                                                  bool synchronous_full) {
+                                                  std::string_view synchronous) {
     auto c = std::make_unique<Connection>();
     const int flags =
         (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -121,10 +123,7 @@ class Connection {
     if (!read_only) {
       if (Status s = c->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
     }
-    if (Status s = c->Exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
-        !s.ok()) {
-      return s;
-    }
+    if (Status s = c->Exec(fmt::format("PRAGMA synchronous={}", synchronous)); !s.ok()) return s;
     // A page cache that holds the hot index pages of a large node, and checkpoints of ~64 MiB
     // of WAL rather than the default 4 MiB: each checkpoint rewrites and syncs database pages,
     // and at the default size a bulk import spends most of its time there.
@@ -178,7 +177,7 @@ std::string NewReportId() {
   return reports::FormatReportId(ms, randombytes_random());
 }
 
-Status Migrate(Connection& c) {
+Status Migrate(Connection& c, std::span<const std::string_view> migrations) {
   if (Status s = c.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
                         "KEY, applied_at TEXT NOT NULL)");
       !s.ok()) {
@@ -190,14 +189,14 @@ Status Migrate(Connection& c) {
     if (stmt.Step() != SQLITE_ROW) return c.Error("schema version");
     applied = stmt.Int(0);
   }
-  const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+  const auto known = static_cast<std::int64_t>(migrations.size());
   if (applied > known) {
     return Status::FailedPrecondition(fmt::format(
         "database schema version {} is newer than this Sentinel knows ({})", applied, known));
   }
   for (std::int64_t v = applied + 1; v <= known; ++v) {
     if (Status s = c.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    Status s = c.Exec(std::string(kMigrations[v - 1]));
+    Status s = c.Exec(std::string(migrations[static_cast<std::size_t>(v - 1)]));
     if (s.ok()) {
       s = c.Exec(fmt::format("INSERT INTO schema_migrations(version, applied_at) VALUES({}, '{}')",
                              v, NowUtc()));
@@ -262,14 +261,35 @@ class SqliteStore final : public reports::Store {
     }
     queue_cv_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
+    // The summary catches up with the last reports before the store closes, so that the next
+    // open need not.
+    {
+      std::lock_guard lock(summary_mu_);
+      summary_stopping_ = true;
+      summary_wanted_ = true;
+    }
+    summary_cv_.notify_all();
+    if (summary_thread_.joinable()) summary_thread_.join();
   }
 
   Status Start() {
-    auto w = Connection::Open(path_, false, options_.synchronous_full);
+    auto w = Connection::Open(path_, false, options_.synchronous_full ? "FULL" : "OFF");
     if (!w.ok()) return w.status();
     writer_ = std::move(w).value();
-    if (Status s = Migrate(*writer_); !s.ok()) return s;
+    if (Status s = Migrate(*writer_, kMigrations); !s.ok()) return s;
+    // Derived data: after a power loss the summary may lose its last transactions, and its
+    // position with them, and counts those reports again.
+    auto summary =
+        Connection::Open(summary_path_, false, options_.synchronous_full ? "NORMAL" : "OFF");
+    if (!summary.ok()) return summary.status();
+    summary_writer_ = std::move(summary).value();
+    if (Status s = Migrate(*summary_writer_, kSummaryMigrations); !s.ok()) return s;
+    auto source = Connection::Open(path_, true, "OFF");
+    if (!source.ok()) return source.status();
+    summary_source_ = std::move(source).value();
     writer_thread_ = std::thread([this] { WriterLoop(); });
+    summary_wanted_ = true;  // whatever reports the summary has not counted yet
+    summary_thread_ = std::thread([this] { SummaryLoop(); });
     return Status::Ok();
   }
 
@@ -382,7 +402,7 @@ class SqliteStore final : public reports::Store {
 
   Result<std::vector<AggregateRow>> Aggregate(const Principal& viewer,
                                               const AggregateQuery& q) override {
-    auto reader = Reader();
+    auto reader = SummaryReader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     const char* place = q.by_subdivision ? "subdivision" : "country";
@@ -678,7 +698,7 @@ class SqliteStore final : public reports::Store {
   }
 
   Status CheckIntegrity() override {
-    auto reader = Reader();
+    auto reader = SummaryReader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     {
@@ -713,7 +733,7 @@ class SqliteStore final : public reports::Store {
                                                      reports::Counted counted) override {
     // Occurrences are every kind but wastewater; measurements only wastewater.
     const char* const kind_is = counted == reports::Counted::kOccurrences ? "!=" : "=";
-    auto reader = Reader();
+    auto reader = SummaryReader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     reports::DetectionCounts out;
@@ -738,7 +758,7 @@ class SqliteStore final : public reports::Store {
 
   Result<reports::DetectionCounts> ClassCountsOf(const std::vector<std::string>& classes,
                                                  std::int64_t from_week_start) override {
-    auto reader = Reader();
+    auto reader = SummaryReader();
     if (!reader.ok()) return reader.status();
     Connection& c = *reader->connection;
     reports::DetectionCounts out;
@@ -984,6 +1004,7 @@ class SqliteStore final : public reports::Store {
       Status commit = writer_->Exec("COMMIT");
       if (commit.ok()) {
         committed_ids_.merge(transaction_ids_);
+        WantSummary();
       } else {
         (void)writer_->Exec("ROLLBACK");
       }
@@ -992,6 +1013,189 @@ class SqliteStore final : public reports::Store {
         jobs[i]->done.set_value(commit.ok() ? results[i] : commit);
       }
     }
+  }
+
+  // --- the summary: a second writer, on a file of its own ------------------------------
+  // The summary (`counts`, `organisation_countries`) is derived from the reports and kept in
+  // a second database by a second thread, so that its rows, several random B-tree writes per
+  // report, are written on another core while the report writer goes on. It counts reports in
+  // sequence order and records, in the same transaction, the last sequence counted
+  // (summary_state): a crash between a report's commit and its summary's loses nothing, as
+  // the next round (at the latest, at the next open) counts from that position. Readers of the
+  // summary first wait until it has counted every report committed when they asked
+  // (SyncSummary), so a report is in the aggregates as soon as its Submit returns. Several
+  // processes may share the files: rounds take the summary's write lock and read its position
+  // inside it, so no report is counted twice.
+
+  // One row of the `counts` summary, in kCountsKey's order.
+  using CountKey = std::tuple<int, int, std::string, std::string, std::int64_t, std::int64_t,
+                              std::string, std::string, int>;
+
+  void WantSummary() {
+    {
+      std::lock_guard lock(summary_mu_);
+      summary_wanted_ = true;
+    }
+    summary_cv_.notify_all();
+  }
+
+  void SummaryLoop() {
+    while (true) {
+      {
+        std::unique_lock lock(summary_mu_);
+        summary_cv_.wait(lock, [&] { return summary_wanted_; });
+        summary_wanted_ = false;
+        ++summary_rounds_started_;
+      }
+      Status round = CatchUpSummary();
+      bool stop = false;
+      {
+        std::lock_guard lock(summary_mu_);
+        ++summary_rounds_done_;
+        summary_error_ = round;
+        stop = summary_stopping_ && !summary_wanted_;
+      }
+      summary_cv_.notify_all();
+      if (stop) return;
+    }
+  }
+
+  // Counts every report committed and not yet counted, in transactions of at most
+  // kSummaryChunk reports, until the summary's position reaches the last report.
+  Status CatchUpSummary() {
+    constexpr std::int64_t kSummaryChunk = 20'000;
+    Connection& to = *summary_writer_;
+    while (true) {
+      std::int64_t last = 0;
+      {
+        auto stmt = summary_source_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM reports");
+        if (stmt.Step() != SQLITE_ROW) return summary_source_->Error("summary: last report");
+        last = stmt.Int(0);
+      }
+      if (Status s = to.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+      std::int64_t position = 0;
+      {
+        auto stmt = to.Prepare("SELECT seq FROM summary_state WHERE id = 1");
+        if (stmt.Step() != SQLITE_ROW) {
+          (void)to.Exec("ROLLBACK");
+          return to.Error("summary position");
+        }
+        position = stmt.Int(0);
+      }
+      const std::int64_t upto = std::min(last, position + kSummaryChunk);
+      Status s = upto > position ? SummariseRange(position, upto) : Status::Ok();
+      if (s.ok() && upto > position) {
+        auto stmt = to.Prepare("UPDATE summary_state SET seq = ? WHERE id = 1");
+        stmt.Bind(1, upto);
+        if (stmt.Step() != SQLITE_DONE) s = to.Error("summary position");
+      }
+      if (s.ok()) s = to.Exec("COMMIT");
+      if (!s.ok()) {
+        (void)to.Exec("ROLLBACK");
+        return s;
+      }
+      {
+        std::lock_guard lock(summary_mu_);
+        summarised_ = std::max(summarised_, upto);
+      }
+      summary_cv_.notify_all();
+      if (upto >= last) return Status::Ok();
+    }
+  }
+
+  // Adds the reports with sequence in (after, upto] to the summary, and takes out the versions
+  // they supersede: each once per distinct substance, under the key that says who may see it
+  // (kCountsKey). Rows are written in key order, each distinct one once.
+  Status SummariseRange(std::int64_t after, std::int64_t upto) {
+    Connection& from = *summary_source_;
+    std::map<CountKey, std::int64_t> deltas;
+    std::set<std::pair<std::string, std::string>> national_filers;
+    const auto count = [&](Statement& stmt, std::int64_t delta) {
+      int rc;
+      while ((rc = stmt.Step()) == SQLITE_ROW) {
+        const auto distribution = static_cast<int>(stmt.Int(0));
+        const bool national = distribution == static_cast<int>(reports::Distribution::kNational);
+        const bool everyone = distribution == static_cast<int>(reports::Distribution::kEveryone);
+        std::string org_country = national ? stmt.Text(1) : kNobody;
+        std::string organisation = national || everyone ? kNobody : stmt.Text(2);
+        if (national && delta > 0) national_filers.emplace(stmt.Text(2), stmt.Text(1));
+        const std::int64_t day = stmt.Int(3);
+        const std::int64_t starts[2] = {day - (((day + 3) % 7 + 7) % 7), stmt.Int(4)};
+        for (int period = 0; period < 2; ++period) {
+          deltas[CountKey{period, distribution, org_country, organisation, starts[period],
+                          stmt.Int(5), stmt.Text(6), stmt.Text(7),
+                          static_cast<int>(stmt.Int(8))}] += delta;
+        }
+      }
+      return rc == SQLITE_DONE ? Status::Ok() : from.Error("summary: reports");
+    };
+    constexpr const char* kCounted =
+        "SELECT DISTINCT r.distribution, r.org_country, r.organisation, r.day, r.month_day, "
+        "rs.substance, r.country, r.subdivision, r.kind, r.seq FROM reports r JOIN "
+        "report_substances rs ON rs.seq = r.seq ";
+    {
+      auto added = from.Prepare(std::string(kCounted) + "WHERE r.seq > ? AND r.seq <= ?");
+      added.Bind(1, after).Bind(2, upto);
+      if (Status s = count(added, 1); !s.ok()) return s;
+    }
+    {
+      auto superseded = from.Prepare(std::string(kCounted) +
+                                     "WHERE r.seq IN (SELECT old_seq FROM supersessions WHERE "
+                                     "new_seq > ? AND new_seq <= ?)");
+      superseded.Bind(1, after).Bind(2, upto);
+      if (Status s = count(superseded, -1); !s.ok()) return s;
+    }
+    Connection& to = *summary_writer_;
+    static const std::string kUpsert = fmt::format(
+        "INSERT INTO counts({0}, n) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT({0}) DO UPDATE "
+        "SET n = n + excluded.n",
+        kCountsKey);
+    for (const auto& [key, n] : deltas) {
+      if (n == 0) continue;
+      auto stmt = to.Prepare(kUpsert);
+      const auto& [period, distribution, org_country, organisation, start, substance, country,
+                   subdivision, kind] = key;
+      stmt.Bind(1, period)
+          .Bind(2, distribution)
+          .Bind(3, org_country)
+          .Bind(4, organisation)
+          .Bind(5, start)
+          .Bind(6, substance)
+          .Bind(7, country)
+          .Bind(8, subdivision)
+          .Bind(9, kind)
+          .Bind(10, n);
+      if (stmt.Step() != SQLITE_DONE) return to.Error("counts");
+    }
+    for (const auto& [organisation, org_country] : national_filers) {
+      auto known = to.Prepare(
+          "INSERT OR IGNORE INTO organisation_countries(organisation, org_country) VALUES(?,?)");
+      known.Bind(1, organisation).Bind(2, org_country);
+      if (known.Step() != SQLITE_DONE) return to.Error("organisation countries");
+    }
+    return Status::Ok();
+  }
+
+  // Waits until the summary has counted every report committed so far (as `c` sees them).
+  Status SyncSummary(Connection& c) {
+    std::int64_t last = 0;
+    {
+      auto stmt = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM reports");
+      if (stmt.Step() != SQLITE_ROW) return c.Error("last report");
+      last = stmt.Int(0);
+    }
+    std::unique_lock lock(summary_mu_);
+    if (summarised_ >= last) return Status::Ok();
+    // A round that starts after this request reads the last report afresh: wait for it, or for
+    // the summary to get there sooner.
+    const std::uint64_t wanted_round = summary_rounds_started_ + 1;
+    summary_wanted_ = true;
+    summary_cv_.notify_all();
+    summary_cv_.wait(lock,
+                     [&] { return summarised_ >= last || summary_rounds_done_ >= wanted_round; });
+    if (summarised_ >= last) return Status::Ok();
+    return summary_error_.ok() ? Status::IoError("the summary did not reach the last report")
+                               : summary_error_;
   }
 
   Status AuditLocked(Connection& c, const Principal& who, std::string_view action,
@@ -1050,77 +1254,6 @@ class SqliteStore final : public reports::Store {
     return id;
   }
 
-  // Takes a superseded version out of the weekly and monthly counts (once per distinct
-  // substance), under the key it was counted with (kCountsKey).
-  Status UncountLocked(Connection& c, std::int64_t seq) {
-    for (int period = 0; period < 2; ++period) {
-      const char* start = PeriodStartOf(period);
-      auto stmt = c.Prepare(fmt::format(
-          "INSERT INTO counts({0}, n) SELECT DISTINCT {1}, r.distribution, CASE r.distribution "
-          "WHEN {3} THEN r.org_country ELSE '' END, CASE WHEN r.distribution IN ({3}, {4}) THEN "
-          "'' ELSE r.organisation END, {2}, rs.substance, r.country, r.subdivision, r.kind, -1 "
-          "FROM "
-          "reports r JOIN report_substances rs ON rs.seq = r.seq WHERE r.seq = ? "
-          "ON CONFLICT({0}) DO UPDATE SET n = n + excluded.n",
-          kCountsKey, period, start, static_cast<int>(reports::Distribution::kNational),
-          static_cast<int>(reports::Distribution::kEveryone)));
-      stmt.Bind(1, seq);
-      if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
-    }
-    return Status::Ok();
-  }
-
-  // One row of the `counts` summary, in kCountsKey's order.
-  using CountKey = std::tuple<int, int, std::string, std::string, std::int64_t, std::int64_t,
-                              std::string, std::string, int>;
-
-  // Counts a new report once per distinct substance under the key that says who may see it
-  // (kCountsKey), into `pending`: a batch's reports share many keys, and each distinct key is
-  // written once (FlushCountsLocked).
-  static void CountInto(const Principal& who, const reports::Report& r,
-                        const std::set<std::int64_t>& substances,
-                        std::map<CountKey, std::int64_t>* pending) {
-    const std::chrono::year_month_day ymd{r.date};
-    const std::int64_t starts[2] = {
-        DayNumber(reports::PeriodStart(reports::Period::kWeek, r.date)),
-        DayNumber(std::chrono::sys_days{ymd.year() / ymd.month() / std::chrono::day{1}})};
-    const bool national = r.distribution == reports::Distribution::kNational;
-    const std::string& org_country = national ? who.country : kNobody;
-    const std::string& organisation =
-        national || r.distribution == reports::Distribution::kEveryone ? kNobody : who.organisation;
-    for (std::int64_t substance : substances) {
-      for (int period = 0; period < 2; ++period) {
-        ++(*pending)[CountKey{period, static_cast<int>(r.distribution), org_country, organisation,
-                              starts[period], substance, r.country, r.subdivision,
-                              static_cast<int>(r.kind)}];
-      }
-    }
-  }
-
-  Status FlushCountsLocked(Connection& c, const std::map<CountKey, std::int64_t>& pending) {
-    static const std::string kUpsert = fmt::format(
-        "INSERT INTO counts({0}, n) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT({0}) DO UPDATE "
-        "SET n = n + excluded.n",
-        kCountsKey);
-    for (const auto& [key, n] : pending) {
-      auto stmt = c.Prepare(kUpsert);
-      const auto& [period, distribution, org_country, organisation, start, substance, country,
-                   subdivision, kind] = key;
-      stmt.Bind(1, period)
-          .Bind(2, distribution)
-          .Bind(3, org_country)
-          .Bind(4, organisation)
-          .Bind(5, start)
-          .Bind(6, substance)
-          .Bind(7, country)
-          .Bind(8, subdivision)
-          .Bind(9, kind)
-          .Bind(10, n);
-      if (stmt.Step() != SQLITE_DONE) return c.Error("counts");
-    }
-    return Status::Ok();
-  }
-
   // A replay of a report already stored under its idempotency key: its outcome, or Conflict
   // when the key was used for something else; nullopt when the key is new.
   static Result<std::optional<SubmitOutcome>> ReplayLocked(Connection& c, const Principal& who,
@@ -1147,8 +1280,6 @@ class SqliteStore final : public reports::Store {
                       std::vector<SubmitOutcome>* outcomes) {
     outcomes->clear();
     const std::string received_at = NowUtc();
-    std::map<CountKey, std::int64_t> pending_counts;
-    bool national = false;
     for (std::size_t i = 0; i < items.size(); ++i) {
       const SubmitItem& item = items[i];
       const reports::Report& r = item.report;
@@ -1227,12 +1358,10 @@ class SqliteStore final : public reports::Store {
         continue;
       }
       const std::int64_t seq = sqlite3_last_insert_rowid(c.db());
-      std::set<std::int64_t> substances;
       for (std::size_t k = 0; k < item.mentions.size(); ++k) {
         const auto& m = item.mentions[k];
         auto sid = SubstanceIdLocked(c, *m.substance);
         if (!sid.ok()) return sid.status();
-        substances.insert(*sid);
         auto link = c.Prepare(
             "INSERT INTO report_substances(seq, ordinal, substance, role, purity, resolved_by) "
             "VALUES(?,?,?,?,?,?)");
@@ -1248,14 +1377,7 @@ class SqliteStore final : public reports::Store {
         auto sup = c.Prepare("INSERT INTO supersessions(old_seq, new_seq) VALUES(?,?)");
         sup.Bind(1, superseded_seq).Bind(2, seq);
         if (sup.Step() != SQLITE_DONE) return c.Error("supersession");
-        // The superseded version may have been counted in this very batch: its pending count
-        // is written first, so that no summary row goes below zero.
-        if (Status s = FlushCountsLocked(c, pending_counts); !s.ok()) return s;
-        pending_counts.clear();
-        if (Status s = UncountLocked(c, superseded_seq); !s.ok()) return s;
       }
-      national = national || r.distribution == reports::Distribution::kNational;
-      CountInto(who, r, substances, &pending_counts);
       if (Status s =
               AuditLocked(c, who, received_at, version > 1 ? "report.correct" : "report.submit", id,
                           fmt::format("version={} kind={}", version, reports::KindName(r.kind)));
@@ -1264,13 +1386,7 @@ class SqliteStore final : public reports::Store {
       }
       outcomes->push_back({id, version, false});
     }
-    if (national) {
-      auto known = c.Prepare(
-          "INSERT OR IGNORE INTO organisation_countries(organisation, org_country) VALUES(?,?)");
-      known.Bind(1, who.organisation).Bind(2, who.country);
-      if (known.Step() != SQLITE_DONE) return c.Error("organisation countries");
-    }
-    return FlushCountsLocked(c, pending_counts);
+    return Status::Ok();
   }
 
   // --- reading ----------------------------------------------------------------------------
@@ -1302,9 +1418,27 @@ class SqliteStore final : public reports::Store {
     }
     if (pooled) return Lease{this, std::move(pooled)};
     // Out of descriptors or memory: the caller answers with the error, the server goes on.
-    auto c = Connection::Open(path_, true, false);
+    auto c = Connection::Open(path_, true, "OFF");
     if (!c.ok()) return c.status();
+    // The summary's tables read as the reports database's own (no other has their names).
+    {
+      auto attach = (*c)->Prepare("ATTACH DATABASE ? AS summary");
+      attach.Bind(1, summary_path_);
+      if (attach.Step() != SQLITE_DONE) return (*c)->Error("attaching the summary");
+    }
+    for (const char* pragma :
+         {"PRAGMA summary.cache_size=-131072", "PRAGMA summary.mmap_size=1073741824"}) {
+      if (Status s = (*c)->Exec(pragma); !s.ok()) return s;
+    }
     return Lease{this, std::move(c).value()};
+  }
+
+  // A reader for the summary, once it has counted every report committed so far.
+  Result<Lease> SummaryReader() {
+    auto reader = Reader();
+    if (!reader.ok()) return reader;
+    if (Status s = SyncSummary(*reader->connection); !s.ok()) return s;
+    return reader;
   }
 
   // The organisations sharing a trusted group with `organisation` (cached until the next
@@ -1475,8 +1609,17 @@ class SqliteStore final : public reports::Store {
   }
 
   std::string path_;
+  std::string summary_path_ = path_ + ".summary";
   SqliteOptions options_;
   std::unique_ptr<Connection> writer_;
+  std::unique_ptr<Connection> summary_writer_, summary_source_;  // summary thread only
+  std::thread summary_thread_;
+  std::mutex summary_mu_;
+  std::condition_variable summary_cv_;
+  bool summary_wanted_ = false, summary_stopping_ = false;
+  std::uint64_t summary_rounds_started_ = 0, summary_rounds_done_ = 0;
+  std::int64_t summarised_ = 0;  // the summary's position, as far as this process knows
+  Status summary_error_;
   std::thread writer_thread_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
