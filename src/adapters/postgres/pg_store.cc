@@ -280,12 +280,10 @@ void AddCounts(const CountedReport& r, const std::set<std::int64_t>& substances,
   for (const std::int64_t substance : substances) {
     for (const auto& [period, start] :
          {std::pair{kWeekPeriod, week_start}, std::pair{kMonthPeriod, r.month_day}}) {
-      // Only national rows need the organisation's country, and only trusted-group and
-      // organisation-only rows the organisation.
-      const bool national = r.distribution == AsInt(reports::Distribution::kNational);
-      const bool everyone = r.distribution == AsInt(reports::Distribution::kEveryone);
-      (*deltas)[CountKey{period, r.distribution, national ? r.org_country : "",
-                         national || everyone ? "" : r.organisation, start, substance, r.country,
+      auto audience = reports::SummaryAudienceOf(static_cast<reports::Distribution>(r.distribution),
+                                                 r.organisation, r.org_country);
+      (*deltas)[CountKey{period, r.distribution, std::move(audience.org_country),
+                         std::move(audience.organisation), start, substance, r.country,
                          r.subdivision, r.kind}] += delta;
     }
   }
@@ -624,14 +622,20 @@ class PostgresStore final : public reports::Store {
       const auto level = [](reports::Distribution d) { return AsInt(d); };
       using reports::Distribution;
       std::vector<std::pair<std::string, Params>> ranges;
+      // A statement: `head` (rows of `counts k`, or shaped like them, up to their WHERE), the
+      // shared filters, grouped by period, substance and place; `close` ends what `head` opened.
+      const auto add = [&](Params params, const std::string& head, std::string_view close = "") {
+        std::string sql = head + filter(params) +
+                          fmt::format(" GROUP BY k.start_day, k.substance, k.{}{}", place, close);
+        ranges.emplace_back(std::move(sql), std::move(params));
+      };
       const auto range = [&](const std::function<std::string(Params&)>& where) {
         Params params;
-        std::string sql = fmt::format(
+        const std::string head = fmt::format(
             "SELECT k.start_day, k.substance, k.{0}, SUM(k.n) FROM counts k WHERE k.period = {1} "
             "AND {2}",
             place, period, where(params));
-        sql += filter(params) + fmt::format(" GROUP BY k.start_day, k.substance, k.{}", place);
-        ranges.emplace_back(std::move(sql), std::move(params));
+        add(std::move(params), head);
       };
       range([&](Params&) {
         return fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
@@ -652,7 +656,7 @@ class PostgresStore final : public reports::Store {
         Params params;
         const std::string organisation = params.Text(viewer.organisation);
         const std::string country = params.Text(viewer.country);
-        std::string sql = fmt::format(
+        const std::string head = fmt::format(
             "SELECT k.start_day, k.substance, k.{0}, COUNT(*) FROM "
             "(SELECT DISTINCT CASE {1} WHEN 0 THEN r.day - ((r.day + 3) % 7 + 7) % 7 "
             "ELSE r.month_day END AS start_day, rs.substance, r.country, r.subdivision, "
@@ -662,14 +666,13 @@ class PostgresStore final : public reports::Store {
             "AND EXISTS (SELECT 1 FROM organisation_countries o WHERE o.organisation = "
             "{2} AND o.org_country != {4})) k WHERE true",
             place, period, organisation, level(Distribution::kNational), country);
-        sql += filter(params) + fmt::format(" GROUP BY k.start_day, k.substance, k.{}", place);
-        ranges.emplace_back(std::move(sql), std::move(params));
+        add(std::move(params), head);
       }
       {
         // Itself and each trusted peer: one range of the key each.
         Params params;
         const std::string organisation = params.Text(viewer.organisation);
-        std::string sql = fmt::format(
+        const std::string head = fmt::format(
             "SELECT g.start_day, g.substance, g.place, g.n FROM (SELECT {0}::text AS "
             "organisation UNION SELECT peer.organisation FROM organisation_groups own JOIN "
             "organisation_groups peer ON peer.grp = own.grp WHERE own.organisation = {0}) o "
@@ -677,8 +680,7 @@ class PostgresStore final : public reports::Store {
             "FROM counts k WHERE k.period = {2} AND k.distribution = {3} AND k.org_country = '' "
             "AND k.organisation = o.organisation",
             organisation, place, period, level(Distribution::kTrustedGroup));
-        sql += filter(params) + fmt::format(" GROUP BY k.start_day, k.substance, k.{}) g", place);
-        ranges.emplace_back(std::move(sql), std::move(params));
+        add(std::move(params), head, ") g");
       }
       ReadTransaction tx(c);
       std::vector<reports::AggregateCell> cells;

@@ -214,14 +214,11 @@ Status Migrate(Connection& c, std::span<const std::string_view> migrations) {
 // (reports::DetectionCountRow).
 constexpr int kWastewaterKind = static_cast<int>(reports::Kind::kWastewater);
 
-// The key of the `counts` summary (migration 4): who may see a row first, then what it counts.
-// Only what decides visibility is kept: org_country for national rows, the organisation for
-// trusted-group and organisation-only rows; the rest hold kNobody. Migration 4 spells the
-// distribution levels as numbers.
+// The key of the `counts` summary: who may see a row first (reports::SummaryAudienceOf), then
+// what it counts. Migration 4 spells the distribution levels as numbers.
 constexpr const char* kCountsKey =
     "period, distribution, org_country, organisation, start_day, substance, country, "
     "subdivision, kind";
-const std::string kNobody;
 // The day number that starts a report's summary period (0: the ISO week's Monday, day 0 having
 // been a Thursday; 1: the month's first day), from `reports r`.
 constexpr const char* PeriodStartOf(int period) {
@@ -1113,18 +1110,19 @@ class SqliteStore final : public reports::Store {
     const auto count = [&](Statement& stmt, std::int64_t delta) {
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) {
-        const auto distribution = static_cast<int>(stmt.Int(0));
-        const bool national = distribution == static_cast<int>(reports::Distribution::kNational);
-        const bool everyone = distribution == static_cast<int>(reports::Distribution::kEveryone);
-        std::string org_country = national ? stmt.Text(1) : kNobody;
-        std::string organisation = national || everyone ? kNobody : stmt.Text(2);
-        if (national && delta > 0) national_filers.emplace(stmt.Text(2), stmt.Text(1));
-        const std::int64_t day = stmt.Int(3);
-        const std::int64_t starts[2] = {day - (((day + 3) % 7 + 7) % 7), stmt.Int(4)};
+        const auto distribution = static_cast<reports::Distribution>(stmt.Int(0));
+        const reports::SummaryAudience audience =
+            reports::SummaryAudienceOf(distribution, stmt.Text(2), stmt.Text(1));
+        if (distribution == reports::Distribution::kNational && delta > 0) {
+          national_filers.emplace(stmt.Text(2), stmt.Text(1));
+        }
+        const std::chrono::sys_days day{std::chrono::days{stmt.Int(3)}};
+        const std::int64_t starts[2] = {
+            DayNumber(reports::PeriodStart(reports::Period::kWeek, day)), stmt.Int(4)};
         for (int period = 0; period < 2; ++period) {
-          deltas[CountKey{period, distribution, org_country, organisation, starts[period],
-                          stmt.Int(5), stmt.Text(6), stmt.Text(7),
-                          static_cast<int>(stmt.Int(8))}] += delta;
+          deltas[CountKey{period, static_cast<int>(distribution), audience.org_country,
+                          audience.organisation, starts[period], stmt.Int(5), stmt.Text(6),
+                          stmt.Text(7), static_cast<int>(stmt.Int(8))}] += delta;
         }
       }
       return rc == SQLITE_DONE ? Status::Ok() : from.Error("summary: reports");

@@ -131,6 +131,14 @@ std::string FormatReportId(std::uint64_t unix_ms, std::uint32_t random) {
   return id;
 }
 
+SummaryAudience SummaryAudienceOf(Distribution distribution, const std::string& organisation,
+                                  const std::string& org_country) {
+  const bool national = distribution == Distribution::kNational;
+  const bool everyone = distribution == Distribution::kEveryone;
+  return {national ? org_country : std::string(),
+          national || everyone ? std::string() : organisation};
+}
+
 std::vector<std::int64_t> SubstanceIdsOf(const std::vector<AggregateCell>& cells) {
   std::vector<std::int64_t> ids;
   ids.reserve(cells.size());

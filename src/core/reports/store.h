@@ -167,6 +167,17 @@ struct AggregateRow {
   std::int64_t reports = 0;
 };
 
+// Who may see a summary row, as both stores key the summary: only what decides it is kept.
+// National rows keep the organisation's country, trusted-group and organisation-only rows the
+// organisation, and the rest "" (rows for everyone hold neither), so that rows of many
+// organisations fold into one and each level a viewer may see is one range of the key.
+struct SummaryAudience {
+  std::string org_country;
+  std::string organisation;
+};
+SummaryAudience SummaryAudienceOf(Distribution distribution, const std::string& organisation,
+                                  const std::string& org_country);
+
 // A summary count as a backend reads it, one visibility range at a time: the period's first
 // day (DayNumber), the substance by its store id, a place, a count (negative for versions
 // taken out by a correction).

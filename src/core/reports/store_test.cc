@@ -27,6 +27,19 @@ TEST(SignalVisible, OnlyTheAudiencesOwnCountry) {
   EXPECT_FALSE(SignalVisible("US", NodeAdministrator()));
 }
 
+// The summary keeps only what decides who sees a row.
+TEST(SummaryAudienceOf, KeepsOnlyWhatDecidesVisibility) {
+  const auto of = [](Distribution d) { return SummaryAudienceOf(d, "lab-us", "US"); };
+  EXPECT_EQ(of(Distribution::kEveryone).org_country, "");
+  EXPECT_EQ(of(Distribution::kEveryone).organisation, "");
+  EXPECT_EQ(of(Distribution::kNational).org_country, "US");
+  EXPECT_EQ(of(Distribution::kNational).organisation, "");
+  for (Distribution d : {Distribution::kTrustedGroup, Distribution::kOrganisation}) {
+    EXPECT_EQ(of(d).org_country, "");
+    EXPECT_EQ(of(d).organisation, "lab-us");
+  }
+}
+
 // Two ranges may hold the same cell (a viewer's own report and its country's); a cell whose
 // every version was superseded sums to zero and is dropped; rows follow substance keys, not the
 // store's ids.
