@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -102,6 +103,20 @@ std::string FirstLine(const char* message) {
 
 std::string Text(const pqxx::field& f) {
   return f.is_null() ? std::string() : std::string(f.c_str(), f.size());
+}
+
+// Valid while the result holding `f` lives.
+std::string_view View(const pqxx::field& f) {
+  return f.is_null() ? std::string_view() : std::string_view(f.c_str(), f.size());
+}
+
+// An integer column (NULL reads as 0), parsed without pqxx's general conversion: an
+// aggregate reads a million of them.
+std::int64_t Int(const pqxx::field& f) {
+  std::int64_t v = 0;
+  const std::string_view text = View(f);
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
 }
 
 std::vector<std::string> JsonStrings(const pqxx::field& f) {
@@ -683,21 +698,22 @@ class PostgresStore final : public reports::Store {
         add(std::move(params), head, ") g");
       }
       ReadTransaction tx(c);
-      std::vector<reports::AggregateCell> cells;
+      reports::AggregateCells cells;
       for (const auto& [sql, params] : ranges) {
-        for (const auto& row : ExecParams(tx, sql, params)) {
-          cells.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), Text(row[2]),
-                           row[3].as<std::int64_t>()});
+        const pqxx::result result = ExecParams(tx, sql, params);
+        cells.Reserve(result.size());
+        for (const auto& row : result) {
+          cells.Add(Int(row[0]), Int(row[1]), View(row[2]), Int(row[3]));
         }
       }
       std::unordered_map<std::int64_t, std::string> key_of;
-      if (const auto ids = reports::SubstanceIdsOf(cells); !ids.empty()) {
+      if (const auto ids = cells.SubstanceIds(); !ids.empty()) {
         for (const auto& row : tx.exec(fmt::format(
                  "SELECT id, key FROM substances WHERE id IN ({})", fmt::join(ids, ",")))) {
           key_of[row[0].as<std::int64_t>()] = Text(row[1]);
         }
       }
-      rows = reports::MergeAggregateCells(std::move(cells), key_of);
+      rows = cells.Merge(key_of);
       return Status::Ok();
     });
     if (!st.ok()) return st;

@@ -90,6 +90,13 @@ class Statement {
   std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   double Double(int col) { return sqlite3_column_double(stmt_, col); }
   bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  // Valid until the next Step or Reset.
+  std::string_view View(int col) {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string_view();
+  }
   std::string Text(int col) {
     const auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),
@@ -446,7 +453,7 @@ class SqliteStore final : public reports::Store {
     // Each range is grouped on its own, in key order for the largest (no sort), and the few
     // cells that several ranges share are merged here.
     const int period = q.period == reports::Period::kWeek ? 0 : 1;
-    std::vector<reports::AggregateCell> cells;
+    reports::AggregateCells cells;
     const auto read = [&](const std::string& sql, const std::vector<std::string>& bound) {
       auto stmt = c.Prepare(sql);
       int i = 1;
@@ -454,7 +461,7 @@ class SqliteStore final : public reports::Store {
       for (const auto& p : filter_params) stmt.Bind(i++, p);
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) {
-        cells.push_back({stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Int(3)});
+        cells.Add(stmt.Int(0), stmt.Int(1), stmt.View(2), stmt.Int(3));
       }
       return rc == SQLITE_DONE ? Status::Ok() : c.Error("aggregate");
     };
@@ -503,7 +510,7 @@ class SqliteStore final : public reports::Store {
     }
     if (!st.ok()) return st;
     // The keys of the substances present.
-    const std::vector<std::int64_t> ids = reports::SubstanceIdsOf(cells);
+    const std::vector<std::int64_t> ids = cells.SubstanceIds();
     std::unordered_map<std::int64_t, std::string> key_of;
     for (std::size_t begin = 0; begin < ids.size(); begin += kKeysPerStatement) {
       const std::size_t end = std::min(ids.size(), begin + kKeysPerStatement);
@@ -514,7 +521,7 @@ class SqliteStore final : public reports::Store {
       while ((rc = stmt.Step()) == SQLITE_ROW) key_of[stmt.Int(0)] = stmt.Text(1);
       if (rc != SQLITE_DONE) return c.Error("aggregate substances");
     }
-    return reports::MergeAggregateCells(std::move(cells), key_of);
+    return cells.Merge(key_of);
   }
 
   Result<SubstanceSummary> Substance(const Principal& viewer, const std::string& key) override {

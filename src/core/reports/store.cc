@@ -139,45 +139,90 @@ SummaryAudience SummaryAudienceOf(Distribution distribution, const std::string& 
           national || everyone ? std::string() : organisation};
 }
 
-std::vector<std::int64_t> SubstanceIdsOf(const std::vector<AggregateCell>& cells) {
-  std::vector<std::int64_t> ids;
-  ids.reserve(cells.size());
-  for (const AggregateCell& cell : cells) ids.push_back(cell.substance);
+void AggregateCells::Add(std::int64_t start_day, std::int64_t substance, std::string_view place,
+                         std::int64_t n) {
+  auto it = place_ids_.find(place);
+  if (it == place_ids_.end()) {
+    it = place_ids_.emplace(std::string(place), static_cast<std::int32_t>(places_.size())).first;
+    places_.emplace_back(place);
+  }
+  // Ranges come grouped by period and substance: most cells repeat the previous substance.
+  if (substance != last_substance_) {
+    substances_.insert(substance);
+    last_substance_ = substance;
+  }
+  cells_.push_back({static_cast<std::int32_t>(start_day), it->second, substance, n});
+}
+
+std::vector<std::int64_t> AggregateCells::SubstanceIds() const {
+  std::vector<std::int64_t> ids(substances_.begin(), substances_.end());
   std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
 }
 
-std::vector<AggregateRow> MergeAggregateCells(
-    std::vector<AggregateCell> cells, const std::unordered_map<std::int64_t, std::string>& key_of) {
-  std::vector<std::int64_t> ids = SubstanceIdsOf(cells);
-  const auto key = [&key_of](std::int64_t id) -> const std::string& { return key_of.at(id); };
-  std::sort(ids.begin(), ids.end(),
-            [&](std::int64_t a, std::int64_t b) { return key(a) < key(b); });
-  {
-    // Substance ids replaced by their keys' rank, so that sorting compares integers.
-    std::unordered_map<std::int64_t, std::int64_t> rank;
-    for (std::size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = static_cast<std::int64_t>(i);
-    for (AggregateCell& cell : cells) cell.substance = rank.at(cell.substance);
+std::vector<AggregateRow> AggregateCells::Merge(
+    const std::unordered_map<std::int64_t, std::string>& key_of) const {
+  // Substances and places replaced by their rank in the output's order, so that sorting
+  // compares small integers.
+  std::vector<const std::string*> keys;
+  keys.reserve(substances_.size());
+  for (std::int64_t id : substances_) keys.push_back(&key_of.at(id));
+  std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) {
+    return *a < *b;
+  });
+  std::unordered_map<std::int64_t, std::int32_t> substance_rank;
+  substance_rank.reserve(substances_.size());
+  for (std::int64_t id : substances_) {
+    const std::string* key = &key_of.at(id);
+    const auto at = std::lower_bound(keys.begin(), keys.end(), key,
+                                     [](const std::string* a, const std::string* b) {
+                                       return *a < *b;
+                                     });
+    substance_rank[id] = static_cast<std::int32_t>(at - keys.begin());
   }
-  std::sort(cells.begin(), cells.end(), [](const AggregateCell& a, const AggregateCell& b) {
+  std::vector<std::int32_t> by_place(places_.size());
+  for (std::size_t i = 0; i < by_place.size(); ++i) by_place[i] = static_cast<std::int32_t>(i);
+  std::sort(by_place.begin(), by_place.end(),
+            [&](std::int32_t a, std::int32_t b) { return places_[a] < places_[b]; });
+  std::vector<std::int32_t> place_rank(places_.size());
+  for (std::size_t r = 0; r < by_place.size(); ++r) {
+    place_rank[static_cast<std::size_t>(by_place[r])] = static_cast<std::int32_t>(r);
+  }
+  struct Ranked {
+    std::int32_t start_day, substance, place;
+    std::int64_t n;
+  };
+  std::vector<Ranked> ranked;
+  ranked.reserve(cells_.size());
+  for (const Cell& c : cells_) {
+    ranked.push_back({c.start_day, substance_rank.at(c.substance),
+                      place_rank[static_cast<std::size_t>(c.place)], c.n});
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
     return std::tie(a.start_day, a.substance, a.place) <
            std::tie(b.start_day, b.substance, b.place);
   });
   std::vector<AggregateRow> rows;
-  for (std::size_t i = 0; i < cells.size();) {
-    std::size_t j = i;
+  std::string day;
+  std::int32_t day_of = 0;
+  for (std::size_t i = 0; i < ranked.size();) {
+    const Ranked& first = ranked[i];
     std::int64_t n = 0;
-    for (; j < cells.size() && cells[j].start_day == cells[i].start_day &&
-           cells[j].substance == cells[i].substance && cells[j].place == cells[i].place;
+    std::size_t j = i;
+    for (; j < ranked.size() && ranked[j].start_day == first.start_day &&
+           ranked[j].substance == first.substance && ranked[j].place == first.place;
          ++j) {
-      n += cells[j].n;
+      n += ranked[j].n;
     }
     if (n > 0) {
+      if (day.empty() || day_of != first.start_day) {
+        day = FormatDay(std::chrono::sys_days{std::chrono::days{first.start_day}});
+        day_of = first.start_day;
+      }
       AggregateRow row;
-      row.period_start = FormatDay(std::chrono::sys_days{std::chrono::days{cells[i].start_day}});
-      row.substance_key = key(ids[static_cast<std::size_t>(cells[i].substance)]);
-      row.place = std::move(cells[i].place);
+      row.period_start = day;
+      row.substance_key = *keys[static_cast<std::size_t>(first.substance)];
+      row.place = places_[static_cast<std::size_t>(by_place[static_cast<std::size_t>(first.place)])];
       row.reports = n;
       rows.push_back(std::move(row));
     }

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/common/status.h"
@@ -178,25 +179,45 @@ struct SummaryAudience {
 SummaryAudience SummaryAudienceOf(Distribution distribution, const std::string& organisation,
                                   const std::string& org_country);
 
-// A summary count as a backend reads it, one visibility range at a time: the period's first
-// day (DayNumber), the substance by its store id, a place, a count (negative for versions
-// taken out by a correction).
-struct AggregateCell {
-  std::int64_t start_day = 0;
-  std::int64_t substance = 0;
-  std::string place;
-  std::int64_t n = 0;
+// The summary counts a backend reads for one aggregate, one visibility range at a time, and
+// their merge into the aggregate. Each cell is a period's first day (DayNumber), a substance
+// by its store id, a place and a count (negative for versions taken out by a correction). A
+// large node's viewer reads about a million cells: they are kept compact (places interned,
+// no string per cell) and merged by sorting small integers.
+class AggregateCells {
+ public:
+  void Reserve(std::size_t cells) { cells_.reserve(cells_.size() + cells); }
+  void Add(std::int64_t start_day, std::int64_t substance, std::string_view place,
+           std::int64_t n);
+  std::size_t size() const { return cells_.size(); }
+
+  // The substance ids among the cells, each once, in ascending order.
+  std::vector<std::int64_t> SubstanceIds() const;
+
+  // The aggregate: cells of one period, substance and place summed (several ranges may hold
+  // the same cell), cells that sum to zero or less dropped (every version of their reports
+  // superseded), ordered by period, substance key and place. `key_of` names every substance
+  // id among the cells.
+  std::vector<AggregateRow> Merge(
+      const std::unordered_map<std::int64_t, std::string>& key_of) const;
+
+ private:
+  struct Cell {
+    std::int32_t start_day;
+    std::int32_t place;  // index into places_
+    std::int64_t substance;
+    std::int64_t n;
+  };
+  struct PlaceHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<Cell> cells_;
+  std::vector<std::string> places_;
+  std::unordered_map<std::string, std::int32_t, PlaceHash, std::equal_to<>> place_ids_;
+  std::unordered_set<std::int64_t> substances_;
+  std::int64_t last_substance_ = -1;
 };
-
-// The substance ids among `cells`, each once.
-std::vector<std::int64_t> SubstanceIdsOf(const std::vector<AggregateCell>& cells);
-
-// The aggregate from the cells of every range a viewer may see: cells of one period, substance
-// and place summed (several ranges may hold the same cell), cells that sum to zero or less
-// dropped (every version of their reports superseded), ordered by period, substance key and
-// place. `key_of` names each substance id among the cells.
-std::vector<AggregateRow> MergeAggregateCells(
-    std::vector<AggregateCell> cells, const std::unordered_map<std::int64_t, std::string>& key_of);
 
 struct SubstanceSummary {  // NOLINT(bugprone-exception-escape): see above
   SubstanceRecord substance;

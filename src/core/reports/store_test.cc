@@ -43,21 +43,32 @@ TEST(SummaryAudienceOf, KeepsOnlyWhatDecidesVisibility) {
 // Two ranges may hold the same cell (a viewer's own report and its country's); a cell whose
 // every version was superseded sums to zero and is dropped; rows follow substance keys, not the
 // store's ids.
-TEST(MergeAggregateCells, SumsSharedCellsDropsEmptyOnesAndOrdersByKey) {
+TEST(AggregateCells, MergeSumsSharedCellsDropsEmptyOnesAndOrdersByKey) {
   const std::unordered_map<std::int64_t, std::string> key_of = {{7, "fentanyl"}, {3, "xylazine"}};
-  std::vector<AggregateCell> cells = {{19'000, 3, "US", 2},  {19'000, 7, "US", 1},
-                                      {19'000, 7, "US", 4},  {19'000, 7, "CA", 1},
-                                      {19'000, 7, "CA", -1}, {18'993, 3, "GB", 1}};
-  const std::vector<AggregateRow> rows = MergeAggregateCells(std::move(cells), key_of);
-  ASSERT_EQ(rows.size(), 3u);
+  AggregateCells cells;
+  cells.Add(19'000, 3, "US", 2);
+  cells.Add(19'000, 7, "US", 1);
+  cells.Add(19'000, 7, "US", 4);
+  cells.Add(19'000, 7, "CA", 1);
+  cells.Add(19'000, 7, "CA", -1);
+  cells.Add(18'993, 3, "GB", 1);
+  cells.Add(19'000, 7, "BE", 2);  // a place first seen after others sorts before them
+  EXPECT_EQ(cells.SubstanceIds(), (std::vector<std::int64_t>{3, 7}));
+  const std::vector<AggregateRow> rows = cells.Merge(key_of);
+  ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0].period_start, "2022-01-01");
   EXPECT_EQ(rows[0].substance_key, "xylazine");
+  EXPECT_EQ(rows[0].place, "GB");
   EXPECT_EQ(rows[1].period_start, "2022-01-08");
   EXPECT_EQ(rows[1].substance_key, "fentanyl");
-  EXPECT_EQ(rows[1].place, "US");
-  EXPECT_EQ(rows[1].reports, 5);
-  EXPECT_EQ(rows[2].substance_key, "xylazine");
-  EXPECT_EQ(rows[2].reports, 2);
+  EXPECT_EQ(rows[1].place, "BE");
+  EXPECT_EQ(rows[1].reports, 2);
+  EXPECT_EQ(rows[2].substance_key, "fentanyl");
+  EXPECT_EQ(rows[2].place, "US");
+  EXPECT_EQ(rows[2].reports, 5);
+  EXPECT_EQ(rows[3].period_start, "2022-01-08");
+  EXPECT_EQ(rows[3].substance_key, "xylazine");
+  EXPECT_EQ(rows[3].reports, 2);
 }
 
 }  // namespace
