@@ -154,6 +154,13 @@ void AggregateCells::Add(std::int64_t start_day, std::int64_t substance, std::st
   cells_.push_back({static_cast<std::int32_t>(start_day), it->second, substance, n});
 }
 
+void AggregateCells::Absorb(const AggregateCells& other) {
+  Reserve(other.cells_.size());
+  for (const Cell& c : other.cells_) {
+    Add(c.start_day, c.substance, other.places_[static_cast<std::size_t>(c.place)], c.n);
+  }
+}
+
 std::vector<std::int64_t> AggregateCells::SubstanceIds() const {
   std::vector<std::int64_t> ids(substances_.begin(), substances_.end());
   std::sort(ids.begin(), ids.end());
