@@ -7,12 +7,14 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <future>
 #include <functional>
+#include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -665,10 +667,44 @@ class PostgresStore final : public reports::Store {
             place, period, where(params));
         add(std::move(params), head);
       };
-      range([&](Params&) {
-        return fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
-                           level(Distribution::kEveryone));
-      });
+      {
+        // Itself and each trusted peer: one range of the key each. First, as it may be the
+        // largest: two connections share the ranges best when the largest go first.
+        Params params;
+        const std::string organisation = params.Text(viewer.organisation);
+        const std::string head = fmt::format(
+            "SELECT g.start_day, g.substance, g.place, g.n FROM (SELECT {0}::text AS "
+            "organisation UNION SELECT peer.organisation FROM organisation_groups own JOIN "
+            "organisation_groups peer ON peer.grp = own.grp WHERE own.organisation = {0}) o "
+            "CROSS JOIN LATERAL (SELECT k.start_day, k.substance, k.{1} AS place, SUM(k.n) AS n "
+            "FROM counts k WHERE k.period = {2} AND k.distribution = {3} AND k.org_country = '' "
+            "AND k.organisation = o.organisation",
+            organisation, place, period, level(Distribution::kTrustedGroup));
+        add(std::move(params), head, ") g");
+      }
+      ReadTransaction tx(c);
+      // Everyone's rows, the largest range for most viewers, in two halves of their periods,
+      // so that two connections can share them (below).
+      const std::string everyone =
+          fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
+                      level(Distribution::kEveryone));
+      std::optional<std::int64_t> middle;
+      {
+        const pqxx::row bounds = tx.exec1(fmt::format(
+            "SELECT min(k.start_day), max(k.start_day) FROM counts k WHERE k.period = {} AND {}",
+            period, everyone));
+        if (!bounds[0].is_null()) {
+          const std::int64_t first = std::max(Int(bounds[0]), from_start.value_or(std::numeric_limits<std::int64_t>::min()));
+          const std::int64_t last = std::min(Int(bounds[1]), to_day.value_or(std::numeric_limits<std::int64_t>::max()));
+          if (first < last) middle = first + (last - first + 1) / 2;
+        }
+      }
+      if (middle) {
+        range([&](Params& params) { return everyone + " AND k.start_day < " + params.Int(*middle); });
+        range([&](Params& params) { return everyone + " AND k.start_day >= " + params.Int(*middle); });
+      } else {
+        range([&](Params&) { return everyone; });
+      }
       range([&](Params& params) {
         return fmt::format("k.distribution = {} AND k.org_country = {}",
                            level(Distribution::kNational), params.Text(viewer.country));
@@ -696,36 +732,25 @@ class PostgresStore final : public reports::Store {
             place, period, organisation, level(Distribution::kNational), country);
         add(std::move(params), head);
       }
-      {
-        // Itself and each trusted peer: one range of the key each.
-        Params params;
-        const std::string organisation = params.Text(viewer.organisation);
-        const std::string head = fmt::format(
-            "SELECT g.start_day, g.substance, g.place, g.n FROM (SELECT {0}::text AS "
-            "organisation UNION SELECT peer.organisation FROM organisation_groups own JOIN "
-            "organisation_groups peer ON peer.grp = own.grp WHERE own.organisation = {0}) o "
-            "CROSS JOIN LATERAL (SELECT k.start_day, k.substance, k.{1} AS place, SUM(k.n) AS n "
-            "FROM counts k WHERE k.period = {2} AND k.distribution = {3} AND k.org_country = '' "
-            "AND k.organisation = o.organisation",
-            organisation, place, period, level(Distribution::kTrustedGroup));
-        add(std::move(params), head, ") g");
-      }
-      const auto read = [&](ReadTransaction& tx, std::size_t i, reports::AggregateCells* into) {
-        const pqxx::result result = ExecParams(tx, ranges[i].first, ranges[i].second);
+      const auto read = [&](ReadTransaction& t, std::size_t i, reports::AggregateCells* into) {
+        const pqxx::result result = ExecParams(t, ranges[i].first, ranges[i].second);
         into->Reserve(result.size());
         for (const auto& row : result) {
           into->Add(Int(row[0]), Int(row[1]), View(row[2]), Int(row[3]));
         }
       };
-      ReadTransaction tx(c);
+      // The ranges are read by this connection and, when one is free at once, by a second in
+      // this transaction's snapshot, each taking the next range when done with one: the
+      // server groups two ranges at a time, on two cores. Without a free connection, all on
+      // this one.
+      std::atomic<std::size_t> next{0};
+      const auto take = [&](ReadTransaction& t, reports::AggregateCells* into) {
+        for (std::size_t i = next++; i < ranges.size(); i = next++) read(t, i, into);
+      };
       reports::AggregateCells cells;
-      // The first range, everyone's rows, the largest for most viewers, is read on a second
-      // connection when one is free at once, in this transaction's snapshot: the server groups
-      // it on another core while this connection reads the rest (a viewer with many trusted
-      // peers waits for about half as long). Without a free connection, all on this one.
       // Declared in this order so that the helper has finished (the future's destructor waits
       // for it) before its connection goes back to the pool, also when this thread throws.
-      reports::AggregateCells everyone;
+      reports::AggregateCells helped;
       auto second = pool_.TryAcquire();
       std::future<void> helper;
       if (second.ok()) {
@@ -734,17 +759,17 @@ class PostgresStore final : public reports::Store {
           try {
             ReadTransaction other(second->connection());
             other.exec("SET TRANSACTION SNAPSHOT " + other.quote(snapshot));
-            read(other, 0, &everyone);
+            take(other, &helped);
           } catch (const pqxx::broken_connection&) {
             second->Discard();
             throw;
           }
         });
       }
-      for (std::size_t i = helper.valid() ? 1 : 0; i < ranges.size(); ++i) read(tx, i, &cells);
+      take(tx, &cells);
       if (helper.valid()) {
         helper.get();
-        cells.Absorb(everyone);
+        cells.Absorb(helped);
       }
       std::unordered_map<std::int64_t, std::string> key_of;
       if (const auto ids = cells.SubstanceIds(); !ids.empty()) {

@@ -1124,9 +1124,19 @@ class SqliteStore final : public reports::Store {
     Connection& from = *summary_source_;
     std::map<CountKey, std::int64_t> deltas;
     std::set<std::pair<std::string, std::string>> national_filers;
+    // A report counts once per substance, however often it mentions it. Rows come in
+    // sequence order, a report's links together: a report's substances so far are enough.
+    std::int64_t seq = -1;
+    std::vector<std::int64_t> counted;
     const auto count = [&](Statement& stmt, std::int64_t delta) {
       int rc;
       while ((rc = stmt.Step()) == SQLITE_ROW) {
+        if (stmt.Int(9) != seq) {
+          seq = stmt.Int(9);
+          counted.clear();
+        }
+        if (std::find(counted.begin(), counted.end(), stmt.Int(5)) != counted.end()) continue;
+        counted.push_back(stmt.Int(5));
         const auto distribution = static_cast<reports::Distribution>(stmt.Int(0));
         const reports::SummaryAudience audience =
             reports::SummaryAudienceOf(distribution, stmt.Text(2), stmt.Text(1));
@@ -1145,18 +1155,20 @@ class SqliteStore final : public reports::Store {
       return rc == SQLITE_DONE ? Status::Ok() : from.Error("summary: reports");
     };
     constexpr const char* kCounted =
-        "SELECT DISTINCT r.distribution, r.org_country, r.organisation, r.day, r.month_day, "
+        "SELECT r.distribution, r.org_country, r.organisation, r.day, r.month_day, "
         "rs.substance, r.country, r.subdivision, r.kind, r.seq FROM reports r JOIN "
         "report_substances rs ON rs.seq = r.seq ";
     {
-      auto added = from.Prepare(std::string(kCounted) + "WHERE r.seq > ? AND r.seq <= ?");
+      auto added = from.Prepare(std::string(kCounted) +
+                                "WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq");
       added.Bind(1, after).Bind(2, upto);
       if (Status s = count(added, 1); !s.ok()) return s;
     }
     {
+      seq = -1;
       auto superseded = from.Prepare(std::string(kCounted) +
                                      "WHERE r.seq IN (SELECT old_seq FROM supersessions WHERE "
-                                     "new_seq > ? AND new_seq <= ?)");
+                                     "new_seq > ? AND new_seq <= ?) ORDER BY r.seq");
       superseded.Bind(1, after).Bind(2, upto);
       if (Status s = count(superseded, -1); !s.ok()) return s;
     }
