@@ -58,24 +58,31 @@ TEST_P(Import, CsvAndJsonLinesWithPerRowErrorsIdempotently) {
       << R"({"kind":"wastewater","idempotency_key":"w1","distribution":"everyone","site":"OH-01","period":{"start":"2026-01-01","end":"2026-01-07"},"place":{"country":"US","subdivision":"US-OH"},"analyte":{"name":"Xylazine"},"load_mg_per_1000_per_day":4.2})"
       << "\n{not json\n"
       << R"({"kind":"seizure","idempotency_key":"j2","distribution":"everyone","date":"2026-01-09","place":{"country":"US"},"substances":[{"name":"Fentanyl"}],"form":"powder","notes":"ask j.smith@example.org"})"
+      << "\n"
+      // Valid, but its key is c1's with another body: it fails the batch it is in, whose
+      // other rows are still stored.
+      << R"({"kind":"seizure","idempotency_key":"c1","distribution":"everyone","date":"2026-01-10","place":{"country":"US"},"substances":[{"name":"Heroin"}],"form":"powder"})"
       << "\n";
 
   const std::string import =
       fmt::format("import --db '{}'{} --organisation lab-oh --no-progress '{}' '{}'", db, key,
                   csv.string(), jsonl.string());
   CommandResult first = Sentinel(import, dir);
-  // Five rows stored, four refused, each named by file, line and field.
+  // Four rows stored, five refused, each named by file, line and field.
   EXPECT_EQ(first.code, 1) << first.err;
-  EXPECT_EQ(first.out, "imported 4 reports (0 already stored, 4 rejected)\n") << first.err;
+  EXPECT_EQ(first.out, "imported 4 reports (0 already stored, 5 rejected)\n") << first.err;
   EXPECT_NE(first.err.find("history.csv:4: $.date"), std::string::npos) << first.err;
   EXPECT_NE(first.err.find("history.csv:5: $.substances[0].purity_percent"), std::string::npos)
       << first.err;
   EXPECT_NE(first.err.find("more.jsonl:2: $: not valid JSON"), std::string::npos) << first.err;
   EXPECT_NE(first.err.find("more.jsonl:3: $.notes"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("more.jsonl:4: $: idempotency key 'c1' was already used"),
+            std::string::npos)
+      << first.err;
 
   // Again: every good row is already stored, none twice.
   CommandResult second = Sentinel(import, dir);
-  EXPECT_EQ(second.out, "imported 0 reports (4 already stored, 4 rejected)\n") << second.err;
+  EXPECT_EQ(second.out, "imported 0 reports (4 already stored, 5 rejected)\n") << second.err;
 
   auto store = test::OpenExisting(GetParam(), db);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
