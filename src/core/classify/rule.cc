@@ -26,6 +26,74 @@ namespace {
 
 enum class PartKind { kRing, kGroup, kAtoms };
 
+using AtomQuery = RDKit::QueryAtom::QUERYATOM_QUERY;
+
+bool HasRecursion(const AtomQuery* q) {
+  if (!q) return false;
+  if (q->getDescription() == "RecursiveStructure") return true;
+  for (auto child = q->beginChildren(); child != q->endChildren(); ++child) {
+    if (HasRecursion(child->get())) return true;
+  }
+  return false;
+}
+
+// An empty AND or OR node like `q` (same kind, negation and description), or null for a node
+// of another kind.
+AtomQuery* EmptyLike(const AtomQuery& q) {
+  AtomQuery* node = nullptr;
+  if (q.getDescription() == "AtomAnd") node = new RDKit::ATOM_AND_QUERY;
+  if (q.getDescription() == "AtomOr") node = new RDKit::ATOM_OR_QUERY;
+  if (node) {
+    node->setDescription(q.getDescription());
+    node->setNegation(q.getNegation());
+  }
+  return node;
+}
+
+// `q` with each recursive SMARTS of a single atom, such as $([cH1]), replaced by that atom's
+// own query: the same test, but RDKit evaluates every recursive SMARTS over the whole molecule
+// before a match starts, and a plain atom query costs nothing until it is reached.
+AtomQuery* FlattenSingleAtomRecursion(const AtomQuery& q) {
+  if (q.getDescription() == "RecursiveStructure") {
+    const auto& recursive = dynamic_cast<const RDKit::RecursiveStructureQuery&>(q);
+    const RDKit::ROMol* inner = recursive.getQueryMol();
+    const auto* atom = inner && inner->getNumAtoms() == 1 && inner->getNumBonds() == 0
+                           ? dynamic_cast<const RDKit::QueryAtom*>(inner->getAtomWithIdx(0))
+                           : nullptr;
+    if (!atom || !atom->getQuery()) return q.copy();
+    AtomQuery* flat = FlattenSingleAtomRecursion(*atom->getQuery());
+    if (q.getNegation()) flat->setNegation(!flat->getNegation());
+    return flat;
+  }
+  AtomQuery* node = HasRecursion(&q) ? EmptyLike(q) : nullptr;
+  if (!node) return q.copy();
+  for (auto child = q.beginChildren(); child != q.endChildren(); ++child) {
+    node->addChild(AtomQuery::CHILD_TYPE(FlattenSingleAtomRecursion(**child)));
+  }
+  return node;
+}
+
+// `q` without its recursive SMARTS, as a test every atom matching `q` passes: a recursive
+// part of an AND is dropped, an OR or a negation holding one accepts everything. Null means
+// "any atom".
+AtomQuery* WithoutRecursion(const AtomQuery& q) {
+  if (!HasRecursion(&q)) return q.copy();
+  if (q.getDescription() != "AtomAnd" || q.getNegation()) return nullptr;
+  AtomQuery* node = EmptyLike(q);
+  int kept = 0;
+  for (auto child = q.beginChildren(); child != q.endChildren(); ++child) {
+    if (AtomQuery* relaxed = WithoutRecursion(**child)) {
+      node->addChild(AtomQuery::CHILD_TYPE(relaxed));
+      ++kept;
+    }
+  }
+  if (kept == 0) {
+    delete node;
+    return nullptr;
+  }
+  return node;
+}
+
 Result<std::unique_ptr<RDKit::ROMol>> CompileSmarts(const std::string& smarts,
                                                     const std::string& where) {
   std::unique_ptr<RDKit::ROMol> q;
@@ -35,33 +103,30 @@ Result<std::unique_ptr<RDKit::ROMol>> CompileSmarts(const std::string& smarts,
     return Status::InvalidArgument(where + ": SMARTS '" + smarts + "': " + e.what());
   }
   if (!q) return Status::InvalidArgument(where + ": SMARTS '" + smarts + "' does not parse");
+  for (RDKit::Atom* a : q->atoms()) {
+    auto* qa = dynamic_cast<RDKit::QueryAtom*>(a);
+    if (qa && HasRecursion(qa->getQuery())) {
+      qa->setQuery(FlattenSingleAtomRecursion(*qa->getQuery()));
+    }
+  }
   return q;
 }
 
-bool HasRecursion(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
-  if (!q) return false;
-  if (q->getDescription() == "RecursiveStructure") return true;
-  for (auto child = q->beginChildren(); child != q->endChildren(); ++child) {
-    if (HasRecursion(child->get())) return true;
-  }
-  return false;
-}
-
-// The skeleton with every atom that holds a recursive SMARTS widened to "any atom": a pattern
-// every match of the skeleton also matches. RDKit evaluates recursive SMARTS over the whole
-// molecule before it starts matching, so a cheap failed match of this pattern saves that cost
-// for the many structures that lack the skeleton's frame. Null when nothing would be widened.
-std::unique_ptr<RDKit::ROMol> WithoutRecursion(const RDKit::ROMol& query) {
-  std::unique_ptr<RDKit::RWMol> relaxed;
+// The skeleton with its recursive SMARTS taken out (WithoutRecursion): a pattern every match
+// of the skeleton also matches. RDKit evaluates recursive SMARTS over the whole molecule
+// before it starts matching, so a cheap failed match of this pattern saves that cost for the
+// many structures that lack the skeleton's frame. Null when the skeleton has no recursion.
+std::unique_ptr<RDKit::ROMol> FrameOf(const RDKit::ROMol& query) {
+  std::unique_ptr<RDKit::RWMol> frame;
   for (const RDKit::Atom* a : query.atoms()) {
     const auto* qa = dynamic_cast<const RDKit::QueryAtom*>(a);
     if (!qa || !HasRecursion(qa->getQuery())) continue;
-    if (!relaxed) relaxed = std::make_unique<RDKit::RWMol>(query);
-    RDKit::QueryAtom any;
-    any.setQuery(RDKit::makeAtomNullQuery());
-    relaxed->replaceAtom(a->getIdx(), &any);
+    if (!frame) frame = std::make_unique<RDKit::RWMol>(query);
+    AtomQuery* relaxed = WithoutRecursion(*qa->getQuery());
+    auto* target = dynamic_cast<RDKit::QueryAtom*>(frame->getAtomWithIdx(a->getIdx()));
+    target->setQuery(relaxed ? relaxed : RDKit::makeAtomNullQuery());
   }
-  return relaxed;
+  return frame;
 }
 
 // A copy of `atoms` (with their hydrogen counts) as a molecule of its own, each bond leaving
@@ -253,7 +318,7 @@ class CompiledRule {
   Date in_force{};
   std::optional<Date> repealed;
   std::vector<std::unique_ptr<RDKit::ROMol>> skeletons;
-  std::vector<std::unique_ptr<RDKit::ROMol>> frames;  // WithoutRecursion(skeleton), or null
+  std::vector<std::unique_ptr<RDKit::ROMol>> frames;  // FrameOf(skeleton), or null
   std::vector<CompiledPart> parts;
   std::set<std::string> exclusion_skeletons;
   std::map<std::string, std::string> exclusion_names;  // skeleton -> name
@@ -482,7 +547,7 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
         }
       }
       rule->needs.push_back(needs);
-      rule->frames.push_back(WithoutRecursion(**q));
+      rule->frames.push_back(FrameOf(**q));
       rule->skeletons.push_back(std::move(q).value());
     }
     std::set<std::string> option_names;
