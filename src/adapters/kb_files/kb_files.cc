@@ -314,13 +314,15 @@ Result<classify::RuleSpec> ParseRule(std::string_view text, const std::string& n
       SENTINEL_TRY(p.Object());
       SENTINEL_TRY(
           p.Only({"label", "description", "kind", "maps", "reference", "monocycle", "aromatic",
-                  "allowed_rings", "allowed", "substituents", "further_substituents"}));
+                  "allowed_rings", "hetero_replacement", "allowed", "substituents",
+                  "further_substituents"}));
       SENTINEL_TRY(p.String("label", &part.label, true));
       SENTINEL_TRY(p.String("description", &part.description));
       SENTINEL_TRY(p.String("kind", &part.kind, true));
       SENTINEL_TRY(p.Ints("maps", &part.maps));
       SENTINEL_TRY(p.String("reference", &part.reference));
       SENTINEL_TRY(p.Bool("monocycle", &part.monocycle));
+      SENTINEL_TRY(p.Bool("hetero_replacement", &part.hetero_replacement));
       SENTINEL_TRY(p.String("aromatic", &part.aromatic));
       SENTINEL_TRY(p.Strings("allowed_rings", &part.allowed_rings));
       SENTINEL_TRY(p.Strings("allowed", &part.allowed));

@@ -811,6 +811,12 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
             failure = part.spec.label + ": " + key + " is aromatic";
           } else if (!part.allowed_ring_keys.empty() && !part.allowed_ring_keys.count(key)) {
             failure = part.spec.label + ": ring system " + key + " is not one the rule allows";
+          } else if (part.spec.hetero_replacement && key != part.reference_key &&
+                     std::all_of(atoms.begin(), atoms.end(), [&](int a) {
+                       return mol.getAtomWithIdx(static_cast<unsigned>(a))->getAtomicNum() == 6;
+                     })) {
+            failure = part.spec.label + ": " + part.spec.description + " is replaced by " + key +
+                      ", which holds no heteroatom";
           } else if (!part.reference_key.empty() && key != part.reference_key) {
             mods.push_back(
                 {part.spec.label, part.spec.description + " " + part.spec.reference + " → " + key});

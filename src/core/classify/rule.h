@@ -8,7 +8,8 @@
 //  2. Match a skeleton SMARTS. Its atom map numbers name the atoms of each part; unmapped
 //     matched atoms are the fixed core.
 //  3. Grow each part: a `ring` part is the whole ring system of its anchor atom (which must
-//     satisfy the part's ring constraints: monocycle, aromatic, an allowed ring system); a
+//     satisfy the part's ring constraints: monocycle, aromatic, an allowed ring system, a
+//     heteroatom in a replacement); a
 //     `group` part is everything reachable from its anchor without crossing the skeleton (which
 //     must be one of the part's allowed substituent types); an `atoms` part is just its atoms.
 //  4. Every atom left over belongs to a substituent (a connected piece) hanging on one part;
@@ -72,6 +73,9 @@ struct PartSpec {
   bool monocycle = false;
   std::string aromatic = "any";            // required | forbidden | any
   std::vector<std::string> allowed_rings;  // SMILES of allowed ring systems; empty = any
+  // A ring system other than the reference's must hold a non-carbon atom (UK fentanyls: the
+  // phenyl "replaced by any heteromonocycle").
+  bool hetero_replacement = false;
   // group parts: allowed types; every part: allowed substituent types ("any" = anything;
   // "$option" = the types the option's value stands for)
   std::vector<std::string> allowed;
