@@ -183,7 +183,9 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
     // Passing our own fragment map matters: without one RDKit allocates it and leaks it when
     // sanitising a fragment throws.
     std::vector<int> fragment_of;
-    auto fragments = RDKit::MolOps::getMolFrags(*mol, /*sanitizeFrags=*/true, &fragment_of);
+    // The molecule is sanitised as a whole, and sanitisation never crosses from one fragment
+    // to another: the fragments are copied as they are, and only the parent gets its rings.
+    auto fragments = RDKit::MolOps::getMolFrags(*mol, /*sanitizeFrags=*/false, &fragment_of);
     if (fragments.size() > 1) {
       std::vector<std::string> smiles;
       const std::size_t kept = ParentFragment(fragments, &smiles);
@@ -196,6 +198,7 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
       out.steps.push_back("kept the parent of " + std::to_string(fragments.size()) +
                           " fragments (removed" + removed + ")");
       parent = std::make_unique<RDKit::RWMol>(*fragments[kept]);
+      RDKit::MolOps::symmetrizeSSSR(*parent);
     } else {
       parent = std::move(mol);
     }
