@@ -132,7 +132,34 @@ std::unique_ptr<RDKit::ROMol> FrameOf(const RDKit::ROMol& query) {
 // A copy of `atoms` (with their hydrogen counts) as a molecule of its own, each bond leaving
 // the set ending in a dummy atom '*'. With `bare`, hydrogens and dummies are left out, which
 // makes a key that ignores where and how a ring system is substituted.
+std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms,
+                                bool bare);
+
+// One atom (a halogen, a methyl, a hydroxy: most substituents) writes the same SMILES
+// wherever it stands: its element, aromaticity, charge and hydrogens and the kinds of its
+// bonds leaving it say everything. Those are kept per thread, so that the common pieces are
+// written once, not once per structure.
 std::string FragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare) {
+  if (atoms.size() != 1) return BuildFragmentSmiles(mol, atoms, bare);
+  const RDKit::Atom* atom = mol.getAtomWithIdx(static_cast<unsigned>(atoms[0]));
+  std::string key = fmt::format("{} {} {} {} {}", atom->getAtomicNum(), atom->getIsAromatic(),
+                                atom->getFormalCharge(), bare ? 0U : atom->getTotalNumHs(), bare);
+  if (!bare) {
+    std::vector<int> leaving;
+    for (const RDKit::Bond* bond : mol.atomBonds(atom)) {
+      leaving.push_back(static_cast<int>(bond->getBondType()) * 2 + (bond->getIsAromatic() ? 1 : 0));
+    }
+    std::sort(leaving.begin(), leaving.end());
+    for (int b : leaving) key += fmt::format(" {}", b);
+  }
+  static thread_local std::unordered_map<std::string, std::string> written;
+  auto it = written.find(key);
+  if (it == written.end()) it = written.emplace(key, BuildFragmentSmiles(mol, atoms, bare)).first;
+  return it->second;
+}
+
+std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms,
+                                bool bare) {
   RDKit::RWMol frag;
   std::unordered_map<int, unsigned> index;
   for (int a : atoms) {
