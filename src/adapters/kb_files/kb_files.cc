@@ -312,10 +312,9 @@ Result<classify::RuleSpec> ParseRule(std::string_view text, const std::string& n
       Fields p(parts[i], name + ".parts[" + std::to_string(i) + "]");
       classify::PartSpec part;
       SENTINEL_TRY(p.Object());
-      SENTINEL_TRY(
-          p.Only({"label", "description", "kind", "maps", "reference", "monocycle", "aromatic",
-                  "allowed_rings", "hetero_replacement", "allowed", "substituents",
-                  "further_substituents"}));
+      SENTINEL_TRY(p.Only({"label", "description", "kind", "maps", "reference", "monocycle",
+                           "aromatic", "allowed_rings", "hetero_replacement", "allowed",
+                           "substituents", "further_substituents"}));
       SENTINEL_TRY(p.String("label", &part.label, true));
       SENTINEL_TRY(p.String("description", &part.description));
       SENTINEL_TRY(p.String("kind", &part.kind, true));

@@ -419,7 +419,6 @@ class ConnectionPool {
     return Lease(this, std::move(connection).value());
   }
 
-
   Result<std::unique_ptr<pqxx::connection>> Connect() {
     try {
       auto connection = std::make_unique<pqxx::connection>(url_);
@@ -685,7 +684,7 @@ class PostgresStore final : public reports::Store {
       ReadTransaction tx(c);
       // Everyone's rows, the largest range for most viewers, in two halves of their periods,
       // so that two connections can share them (below).
-      const std::string everyone =
+      std::string everyone =
           fmt::format("k.distribution = {} AND k.org_country = '' AND k.organisation = ''",
                       level(Distribution::kEveryone));
       std::optional<std::int64_t> middle;
@@ -694,14 +693,19 @@ class PostgresStore final : public reports::Store {
             "SELECT min(k.start_day), max(k.start_day) FROM counts k WHERE k.period = {} AND {}",
             period, everyone));
         if (!bounds[0].is_null()) {
-          const std::int64_t first = std::max(Int(bounds[0]), from_start.value_or(std::numeric_limits<std::int64_t>::min()));
-          const std::int64_t last = std::min(Int(bounds[1]), to_day.value_or(std::numeric_limits<std::int64_t>::max()));
+          const std::int64_t first = std::max(
+              Int(bounds[0]), from_start.value_or(std::numeric_limits<std::int64_t>::min()));
+          const std::int64_t last =
+              std::min(Int(bounds[1]), to_day.value_or(std::numeric_limits<std::int64_t>::max()));
           if (first < last) middle = first + (last - first + 1) / 2;
         }
       }
       if (middle) {
-        range([&](Params& params) { return everyone + " AND k.start_day < " + params.Int(*middle); });
-        range([&](Params& params) { return everyone + " AND k.start_day >= " + params.Int(*middle); });
+        range(
+            [&](Params& params) { return everyone + " AND k.start_day < " + params.Int(*middle); });
+        range([&](Params& params) {
+          return everyone + " AND k.start_day >= " + params.Int(*middle);
+        });
       } else {
         range([&](Params&) { return everyone; });
       }

@@ -1159,8 +1159,8 @@ class SqliteStore final : public reports::Store {
         "rs.substance, r.country, r.subdivision, r.kind, r.seq FROM reports r JOIN "
         "report_substances rs ON rs.seq = r.seq ";
     {
-      auto added = from.Prepare(std::string(kCounted) +
-                                "WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq");
+      auto added =
+          from.Prepare(std::string(kCounted) + "WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq");
       added.Bind(1, after).Bind(2, upto);
       if (Status s = count(added, 1); !s.ok()) return s;
     }

@@ -31,7 +31,8 @@ TEST(Molecule, SaltStrippedAndChargesNeutralisedWithSteps) {
   ASSERT_TRUE(citrate.ok());
   EXPECT_EQ(citrate->smiles, fentanyl);
   ASSERT_EQ(citrate->steps.size(), 1U);
-  EXPECT_EQ(citrate->steps[0], "kept the parent of 2 fragments (removed O=C(O)CC(O)(CC(=O)O)C(=O)O)");
+  EXPECT_EQ(citrate->steps[0],
+            "kept the parent of 2 fragments (removed O=C(O)CC(O)(CC(=O)O)C(=O)O)");
   auto hcl = Standardise(Mol("CCC(=O)N(c1ccccc1)C1CC[NH+](CCc2ccccc2)CC1.[Cl-]"));
   ASSERT_TRUE(hcl.ok());
   EXPECT_EQ(hcl->smiles, fentanyl);

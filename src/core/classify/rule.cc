@@ -132,8 +132,7 @@ std::unique_ptr<RDKit::ROMol> FrameOf(const RDKit::ROMol& query) {
 // A copy of `atoms` (with their hydrogen counts) as a molecule of its own, each bond leaving
 // the set ending in a dummy atom '*'. With `bare`, hydrogens and dummies are left out, which
 // makes a key that ignores where and how a ring system is substituted.
-std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms,
-                                bool bare);
+std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare);
 
 // One atom (a halogen, a methyl, a hydroxy: most substituents) writes the same SMILES
 // wherever it stands: its element, aromaticity, charge and hydrogens and the kinds of its
@@ -147,7 +146,8 @@ std::string FragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atom
   if (!bare) {
     std::vector<int> leaving;
     for (const RDKit::Bond* bond : mol.atomBonds(atom)) {
-      leaving.push_back(static_cast<int>(bond->getBondType()) * 2 + (bond->getIsAromatic() ? 1 : 0));
+      leaving.push_back(static_cast<int>(bond->getBondType()) * 2 +
+                        (bond->getIsAromatic() ? 1 : 0));
     }
     std::sort(leaving.begin(), leaving.end());
     for (int b : leaving) key += fmt::format(" {}", b);
@@ -158,8 +158,7 @@ std::string FragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atom
   return it->second;
 }
 
-std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms,
-                                bool bare) {
+std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare) {
   RDKit::RWMol frag;
   std::unordered_map<int, unsigned> index;
   for (int a : atoms) {
@@ -286,9 +285,8 @@ struct EvaluationCache::Impl {
     }
     char& known = it->second[static_cast<std::size_t>(atom)];
     if (known == kUnknown) {
-      known = pattern.getAtomWithIdx(0)->Match(mol.getAtomWithIdx(static_cast<unsigned>(atom)))
-                  ? 1
-                  : 0;
+      known =
+          pattern.getAtomWithIdx(0)->Match(mol.getAtomWithIdx(static_cast<unsigned>(atom))) ? 1 : 0;
     }
     return known != 0;
   }

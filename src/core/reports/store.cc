@@ -174,17 +174,15 @@ std::vector<AggregateRow> AggregateCells::Merge(
   std::vector<const std::string*> keys;
   keys.reserve(substances_.size());
   for (std::int64_t id : substances_) keys.push_back(&key_of.at(id));
-  std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) {
-    return *a < *b;
-  });
+  std::sort(keys.begin(), keys.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
   std::unordered_map<std::int64_t, std::int32_t> substance_rank;
   substance_rank.reserve(substances_.size());
   for (std::int64_t id : substances_) {
     const std::string* key = &key_of.at(id);
-    const auto at = std::lower_bound(keys.begin(), keys.end(), key,
-                                     [](const std::string* a, const std::string* b) {
-                                       return *a < *b;
-                                     });
+    const auto at =
+        std::lower_bound(keys.begin(), keys.end(), key,
+                         [](const std::string* a, const std::string* b) { return *a < *b; });
     substance_rank[id] = static_cast<std::int32_t>(at - keys.begin());
   }
   std::vector<std::int32_t> by_place(places_.size());
@@ -229,7 +227,8 @@ std::vector<AggregateRow> AggregateCells::Merge(
       AggregateRow row;
       row.period_start = day;
       row.substance_key = *keys[static_cast<std::size_t>(first.substance)];
-      row.place = places_[static_cast<std::size_t>(by_place[static_cast<std::size_t>(first.place)])];
+      row.place =
+          places_[static_cast<std::size_t>(by_place[static_cast<std::size_t>(first.place)])];
       row.reports = n;
       rows.push_back(std::move(row));
     }

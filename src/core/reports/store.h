@@ -187,8 +187,7 @@ SummaryAudience SummaryAudienceOf(Distribution distribution, const std::string& 
 class AggregateCells {
  public:
   void Reserve(std::size_t cells) { cells_.reserve(cells_.size() + cells); }
-  void Add(std::int64_t start_day, std::int64_t substance, std::string_view place,
-           std::int64_t n);
+  void Add(std::int64_t start_day, std::int64_t substance, std::string_view place, std::int64_t n);
   // Adds every cell of `other` (read on another connection, say).
   void Absorb(const AggregateCells& other);
   std::size_t size() const { return cells_.size(); }
