@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <set>
@@ -141,18 +142,29 @@ std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>&
 std::string FragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare) {
   if (atoms.size() != 1) return BuildFragmentSmiles(mol, atoms, bare);
   const RDKit::Atom* atom = mol.getAtomWithIdx(static_cast<unsigned>(atoms[0]));
-  std::string key = fmt::format("{} {} {} {} {}", atom->getAtomicNum(), atom->getIsAromatic(),
-                                atom->getFormalCharge(), bare ? 0U : atom->getTotalNumHs(), bare);
+  // Element (8 bits), aromaticity, charge (+16), hydrogens, bare, then up to six leaving bonds
+  // (5 bits each); a rarer atom is written afresh.
+  const int charge = atom->getFormalCharge() + 16;
+  const unsigned hydrogens = bare ? 0U : atom->getTotalNumHs();
+  if (atom->getAtomicNum() > 255 || charge < 0 || charge > 31 || hydrogens > 7 ||
+      atom->getDegree() > 6) {
+    return BuildFragmentSmiles(mol, atoms, bare);
+  }
+  std::uint64_t key = static_cast<std::uint64_t>(atom->getAtomicNum()) |
+                      (atom->getIsAromatic() ? 1ULL << 8 : 0) |
+                      static_cast<std::uint64_t>(charge) << 9 |
+                      static_cast<std::uint64_t>(hydrogens) << 14 | (bare ? 1ULL << 17 : 0);
   if (!bare) {
-    std::vector<int> leaving;
+    std::vector<std::uint64_t> leaving;
     for (const RDKit::Bond* bond : mol.atomBonds(atom)) {
-      leaving.push_back(static_cast<int>(bond->getBondType()) * 2 +
-                        (bond->getIsAromatic() ? 1 : 0));
+      const auto type = static_cast<std::uint64_t>(bond->getBondType());
+      if (type > 15) return BuildFragmentSmiles(mol, atoms, bare);
+      leaving.push_back(type * 2 + (bond->getIsAromatic() ? 1 : 0));
     }
     std::sort(leaving.begin(), leaving.end());
-    for (int b : leaving) key += fmt::format(" {}", b);
+    for (std::size_t i = 0; i < leaving.size(); ++i) key |= leaving[i] << (18 + 5 * i);
   }
-  static thread_local std::unordered_map<std::string, std::string> written;
+  static thread_local std::unordered_map<std::uint64_t, std::string> written;
   auto it = written.find(key);
   if (it == written.end()) it = written.emplace(key, BuildFragmentSmiles(mol, atoms, bare)).first;
   return it->second;
