@@ -1,5 +1,10 @@
 #include "core/classify/rule.h"
 
+// RDConfig.h first: it says whether RDKit was built thread-safe, which changes the layout of
+// its query classes (RecursiveStructureQuery holds a mutex then), and QueryOps.h does not
+// include it.
+#include <RDGeneral/RDConfig.h>
+
 #include <GraphMol/MolOps.h>
 #include <GraphMol/QueryAtom.h>
 #include <GraphMol/QueryOps.h>
@@ -21,6 +26,7 @@
 #include <unordered_map>
 
 #include "core/chem/molecule.h"
+#include "core/chem/substructure.h"
 
 namespace sentinel::classify {
 namespace {
@@ -273,34 +279,15 @@ struct CompiledPart {
 // Lazily computed facts about one structure, shared by every rule evaluated on it.
 struct EvaluationCache::Impl {
   explicit Impl(const RDKit::ROMol& m) : mol(m) {}
-  // Whether a match of `pattern` starts at `atom`. A pattern of one atom without recursive
-  // SMARTS is tested on each atom when asked; any other is searched once in the whole
-  // molecule.
+  // Whether a match of `pattern` starts at `atom`: a small search around the atom
+  // (chem::MatchesAt), asked only about the atoms a substituent holds.
   bool AtomMatches(const RDKit::ROMol& pattern, int atom) {
     constexpr char kUnknown = 2;
-    auto it = atom_sets.find(&pattern);
-    if (it == atom_sets.end()) {
-      const auto* single = pattern.getNumAtoms() == 1
-                               ? dynamic_cast<const RDKit::QueryAtom*>(pattern.getAtomWithIdx(0))
-                               : nullptr;
-      std::vector<char> set(mol.getNumAtoms(), 0);
-      if (single && !HasRecursion(single->getQuery())) {
-        std::fill(set.begin(), set.end(), kUnknown);
-      } else {
-        std::vector<RDKit::MatchVectType> found;
-        RDKit::SubstructMatch(mol, pattern, found, /*uniquify=*/false,
-                              /*recursionPossible=*/true, /*useChirality=*/false,
-                              /*useQueryQueryMatches=*/false, /*maxMatches=*/100000);
-        for (const auto& m : found) set[static_cast<std::size_t>(m[0].second)] = 1;
-      }
-      it = atom_sets.emplace(&pattern, std::move(set)).first;
-    }
-    char& known = it->second[static_cast<std::size_t>(atom)];
-    if (known == kUnknown) {
-      known =
-          pattern.getAtomWithIdx(0)->Match(mol.getAtomWithIdx(static_cast<unsigned>(atom))) ? 1 : 0;
-    }
-    return known != 0;
+    auto& known = atom_sets[&pattern];
+    if (known.empty()) known.assign(mol.getNumAtoms(), kUnknown);
+    char& k = known[static_cast<std::size_t>(atom)];
+    if (k == kUnknown) k = chem::MatchesAt(pattern, mol, static_cast<unsigned>(atom)) ? 1 : 0;
+    return k != 0;
   }
   const std::vector<RDKit::MatchVectType>& Matches(const RDKit::ROMol& pattern) {
     auto it = matches.find(&pattern);
