@@ -52,7 +52,20 @@ Result<std::unique_ptr<RDKit::RWMol>> ParseSmiles(std::string_view smiles) {
   try {
     RDKit::SmilesParserParams params;
     params.allowCXSMILES = true;
+    // RDKit's parser perceives stereochemistry with every possible centre flagged: a fifth of
+    // its time. A SMILES without stereo marks and without a CXSMILES extension has nothing to
+    // perceive: it is read unsanitised and then sanitised and stripped of hydrogens as the
+    // parser would, and canonical SMILES later finds no stereo at once.
+    const bool stereo_possible = smiles.find_first_of("@/\\|") != std::string_view::npos;
+    if (!stereo_possible) {
+      params.sanitize = false;
+      params.removeHs = false;
+    }
     mol.reset(RDKit::SmilesToMol(std::string(smiles), params));
+    if (mol && !stereo_possible) {
+      RDKit::MolOps::removeHs(*mol, /*implicitOnly=*/false, /*updateExplicitCount=*/true,
+                              /*sanitize=*/true);
+    }
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("SMILES not understood: ") + e.what());
   }
