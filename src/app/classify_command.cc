@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "adapters/kb_files/kb_files.h"
+#include "app/json_writer.h"
 #include "app/library_loader.h"
 #include "app/structure_input.h"
 #include "core/chem/depict.h"
@@ -17,29 +18,42 @@
 namespace sentinel::app {
 namespace {
 
-using ordered_json = nlohmann::ordered_json;
-
-ordered_json FindingJson(const classify::Finding& f) {
-  ordered_json j;
-  j["status"] = f.status;
-  j["schedule"] = f.schedule.empty() ? ordered_json(nullptr) : ordered_json(f.schedule);
-  j["basis"] = f.basis.empty() ? ordered_json(nullptr) : ordered_json(f.basis);
-  j["rule"] = f.rule.empty() ? ordered_json(nullptr) : ordered_json(f.rule);
-  j["explanation"] = f.explanation;
-  if (!f.instrument.empty()) j["instrument"] = f.instrument;
-  if (!f.in_force.empty()) j["in_force"] = f.in_force;
-  if (!f.citation.empty()) j["citation"] = f.citation;
+void WriteFinding(const classify::Finding& f, JsonWriter* w) {
+  w->BeginObject();
+  w->Key("status").String(f.status);
+  w->Key("schedule").StringOrNull(f.schedule);
+  w->Key("basis").StringOrNull(f.basis);
+  w->Key("rule").StringOrNull(f.rule);
+  w->Key("explanation").String(f.explanation);
+  if (!f.instrument.empty()) w->Key("instrument").String(f.instrument);
+  if (!f.in_force.empty()) w->Key("in_force").String(f.in_force);
+  if (!f.citation.empty()) w->Key("citation").String(f.citation);
   if (!f.modifications.empty()) {
-    ordered_json mods = ordered_json::array();
-    for (const auto& m : f.modifications)
-      mods.push_back({{"part", m.part}, {"change", m.description}});
-    j["modifications"] = mods;
+    w->Key("modifications").BeginArray();
+    for (const auto& m : f.modifications) {
+      w->BeginObject().Key("part").String(m.part).Key("change").String(m.description).EndObject();
+    }
+    w->EndArray();
   }
-  if (!f.matched_atoms.empty()) j["matched_atoms"] = f.matched_atoms;
-  if (!f.exclusions_checked.empty()) j["exclusions_checked"] = f.exclusions_checked;
-  if (!f.interpretation.empty()) j["interpretation"] = f.interpretation;
-  if (!f.notes.empty()) j["notes"] = f.notes;
-  return j;
+  if (!f.matched_atoms.empty()) {
+    w->Key("matched_atoms").BeginArray();
+    for (int a : f.matched_atoms) w->Int(a);
+    w->EndArray();
+  }
+  const auto strings = [w](const char* key, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    w->Key(key).BeginArray();
+    for (const auto& item : items) w->String(item);
+    w->EndArray();
+  };
+  strings("exclusions_checked", f.exclusions_checked);
+  if (!f.interpretation.empty()) {
+    w->Key("interpretation").BeginObject();
+    for (const auto& [name, value] : f.interpretation) w->Key(name).String(value);
+    w->EndObject();
+  }
+  strings("notes", f.notes);
+  w->EndObject();
 }
 
 std::string Text(const std::string& input, const Result<classify::ResolvedStructure>& structure,
@@ -98,32 +112,43 @@ Result<std::shared_ptr<const classify::Classifier>> LoadClassifier(const std::st
 std::string ClassificationJson(const std::string& input,
                                const Result<classify::ResolvedStructure>& structure,
                                const classify::Classification* result) {
-  ordered_json j;
-  j["input"] = input;
+  JsonWriter w;
+  w.BeginObject().Key("input").String(input);
   if (!structure.ok()) {
-    j["smiles"] = nullptr;
-    j["name"] = nullptr;
-    j["jurisdictions"] = ordered_json::object();
-    j["analogue_of"] = ordered_json::array();
-    j["error"] = structure.status().message();
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    w.Key("smiles").Null().Key("name").Null();
+    w.Key("jurisdictions").BeginObject().EndObject();
+    w.Key("analogue_of").BeginArray().EndArray();
+    w.Key("error").String(structure.status().message());
+    return w.EndObject().Take();
   }
-  j["smiles"] = structure->smiles;
-  j["name"] = result->substance ? ordered_json(result->substance->name) : ordered_json(nullptr);
-  ordered_json juris = ordered_json::object();
-  for (const auto& [name, f] : result->jurisdictions) juris[name] = FindingJson(f);
-  j["jurisdictions"] = juris;
-  ordered_json analogues = ordered_json::array();
+  w.Key("smiles").String(structure->smiles);
+  w.Key("name");
+  if (result->substance) {
+    w.String(result->substance->name);
+  } else {
+    w.Null();
+  }
+  w.Key("jurisdictions").BeginObject();
+  for (const auto& [name, f] : result->jurisdictions) {
+    w.Key(name);
+    WriteFinding(f, &w);
+  }
+  w.EndObject();
+  w.Key("analogue_of").BeginArray();
   for (const auto& n : result->analogue_of) {
-    analogues.push_back({{"name", n.substance->name},
-                         {"smiles", n.substance->smiles},
-                         {"similarity", std::round(n.similarity * 1000) / 1000}});
+    w.BeginObject().Key("name").String(n.substance->name);
+    w.Key("smiles").String(n.substance->smiles);
+    w.Key("similarity").Double(std::round(n.similarity * 1000) / 1000).EndObject();
   }
-  j["analogue_of"] = analogues;
-  j["error"] = nullptr;
-  j["read_as"] = structure->read_as;
-  if (!structure->standardisation.empty()) j["standardisation"] = structure->standardisation;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  w.EndArray();
+  w.Key("error").Null();
+  w.Key("read_as").String(structure->read_as);
+  if (!structure->standardisation.empty()) {
+    w.Key("standardisation").BeginArray();
+    for (const auto& step : structure->standardisation) w.String(step);
+    w.EndArray();
+  }
+  return w.EndObject().Take();
 }
 
 int RunClassify(const ClassifyCommandOptions& options, std::istream& in, std::ostream& out,

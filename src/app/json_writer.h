@@ -1,0 +1,166 @@
+// A JSON text written straight into a string, without building a tree first.
+//
+// Contract. The text is byte for byte what nlohmann::json's dump(-1, ' ', false, replace) writes
+// for the same value: the same escapes, non-ASCII UTF-8 as it is, invalid UTF-8 replaced by
+// U+FFFD, numbers formatted alike. Classification writes one such line per structure, hundreds
+// of thousands in a batch, where building and then dumping a tree cost twice as much. The
+// caller nests Begin/End calls and puts a Key before each member of an object.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sentinel::app {
+
+class JsonWriter {
+ public:
+  JsonWriter& BeginObject() { return Open('{'); }
+  JsonWriter& EndObject() { return Close('}'); }
+  JsonWriter& BeginArray() { return Open('['); }
+  JsonWriter& EndArray() { return Close(']'); }
+
+  JsonWriter& Key(std::string_view key) {
+    Separate();
+    Quoted(key);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& String(std::string_view value) {
+    Separate();
+    Quoted(value);
+    return *this;
+  }
+  // A string, or null when `value` is empty.
+  JsonWriter& StringOrNull(std::string_view value) {
+    return value.empty() ? Null() : String(value);
+  }
+  JsonWriter& Null() {
+    Separate();
+    out_ += "null";
+    return *this;
+  }
+  JsonWriter& Int(long long value) {
+    Separate();
+    out_ += std::to_string(value);
+    return *this;
+  }
+  JsonWriter& Double(double value) {
+    Separate();
+    out_ += nlohmann::json(value).dump();
+    return *this;
+  }
+
+  std::string Take() { return std::move(out_); }
+
+ private:
+  JsonWriter& Open(char bracket) {
+    Separate();
+    out_ += bracket;
+    empty_.push_back(true);
+    return *this;
+  }
+  JsonWriter& Close(char bracket) {
+    out_ += bracket;
+    empty_.pop_back();
+    return *this;
+  }
+  // The comma before every element of a container but its first; none after a key.
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (empty_.empty()) return;
+    if (!empty_.back()) out_ += ',';
+    empty_.back() = false;
+  }
+
+  static bool ValidUtf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      std::size_t extra = 0;
+      unsigned char low = 0x80, high = 0xBF;  // bounds of the byte after the first
+      if (c >= 0xC2 && c <= 0xDF) {
+        extra = 1;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        extra = 2;
+        if (c == 0xE0) low = 0xA0;
+        if (c == 0xED) high = 0x9F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        extra = 3;
+        if (c == 0xF0) low = 0x90;
+        if (c == 0xF4) high = 0x8F;
+      } else {
+        return false;
+      }
+      if (i + extra >= s.size()) return false;
+      for (std::size_t k = 1; k <= extra; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if (k == 1 ? (b < low || b > high) : (b < 0x80 || b > 0xBF)) return false;
+      }
+      i += extra + 1;
+    }
+    return true;
+  }
+
+  void Quoted(std::string_view s) {
+    if (!ValidUtf8(s)) {
+      // Rare (an input line in another encoding): nlohmann's own replacement, exactly.
+      out_ += nlohmann::json(std::string(s))
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+    out_ += '"';
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\b':
+          out_ += "\\b";
+          break;
+        case '\f':
+          out_ += "\\f";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        default:
+          if (c < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out_ += "\\u00";
+            out_ += kHex[c >> 4];
+            out_ += kHex[c & 15];
+          } else {
+            out_ += ch;
+          }
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string out_;
+  std::vector<bool> empty_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
+
+}  // namespace sentinel::app
