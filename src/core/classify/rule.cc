@@ -141,38 +141,35 @@ std::unique_ptr<RDKit::ROMol> FrameOf(const RDKit::ROMol& query) {
 // makes a key that ignores where and how a ring system is substituted.
 std::string BuildFragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare);
 
-// One atom (a halogen, a methyl, a hydroxy: most substituents) writes the same SMILES
-// wherever it stands: its element, aromaticity, charge and hydrogens and the kinds of its
-// bonds leaving it say everything. Those are kept per thread, so that the common pieces are
-// written once, not once per structure.
+// A piece's SMILES is a function of the piece as BuildFragmentSmiles copies it: each atom's
+// element, aromaticity, charge and hydrogens, its bonds inside the piece and, unless bare, the
+// kinds of the bonds leaving it. Those, listed in the structure's own atom order, are an exact
+// key; analogues of one family list their common pieces (a phenyl, a propionyl, a methoxy)
+// alike, so each thread writes those once instead of once per structure. The cache is
+// emptied when it grows large.
 std::string FragmentSmiles(const RDKit::ROMol& mol, const std::vector<int>& atoms, bool bare) {
-  if (atoms.size() != 1) return BuildFragmentSmiles(mol, atoms, bare);
-  const RDKit::Atom* atom = mol.getAtomWithIdx(static_cast<unsigned>(atoms[0]));
-  // Element (8 bits), aromaticity, charge (+16), hydrogens, bare, then up to six leaving bonds
-  // (5 bits each); a rarer atom is written afresh.
-  const int charge = atom->getFormalCharge() + 16;
-  const unsigned hydrogens = bare ? 0U : atom->getTotalNumHs();
-  if (atom->getAtomicNum() > 255 || charge < 0 || charge > 31 || hydrogens > 7 ||
-      atom->getDegree() > 6) {
-    return BuildFragmentSmiles(mol, atoms, bare);
-  }
-  std::uint64_t key = static_cast<std::uint64_t>(atom->getAtomicNum()) |
-                      (atom->getIsAromatic() ? 1ULL << 8 : 0) |
-                      static_cast<std::uint64_t>(charge) << 9 |
-                      static_cast<std::uint64_t>(hydrogens) << 14 | (bare ? 1ULL << 17 : 0);
-  if (!bare) {
-    std::vector<std::uint64_t> leaving;
+  if (!std::is_sorted(atoms.begin(), atoms.end())) return BuildFragmentSmiles(mol, atoms, bare);
+  std::string key(1, bare ? 'b' : 'f');
+  for (std::size_t i = 0; i < atoms.size(); ++i) {
+    const RDKit::Atom* atom = mol.getAtomWithIdx(static_cast<unsigned>(atoms[i]));
+    key += fmt::format("|{},{},{},{}", atom->getAtomicNum(), atom->getIsAromatic() ? 1 : 0,
+                       atom->getFormalCharge(), bare ? 0U : atom->getTotalNumHs());
     for (const RDKit::Bond* bond : mol.atomBonds(atom)) {
-      const auto type = static_cast<std::uint64_t>(bond->getBondType());
-      if (type > 15) return BuildFragmentSmiles(mol, atoms, bare);
-      leaving.push_back(type * 2 + (bond->getIsAromatic() ? 1 : 0));
+      const auto other = static_cast<int>(bond->getOtherAtomIdx(atom->getIdx()));
+      const auto at = std::lower_bound(atoms.begin(), atoms.end(), other);
+      const bool inside = at != atoms.end() && *at == other;
+      if (inside && other < atoms[i]) continue;  // written from its other end
+      if (!inside && bare) continue;
+      key += fmt::format(";{}:{}{}", inside ? at - atoms.begin() : -1,
+                         static_cast<int>(bond->getBondType()), bond->getIsAromatic() ? "a" : "");
     }
-    std::sort(leaving.begin(), leaving.end());
-    for (std::size_t i = 0; i < leaving.size(); ++i) key |= leaving[i] << (18 + 5 * i);
   }
-  static thread_local std::unordered_map<std::uint64_t, std::string> written;
+  static thread_local std::unordered_map<std::string, std::string> written;
   auto it = written.find(key);
-  if (it == written.end()) it = written.emplace(key, BuildFragmentSmiles(mol, atoms, bare)).first;
+  if (it == written.end()) {
+    if (written.size() > 100'000) written.clear();
+    it = written.emplace(std::move(key), BuildFragmentSmiles(mol, atoms, bare)).first;
+  }
   return it->second;
 }
 
