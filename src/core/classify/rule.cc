@@ -273,6 +273,33 @@ struct CompiledPart {
 
 }  // namespace
 
+namespace {
+
+// The smallest ring of a skeleton as a pattern of its own: every match of the skeleton
+// contains a match of it. The skeletons of a family (the linking groups of a synthetic-
+// cannabinoid definition) share it, and many structures lack it, so one search of it rules the
+// whole family out.
+struct RingCore {
+  std::string smarts;
+  std::unique_ptr<RDKit::ROMol> pattern;
+};
+
+std::optional<RingCore> RingCoreOf(const RDKit::ROMol& skeleton) {
+  RDKit::ROMol copy(skeleton);
+  RDKit::MolOps::fastFindRings(copy);
+  const auto& rings = copy.getRingInfo()->atomRings();
+  if (rings.empty()) return std::nullopt;
+  const auto smallest = std::min_element(
+      rings.begin(), rings.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  RingCore core;
+  core.smarts = RDKit::MolFragmentToSmarts(copy, *smallest);
+  core.pattern.reset(RDKit::SmartsToMol(core.smarts));
+  if (!core.pattern) return std::nullopt;
+  return core;
+}
+
+}  // namespace
+
 // Lazily computed facts about one structure, shared by every rule evaluated on it.
 struct EvaluationCache::Impl {
   explicit Impl(const RDKit::ROMol& m) : mol(m) {}
@@ -301,13 +328,23 @@ struct EvaluationCache::Impl {
   }
   // Skeleton matches, shared by rules with the same skeleton SMARTS (keyed by its text).
   // `frame`, when given, is a cheaper pattern that every match of `query` also matches.
+  // `core`, when given, is a ring of the skeleton (RingCore): shared by the skeletons of a
+  // family, searched once for all of them, and rarer than any of them.
   const std::vector<RDKit::MatchVectType>& SkeletonMatches(const std::string& smarts,
                                                            const RDKit::ROMol& query,
-                                                           const RDKit::ROMol* frame) {
+                                                           const RDKit::ROMol* frame,
+                                                           const RingCore* core) {
     auto it = skeletons.find(smarts);
     if (it == skeletons.end()) {
       std::vector<RDKit::MatchVectType> found;
       RDKit::MatchVectType one;
+      if (core) {
+        auto has = cores.find(core->smarts);
+        if (has == cores.end()) {
+          has = cores.emplace(core->smarts, RDKit::SubstructMatch(mol, *core->pattern, one)).first;
+        }
+        if (!has->second) return skeletons.emplace(smarts, std::move(found)).first->second;
+      }
       if (frame && !RDKit::SubstructMatch(mol, *frame, one, /*recursionPossible=*/false)) {
         return skeletons.emplace(smarts, std::move(found)).first->second;
       }
@@ -332,6 +369,7 @@ struct EvaluationCache::Impl {
   std::unordered_map<const RDKit::ROMol*, std::vector<RDKit::MatchVectType>> matches;
   std::optional<std::vector<std::vector<int>>> systems;
   std::unordered_map<std::string, std::vector<RDKit::MatchVectType>> skeletons;
+  std::unordered_map<std::string, bool> cores;  // by RingCore::smarts
   std::map<std::pair<std::vector<int>, bool>, std::string> fragments;
 };
 
@@ -357,6 +395,7 @@ class CompiledRule {
   std::optional<Date> repealed;
   std::vector<std::unique_ptr<RDKit::ROMol>> skeletons;
   std::vector<std::unique_ptr<RDKit::ROMol>> frames;  // FrameOf(skeleton), or null
+  std::vector<std::optional<RingCore>> cores;         // RingCoreOf(skeleton)
   std::vector<CompiledPart> parts;
   std::set<std::string> exclusion_skeletons;
   std::map<std::string, std::string> exclusion_names;  // skeleton -> name
@@ -586,6 +625,7 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
       }
       rule->needs.push_back(needs);
       rule->frames.push_back(FrameOf(**q));
+      rule->cores.push_back(RingCoreOf(**q));
       rule->skeletons.push_back(std::move(q).value());
     }
     std::set<std::string> option_names;
@@ -780,8 +820,10 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
   for (std::size_t k = 0; k < rule.skeletons.size(); ++k) {
     if (profile && !Covers(*profile, rule.needs[k].least)) continue;
     const auto& skeleton = rule.skeletons[k];
+    const auto& core = rule.cores[k];
     const auto& matches = cache.SkeletonMatches(spec.skeletons[k], *skeleton,
-                                                profile ? rule.frames[k].get() : nullptr);
+                                                profile ? rule.frames[k].get() : nullptr,
+                                                profile && core ? &*core : nullptr);
     for (const auto& match : matches) {
       result.skeleton_matched = true;
       std::map<int, int> atom_of_map;
