@@ -4,6 +4,7 @@
 #include <GraphMol/Fingerprints/MorganFingerprints.h>
 
 #include <memory>
+#include <vector>
 
 namespace sentinel::chem {
 
@@ -11,12 +12,13 @@ Fingerprint MorganFingerprint(const RDKit::ROMol& mol) {
   std::unique_ptr<ExplicitBitVect> bits(
       RDKit::MorganFingerprints::getFingerprintAsBitVect(mol, kMorganRadius, kFingerprintBits));
   Fingerprint fp;
-  for (unsigned i = 0; i < kFingerprintBits; ++i) {
-    if (bits->getBit(i)) {
-      fp.words[i / 64] |= std::uint64_t{1} << (i % 64);
-      ++fp.count;
-    }
+  std::vector<int> on;
+  bits->getOnBits(on);
+  for (int i : on) {
+    const auto bit = static_cast<unsigned>(i);
+    fp.words[bit / 64] |= std::uint64_t{1} << (bit % 64);
   }
+  fp.count = static_cast<unsigned>(on.size());
   return fp;
 }
 

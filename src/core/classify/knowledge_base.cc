@@ -134,6 +134,10 @@ std::vector<KnowledgeBase::Neighbour> KnowledgeBase::Similar(const chem::Fingerp
                                                              std::size_t k) const {
   std::vector<Neighbour> out;
   for (const Substance& s : substances_) {
+    // Tanimoto is at most the ratio of the two prints' bit counts: most substances are ruled
+    // out by it without comparing a word.
+    const auto [fewer, more] = std::minmax(fp.count, s.fingerprint.count);
+    if (static_cast<double>(fewer) < threshold * static_cast<double>(more)) continue;
     const double t = chem::Tanimoto(fp, s.fingerprint);
     if (t >= threshold) out.push_back({&s, t});
   }
