@@ -221,8 +221,10 @@ Result<Standardised> Standardise(std::unique_ptr<RDKit::RWMol> mol) {
       std::unique_ptr<RDKit::ROMol> neutral(uncharger.uncharge(*parent));
       parent = std::make_unique<RDKit::RWMol>(*neutral);
       out.steps.emplace_back("neutralised charges");
+      // New charges and hydrogens: valences, aromaticity and rings are perceived afresh. A
+      // parent that was only cut from its salt or stripped of labels is sanitised already.
+      RDKit::MolOps::sanitizeMol(*parent);
     }
-    RDKit::MolOps::sanitizeMol(*parent);
     out.smiles = CanonicalSmiles(*parent);
     out.mol = std::move(parent);
   } catch (const std::exception& e) {
