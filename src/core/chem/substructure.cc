@@ -18,14 +18,6 @@ namespace {
 
 using AtomQuery = RDKit::QueryAtom::QUERYATOM_QUERY;
 
-bool HasRecursion(const AtomQuery& q) {
-  if (q.getDescription() == "RecursiveStructure") return true;
-  for (auto child = q.beginChildren(); child != q.endChildren(); ++child) {
-    if (HasRecursion(**child)) return true;
-  }
-  return false;
-}
-
 bool Accepts(const AtomQuery& q, const RDKit::Atom& atom);
 
 bool AtomAccepts(const RDKit::Atom& pattern_atom, const RDKit::Atom& atom) {
@@ -130,7 +122,7 @@ bool Rooted(const RDKit::ROMol& pattern, const RDKit::ROMol& mol, unsigned atom)
 // An atom query evaluated as RDKit evaluates it, except that a recursive SMARTS is matched
 // rooted at the atom instead of being looked up in the set RDKit's search precomputes.
 bool Accepts(const AtomQuery& q, const RDKit::Atom& atom) {
-  if (!HasRecursion(q)) return q.Match(&atom);
+  if (!HasRecursion(&q)) return q.Match(&atom);
   const std::string& kind = q.getDescription();
   bool result = false;
   if (kind == "RecursiveStructure") {
@@ -170,6 +162,15 @@ bool Accepts(const AtomQuery& q, const RDKit::Atom& atom) {
 
 bool MatchesAt(const RDKit::ROMol& pattern, const RDKit::ROMol& mol, unsigned atom) {
   return Rooted(pattern, mol, atom);
+}
+
+bool HasRecursion(const RDKit::QueryAtom::QUERYATOM_QUERY* query) {
+  if (!query) return false;
+  if (query->getDescription() == "RecursiveStructure") return true;
+  for (auto child = query->beginChildren(); child != query->endChildren(); ++child) {
+    if (HasRecursion(child->get())) return true;
+  }
+  return false;
 }
 
 }  // namespace sentinel::chem

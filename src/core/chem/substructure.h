@@ -9,10 +9,14 @@
 // SMARTS results in the pattern and takes a lock for it).
 #pragma once
 
+#include <GraphMol/QueryAtom.h>
 #include <GraphMol/ROMol.h>
 
 namespace sentinel::chem {
 
 bool MatchesAt(const RDKit::ROMol& pattern, const RDKit::ROMol& mol, unsigned atom);
+
+// Whether an atom query holds a recursive SMARTS ($(...)) anywhere; false for null.
+bool HasRecursion(const RDKit::QueryAtom::QUERYATOM_QUERY* query);
 
 }  // namespace sentinel::chem

@@ -35,14 +35,7 @@ enum class PartKind { kRing, kGroup, kAtoms };
 
 using AtomQuery = RDKit::QueryAtom::QUERYATOM_QUERY;
 
-bool HasRecursion(const AtomQuery* q) {
-  if (!q) return false;
-  if (q->getDescription() == "RecursiveStructure") return true;
-  for (auto child = q->beginChildren(); child != q->endChildren(); ++child) {
-    if (HasRecursion(child->get())) return true;
-  }
-  return false;
-}
+using chem::HasRecursion;
 
 // An empty AND or OR node like `q` (same kind, negation and description), or null for a node
 // of another kind.
