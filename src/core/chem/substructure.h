@@ -9,6 +9,11 @@
 // SMARTS results in the pattern and takes a lock for it).
 #pragma once
 
+// RDConfig.h first: it says whether RDKit was built thread-safe, which changes the layout of
+// its query classes (RecursiveStructureQuery holds a mutex then), and QueryOps.h does not
+// include it.
+#include <RDGeneral/RDConfig.h>
+
 #include <GraphMol/QueryAtom.h>
 #include <GraphMol/ROMol.h>
 
