@@ -278,14 +278,15 @@ struct RingCore {
 };
 
 std::optional<RingCore> RingCoreOf(const RDKit::ROMol& skeleton) {
-  RDKit::ROMol copy(skeleton);
-  RDKit::MolOps::fastFindRings(copy);
-  const auto& rings = copy.getRingInfo()->atomRings();
+  // Ring information is the pattern's own cache (RDKit keeps it mutable): finding it changes
+  // nothing a match reads.
+  RDKit::MolOps::fastFindRings(skeleton);
+  const auto& rings = skeleton.getRingInfo()->atomRings();
   if (rings.empty()) return std::nullopt;
   const auto smallest = std::min_element(
       rings.begin(), rings.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
   RingCore core;
-  core.smarts = RDKit::MolFragmentToSmarts(copy, *smallest);
+  core.smarts = RDKit::MolFragmentToSmarts(skeleton, *smallest);
   core.pattern.reset(RDKit::SmartsToMol(core.smarts));
   if (!core.pattern) return std::nullopt;
   return core;
