@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/text.h"
+
 namespace sentinel::app {
 
 class JsonWriter {
@@ -79,41 +81,8 @@ class JsonWriter {
     empty_.back() = false;
   }
 
-  static bool ValidUtf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c < 0x80) {
-        ++i;
-        continue;
-      }
-      std::size_t extra = 0;
-      unsigned char low = 0x80, high = 0xBF;  // bounds of the byte after the first
-      if (c >= 0xC2 && c <= 0xDF) {
-        extra = 1;
-      } else if (c >= 0xE0 && c <= 0xEF) {
-        extra = 2;
-        if (c == 0xE0) low = 0xA0;
-        if (c == 0xED) high = 0x9F;
-      } else if (c >= 0xF0 && c <= 0xF4) {
-        extra = 3;
-        if (c == 0xF0) low = 0x90;
-        if (c == 0xF4) high = 0x8F;
-      } else {
-        return false;
-      }
-      if (i + extra >= s.size()) return false;
-      for (std::size_t k = 1; k <= extra; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if (k == 1 ? (b < low || b > high) : (b < 0x80 || b > 0xBF)) return false;
-      }
-      i += extra + 1;
-    }
-    return true;
-  }
-
   void Quoted(std::string_view s) {
-    if (!ValidUtf8(s)) {
+    if (!IsValidUtf8(s)) {
       // Rare (an input line in another encoding): nlohmann's own replacement, exactly.
       out_ += nlohmann::json(std::string(s))
                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

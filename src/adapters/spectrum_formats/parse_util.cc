@@ -6,6 +6,8 @@
 #include <system_error>
 #include <utility>
 
+#include "core/common/text.h"
+
 namespace sentinel::formats {
 
 std::string ParseError::ToString() const {
@@ -33,36 +35,6 @@ bool IsSpace(char c) {
 }
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if the bytes there are not one.
-// Follows RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
-std::size_t ValidSequenceLength(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  const auto b1 = static_cast<unsigned char>(s[i + 1]);
-  if (b1 < lo || b1 > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k) {
-    if (!IsContinuation(static_cast<unsigned char>(s[i + k]))) return 0;
-  }
-  return len;
-}
 
 // REQUIRES: cp < 0x10000 (callers append Latin-1 characters and U+FFFD only).
 void AppendCodePoint(std::uint32_t cp, std::string* out) {
@@ -149,7 +121,7 @@ std::string CleanText(std::string_view raw) {
       ++i;
       continue;
     }
-    const std::size_t len = ValidSequenceLength(raw, i);
+    const std::size_t len = Utf8SequenceLength(raw, i);
     if (len == 0) {
       AppendCodePoint(b >= 0xA0 ? b : 0xFFFD, &out);
       ++i;

@@ -171,19 +171,15 @@ std::vector<AggregateRow> AggregateCells::Merge(
     const std::unordered_map<std::int64_t, std::string>& key_of) const {
   // Substances and places replaced by their rank in the output's order, so that sorting
   // compares small integers.
-  std::vector<const std::string*> keys;
-  keys.reserve(substances_.size());
-  for (std::int64_t id : substances_) keys.push_back(&key_of.at(id));
-  std::sort(keys.begin(), keys.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
+  std::vector<std::int64_t> ids(substances_.begin(), substances_.end());
+  std::sort(ids.begin(), ids.end(),
+            [&](std::int64_t a, std::int64_t b) { return key_of.at(a) < key_of.at(b); });
+  std::vector<const std::string*> keys;  // by rank
   std::unordered_map<std::int64_t, std::int32_t> substance_rank;
-  substance_rank.reserve(substances_.size());
-  for (std::int64_t id : substances_) {
-    const std::string* key = &key_of.at(id);
-    const auto at =
-        std::lower_bound(keys.begin(), keys.end(), key,
-                         [](const std::string* a, const std::string* b) { return *a < *b; });
-    substance_rank[id] = static_cast<std::int32_t>(at - keys.begin());
+  substance_rank.reserve(ids.size());
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    keys.push_back(&key_of.at(ids[r]));
+    substance_rank[ids[r]] = static_cast<std::int32_t>(r);
   }
   std::vector<std::int32_t> by_place(places_.size());
   for (std::size_t i = 0; i < by_place.size(); ++i) by_place[i] = static_cast<std::int32_t>(i);
