@@ -5,6 +5,7 @@
 // parent, its aromatic positional variants (F, Cl, Br, CH3, OCH3 on each aromatic CH), and salt
 // and protonated forms (hydrochloride, fumarate, oxalate, [NH+] with chloride) — shuffled, at
 // least --count (default 100,000) distinct ones (disubstituted variants fill up the count).
+// --save=FILE writes each input and its JSON line (tab-separated), to compare two builds.
 //
 // Sentinel: ResolveStructure (standardise only what needs it) + Classifier::Classify (all
 // jurisdictions, every class rule behind its screen) + ClassificationJson, on --threads threads.
@@ -51,7 +52,11 @@ std::vector<std::string> Enumerate(const classify::KnowledgeBase& kb, std::size_
     add(s.smiles);
     for (const char* salt : salts) add(s.smiles + salt);
     // A protonated basic amine with its chloride.
-    for (const RDKit::Atom* a : s.mol->atoms()) {
+    RDKit::RWMol perceived(*s.mol);
+    // Parsing leaves both out (chem/molecule.h); hybridisation reads conjugation.
+    RDKit::MolOps::setConjugation(perceived);
+    RDKit::MolOps::setHybridization(perceived);
+    for (const RDKit::Atom* a : perceived.atoms()) {
       // A basic amine: sp3 nitrogen (amide and aniline nitrogens are conjugated, sp2).
       if (a->getAtomicNum() == 7 && a->getHybridization() == RDKit::Atom::SP3 &&
           a->getTotalNumHs() + a->getDegree() == 3 && a->getFormalCharge() == 0) {
@@ -166,7 +171,9 @@ int main(int argc, char** argv) {
   using namespace sentinel;
   std::size_t count = 100'000, naive_count = 3'000;
   unsigned threads = 2;
+  const char* save_to = nullptr;  // every input and its JSON line, to compare two builds
   for (int i = 1; i < argc; ++i) {
+    if (!std::strncmp(argv[i], "--save=", 7)) save_to = argv[i] + 7;
     if (!std::strncmp(argv[i], "--count=", 8)) count = std::strtoul(argv[i] + 8, nullptr, 10);
     if (!std::strncmp(argv[i], "--naive=", 8)) naive_count = std::strtoul(argv[i] + 8, nullptr, 10);
     if (!std::strncmp(argv[i], "--threads=", 10))
@@ -205,6 +212,17 @@ int main(int argc, char** argv) {
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
   for (auto& t : pool) t.join();
   const double fast_s = bench::Seconds(bench::Clock::now() - t0);
+  if (save_to) {
+    std::FILE* f = std::fopen(save_to, "w");
+    if (!f) {
+      std::fprintf(stderr, "cannot write %s\n", save_to);
+      return 2;
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      std::fprintf(f, "%s\t%s\n", inputs[i].c_str(), out[i].c_str());
+    }
+    std::fclose(f);
+  }
   std::size_t controlled = 0, errors = 0;
   for (const auto& o : out) {
     controlled += o.find("\"status\":\"controlled\"") != std::string::npos;

@@ -3,6 +3,7 @@
 #include <GraphMol/Depictor/RDDepictor.h>
 #include <GraphMol/MolDraw2D/MolDraw2DSVG.h>
 #include <GraphMol/MolDraw2D/MolDraw2DUtils.h>
+#include <GraphMol/MolOps.h>
 #include <GraphMol/RWMol.h>
 
 #include <set>
@@ -12,6 +13,9 @@ namespace sentinel::chem {
 std::string DrawSvg(const RDKit::ROMol& input, const std::vector<int>& highlight, int width,
                     int height, const std::string& legend) {
   RDKit::RWMol mol(input);
+  // Parsing leaves both out (chem/molecule.h); layout reads hybridisation (linear sp atoms).
+  RDKit::MolOps::setConjugation(mol);
+  RDKit::MolOps::setHybridization(mol);
   RDDepict::compute2DCoords(mol);
   std::vector<int> bonds;
   const std::set<int> atoms(highlight.begin(), highlight.end());

@@ -6,6 +6,9 @@
 // isomeric SMILES, with the list of steps it took. It only runs RDKit's full MolStandardize
 // pipeline (about a millisecond) when the structure needs it: several fragments, formal charges,
 // isotopes or explicit hydrogens. Everything here is thread-safe for distinct molecules.
+// A molecule from ParseSmiles may lack conjugation and hybridisation (nothing of Sentinel's
+// reads them but depiction, which perceives them on its copy): call
+// RDKit::MolOps::setConjugation / setHybridization before reading either.
 #pragma once
 
 #include <GraphMol/ROMol.h>

@@ -1,7 +1,10 @@
 #include "core/chem/molecule.h"
 
+#include <GraphMol/MolOps.h>
+#include <GraphMol/SmilesParse/SmilesParse.h>
 #include <gtest/gtest.h>
 
+#include "core/chem/depict.h"
 #include "core/chem/fingerprint.h"
 #include "core/chem/inchi.h"
 
@@ -20,6 +23,47 @@ TEST(Molecule, BadSmilesIsAnErrorNotACrash) {
        {"", "C1CC", "c1cccc1", "C(C)(C)(C)(C)C", "[Xx]", "CC)", "CC(c1#C)CccC1"}) {
     auto m = ParseSmiles(bad);
     EXPECT_FALSE(m.ok()) << bad;
+  }
+}
+
+// ParseSmiles skips the parser's stereo perception and the conjugation and hybridisation
+// steps of sanitisation. What everything downstream reads must come out as RDKit's own parser
+// gives it.
+const char* const kVaried[] = {
+    "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",                // fentanyl
+    "CCCCCn1cc(C(=O)c2cccc3ccccc23)c2ccccc21",               // JWH-018
+    "CCN(CC)CCn1c(Cc2ccc(OCC)cc2)nc2cc([N+](=O)[O-])ccc21",  // etonitazene: nitro
+    "C#CCN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc21",                // alkyne
+    "N#Cc1ccccc1-c1cc(-c2ccccn2)cn(-c2ccccc2)c1=O",          // nitrile, pyridone
+    "[H]N(C)C(C)Cc1ccc2c(c1)OCO2",                           // explicit hydrogen
+    "Cc1nnc2n1-c1ccc(Cl)cc1C(c1ccccc1)=NC2",                 // triazolobenzodiazepine
+    "CN[C@@H](C)Cc1ccccc1",                                  // stereo: the parser's own path
+    "C[n+]1ccccc1.[Cl-]",
+    "O=C1CCCN1Cc1cc[nH]c1",
+};
+
+TEST(Molecule, ParsedAsRdkitsParserWouldForEverythingDownstream) {
+  for (const char* smiles : kVaried) {
+    auto ours = Mol(smiles);
+    std::unique_ptr<RDKit::RWMol> theirs(RDKit::SmilesToMol(smiles));
+    ASSERT_TRUE(theirs) << smiles;
+    EXPECT_EQ(CanonicalSmiles(*ours), CanonicalSmiles(*theirs)) << smiles;
+    ASSERT_EQ(ours->getNumAtoms(), theirs->getNumAtoms()) << smiles;
+    for (unsigned i = 0; i < ours->getNumAtoms(); ++i) {
+      const RDKit::Atom* a = ours->getAtomWithIdx(i);
+      const RDKit::Atom* b = theirs->getAtomWithIdx(i);
+      EXPECT_EQ(a->getIsAromatic(), b->getIsAromatic()) << smiles << " atom " << i;
+      EXPECT_EQ(a->getTotalNumHs(), b->getTotalNumHs()) << smiles << " atom " << i;
+      EXPECT_EQ(ours->getRingInfo()->numAtomRings(i), theirs->getRingInfo()->numAtomRings(i))
+          << smiles << " atom " << i;
+    }
+    const Fingerprint x = MorganFingerprint(*ours), y = MorganFingerprint(*theirs);
+    EXPECT_EQ(x.words, y.words) << smiles;
+    // Depiction perceives what sanitisation left out. (Not compared with the parser's
+    // molecule: its stereo perception leaves CIP ranks that turn the layout.)
+    RDKit::RWMol complete(*ours);
+    RDKit::MolOps::sanitizeMol(complete);
+    EXPECT_EQ(DrawSvg(*ours, {0, 1}), DrawSvg(complete, {0, 1})) << smiles;
   }
 }
 
