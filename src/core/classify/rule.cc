@@ -275,8 +275,12 @@ namespace {
 struct RingCore {
   std::string smarts;
   std::unique_ptr<RDKit::ROMol> pattern;
+  std::size_t size = 0;  // atoms in the ring
+  std::size_t id = 0;    // the same for equal SMARTS across the rule set
 };
 
+// `skeleton` is the skeleton's frame when it has one: a core without recursive SMARTS is
+// still implied by the skeleton, and RDKit's search does not evaluate recursion up front.
 std::optional<RingCore> RingCoreOf(const RDKit::ROMol& skeleton) {
   // Ring information is the pattern's own cache (RDKit keeps it mutable): finding it changes
   // nothing a match reads.
@@ -286,6 +290,7 @@ std::optional<RingCore> RingCoreOf(const RDKit::ROMol& skeleton) {
   const auto smallest = std::min_element(
       rings.begin(), rings.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
   RingCore core;
+  core.size = smallest->size();
   core.smarts = RDKit::MolFragmentToSmarts(skeleton, *smallest);
   core.pattern.reset(RDKit::SmartsToMol(core.smarts));
   if (!core.pattern) return std::nullopt;
@@ -316,38 +321,53 @@ struct EvaluationCache::Impl {
     }
     return it->second;
   }
+  // The size of the structure's smallest ring (of its SSSR), or SIZE_MAX without rings. A
+  // ring of k atoms is a sum of SSSR rings of at most k atoms each (the SSSR is a minimum
+  // cycle basis), so a structure whose smallest ring is larger holds no k-membered ring.
+  std::size_t SmallestRing() {
+    if (!smallest_ring) {
+      smallest_ring = SIZE_MAX;
+      for (const auto& ring : mol.getRingInfo()->atomRings()) {
+        smallest_ring = std::min(*smallest_ring, ring.size());
+      }
+    }
+    return *smallest_ring;
+  }
   const std::vector<std::vector<int>>& Systems() {
     if (!systems) systems = RingSystems(mol);
     return *systems;
   }
-  // Skeleton matches, shared by rules with the same skeleton SMARTS (keyed by its text).
-  // `frame`, when given, is a cheaper pattern that every match of `query` also matches.
-  // `core`, when given, is a ring of the skeleton (RingCore): shared by the skeletons of a
-  // family, searched once for all of them, and rarer than any of them.
-  const std::vector<RDKit::MatchVectType>& SkeletonMatches(const std::string& smarts,
+  // Skeleton matches, shared by rules with the same skeleton SMARTS: `id` numbers the
+  // SMARTS across the rule set. `frame`, when given, is a cheaper pattern that every match of
+  // `query` also matches. `core`, when given, is a ring of the skeleton (RingCore): shared by
+  // the skeletons of a family, searched once for all of them, and rarer than any of them.
+  const std::vector<RDKit::MatchVectType>& SkeletonMatches(std::size_t id,
                                                            const RDKit::ROMol& query,
                                                            const RDKit::ROMol* frame,
                                                            const RingCore* core) {
-    auto it = skeletons.find(smarts);
-    if (it == skeletons.end()) {
-      std::vector<RDKit::MatchVectType> found;
-      RDKit::MatchVectType one;
-      if (core) {
-        auto has = cores.find(core->smarts);
-        if (has == cores.end()) {
-          has = cores.emplace(core->smarts, RDKit::SubstructMatch(mol, *core->pattern, one)).first;
-        }
-        if (!has->second) return skeletons.emplace(smarts, std::move(found)).first->second;
-      }
-      if (frame && !RDKit::SubstructMatch(mol, *frame, one, /*recursionPossible=*/false)) {
-        return skeletons.emplace(smarts, std::move(found)).first->second;
-      }
-      RDKit::SubstructMatch(mol, query, found, /*uniquify=*/true, /*recursionPossible=*/true,
-                            /*useChirality=*/false, /*useQueryQueryMatches=*/false,
-                            /*maxMatches=*/64);
-      it = skeletons.emplace(smarts, std::move(found)).first;
+    if (id >= skeletons.size()) skeletons.resize(id + 1);
+    auto& found = skeletons[id];
+    if (found) return *found;
+    found.emplace();
+    RDKit::MatchVectType one;
+    if (core && !CorePresent(*core)) return *found;
+    if (frame && !RDKit::SubstructMatch(mol, *frame, one, /*recursionPossible=*/false)) {
+      return *found;
     }
-    return it->second;
+    RDKit::SubstructMatch(mol, query, *found, /*uniquify=*/true, /*recursionPossible=*/true,
+                          /*useChirality=*/false, /*useQueryQueryMatches=*/false,
+                          /*maxMatches=*/64);
+    return *found;
+  }
+  bool CorePresent(const RingCore& core) {
+    constexpr char kUnknown = 2;
+    if (core.id >= cores.size()) cores.resize(core.id + 1, kUnknown);
+    char& present = cores[core.id];
+    if (present == kUnknown) {
+      RDKit::MatchVectType one;
+      present = SmallestRing() <= core.size && RDKit::SubstructMatch(mol, *core.pattern, one);
+    }
+    return present != 0;
   }
   const std::string& Fragment(const std::vector<int>& atoms, bool bare) {
     auto key = std::make_pair(atoms, bare);
@@ -362,8 +382,9 @@ struct EvaluationCache::Impl {
   std::unordered_map<const RDKit::ROMol*, std::vector<char>> atom_sets;
   std::unordered_map<const RDKit::ROMol*, std::vector<RDKit::MatchVectType>> matches;
   std::optional<std::vector<std::vector<int>>> systems;
-  std::unordered_map<std::string, std::vector<RDKit::MatchVectType>> skeletons;
-  std::unordered_map<std::string, bool> cores;  // by RingCore::smarts
+  std::optional<std::size_t> smallest_ring;
+  std::vector<std::optional<std::vector<RDKit::MatchVectType>>> skeletons;  // by skeleton id
+  std::vector<char> cores;  // by RingCore::id: 1 present, 0 absent, 2 not searched yet
   std::map<std::pair<std::vector<int>, bool>, std::string> fragments;
 };
 
@@ -376,6 +397,10 @@ using MatchCache = EvaluationCache::Impl;
 
 struct RuleSet::Vocabulary {
   std::map<std::string, CompiledType> types;
+  // Skeleton and ring-core SMARTS numbered across the rule set: an evaluation caches its
+  // searches by these numbers.
+  std::map<std::string, std::size_t> skeleton_ids;
+  std::map<std::string, std::size_t> core_ids;
 };
 
 class CompiledRule {
@@ -388,6 +413,7 @@ class CompiledRule {
   Date in_force{};
   std::optional<Date> repealed;
   std::vector<std::unique_ptr<RDKit::ROMol>> skeletons;
+  std::vector<std::size_t> skeleton_ids;              // Vocabulary::skeleton_ids
   std::vector<std::unique_ptr<RDKit::ROMol>> frames;  // FrameOf(skeleton), or null
   std::vector<std::optional<RingCore>> cores;         // RingCoreOf(skeleton)
   std::vector<CompiledPart> parts;
@@ -619,7 +645,13 @@ Result<RuleSet> RuleSet::Compile(const std::vector<SubstituentTypeSpec>& vocabul
       }
       rule->needs.push_back(needs);
       rule->frames.push_back(FrameOf(**q));
-      rule->cores.push_back(RingCoreOf(**q));
+      rule->cores.push_back(RingCoreOf(rule->frames.back() ? *rule->frames.back() : **q));
+      auto& ids = *set.vocabulary_;
+      rule->skeleton_ids.push_back(
+          ids.skeleton_ids.emplace(s, ids.skeleton_ids.size()).first->second);
+      if (auto& core = rule->cores.back()) {
+        core->id = ids.core_ids.emplace(core->smarts, ids.core_ids.size()).first->second;
+      }
       rule->skeletons.push_back(std::move(q).value());
     }
     std::set<std::string> option_names;
@@ -815,7 +847,7 @@ RuleMatch RuleSet::Evaluate(std::size_t i, const RDKit::ROMol& mol,
     if (profile && !Covers(*profile, rule.needs[k].least)) continue;
     const auto& skeleton = rule.skeletons[k];
     const auto& core = rule.cores[k];
-    const auto& matches = cache.SkeletonMatches(spec.skeletons[k], *skeleton,
+    const auto& matches = cache.SkeletonMatches(rule.skeleton_ids[k], *skeleton,
                                                 profile ? rule.frames[k].get() : nullptr,
                                                 profile && core ? &*core : nullptr);
     for (const auto& match : matches) {
