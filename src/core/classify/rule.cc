@@ -268,8 +268,8 @@ struct CompiledPart {
 
 namespace {
 
-// The smallest ring of a skeleton as a pattern of its own: every match of the skeleton
-// contains a match of it. The skeletons of a family (the linking groups of a synthetic-
+// A smallest ring of a skeleton as a pattern of its own (RingCoreOf): every match of the
+// skeleton contains a match of it. The skeletons of a family (the linking groups of a synthetic-
 // cannabinoid definition) share it, and many structures lack it, so one search of it rules the
 // whole family out.
 struct RingCore {
@@ -278,24 +278,6 @@ struct RingCore {
   std::size_t size = 0;  // atoms in the ring
   std::size_t id = 0;    // the same for equal SMARTS across the rule set
 };
-
-// `skeleton` is the skeleton's frame when it has one: a core without recursive SMARTS is
-// still implied by the skeleton, and RDKit's search does not evaluate recursion up front.
-std::optional<RingCore> RingCoreOf(const RDKit::ROMol& skeleton) {
-  // Ring information is the pattern's own cache (RDKit keeps it mutable): finding it changes
-  // nothing a match reads.
-  RDKit::MolOps::fastFindRings(skeleton);
-  const auto& rings = skeleton.getRingInfo()->atomRings();
-  if (rings.empty()) return std::nullopt;
-  const auto smallest = std::min_element(
-      rings.begin(), rings.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
-  RingCore core;
-  core.size = smallest->size();
-  core.smarts = RDKit::MolFragmentToSmarts(skeleton, *smallest);
-  core.pattern.reset(RDKit::SmartsToMol(core.smarts));
-  if (!core.pattern) return std::nullopt;
-  return core;
-}
 
 }  // namespace
 
@@ -465,6 +447,39 @@ Kind QueryKind(const RDKit::QueryAtom::QUERYATOM_QUERY* q) {
     }
   }
   return k;
+}
+
+// `skeleton` is the skeleton's frame when it has one: a core without recursive SMARTS is
+// still implied by the skeleton, and RDKit's search does not evaluate recursion up front.
+// Of the smallest rings, the one with fewest aromatic carbons is taken (a hetero or saturated
+// ring is rarer than a benzene ring); a ring of aromatic carbons only is no core at all, since
+// nearly every structure has one and the search would cost more than it saves.
+std::optional<RingCore> RingCoreOf(const RDKit::ROMol& skeleton) {
+  // Ring information is the pattern's own cache (RDKit keeps it mutable): finding it changes
+  // nothing a match reads.
+  RDKit::MolOps::fastFindRings(skeleton);
+  const auto& rings = skeleton.getRingInfo()->atomRings();
+  auto aromatic_carbons = [&](const std::vector<int>& ring) {
+    return std::count_if(ring.begin(), ring.end(), [&](int a) {
+      const auto* qa =
+          dynamic_cast<const RDKit::QueryAtom*>(skeleton.getAtomWithIdx(static_cast<unsigned>(a)));
+      const Kind k = qa ? QueryKind(qa->getQuery()) : Kind{};
+      return k.z == 6 && k.aromatic == 1;
+    });
+  };
+  const auto best = std::min_element(rings.begin(), rings.end(), [&](const auto& a, const auto& b) {
+    return std::make_pair(a.size(), aromatic_carbons(a)) <
+           std::make_pair(b.size(), aromatic_carbons(b));
+  });
+  if (best == rings.end() || aromatic_carbons(*best) == static_cast<long>(best->size())) {
+    return std::nullopt;
+  }
+  RingCore core;
+  core.size = best->size();
+  core.smarts = RDKit::MolFragmentToSmarts(skeleton, *best);
+  core.pattern.reset(RDKit::SmartsToMol(core.smarts));
+  if (!core.pattern) return std::nullopt;
+  return core;
 }
 
 std::size_t BondKindBit(int z1, bool a1, int z2, bool a2) {
