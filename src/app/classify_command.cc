@@ -112,7 +112,7 @@ Result<std::shared_ptr<const classify::Classifier>> LoadClassifier(const std::st
 std::string ClassificationJson(const std::string& input,
                                const Result<classify::ResolvedStructure>& structure,
                                const classify::Classification* result) {
-  JsonWriter w;
+  JsonWriter w(2048);  // a line with four jurisdictions runs to 1-2 KB
   w.BeginObject().Key("input").String(input);
   if (!structure.ok()) {
     w.Key("smiles").Null().Key("name").Null();

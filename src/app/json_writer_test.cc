@@ -26,7 +26,11 @@ TEST(JsonWriter, StringsAsNlohmannWritesThem) {
                                       "《精神药品品种目录》",
                                       "😀 emoji",
                                       "\x7f del"};
-  for (int c = 0; c < 0x80; ++c) strings.push_back(std::string(1, static_cast<char>(c)) + "x");
+  for (int c = 0; c < 0x80; ++c) {
+    const std::string one(1, static_cast<char>(c));
+    strings.push_back(one + "x");
+    strings.push_back("ab" + one + one + "cd" + one);  // escapes inside, doubled, and last
+  }
   for (const char* broken : {"\xc3", "a\xc3(", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80",
                              "\xf4\x90\x80\x80", "\x80 stray", "ok \xff\xfe end", "\xf0\x9f\x98"}) {
     strings.emplace_back(broken);
