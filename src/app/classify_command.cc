@@ -3,14 +3,18 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "adapters/kb_files/kb_files.h"
 #include "app/json_writer.h"
 #include "app/library_loader.h"
+#include "app/progress.h"
 #include "app/structure_input.h"
 #include "core/chem/depict.h"
 #include "core/chem/molecule.h"
@@ -216,26 +220,37 @@ int RunClassify(const ClassifyCommandOptions& options, std::istream& in, std::os
     return 2;
   }
   const std::size_t n = records->size();
-  std::vector<std::string> rendered(n);
-  std::vector<char> failed(n, 0);
-  std::vector<std::string> svgs(options.svg.empty() ? 0 : n);
+  // Workers take records in order; this thread writes each result as soon as it and all
+  // before it are ready, so output streams during long batches and memory holds only the
+  // results not yet written.
+  struct Done {
+    std::string rendered;
+    std::string svg;
+    bool failed = false;
+  };
+  std::vector<std::optional<Done>> results(n);
+  std::mutex mu;
+  std::condition_variable ready;
+  std::size_t writing = 0;  // the record the writer waits for; guarded by mu
   std::atomic<std::size_t> next{0};
+  Progress progress("classify", n, options.progress && n > 1);
   auto work = [&] {
     for (std::size_t i = next++; i < n; i = next++) {
       const StructureRecord& r = (*records)[i];
       Result<classify::ResolvedStructure> structure =
           r.error.empty() ? classify::ResolveStructure(r.text, r.molfile, classifier.kb())
                           : Result<classify::ResolvedStructure>(Status::InvalidArgument(r.error));
+      Done done;
       if (!structure.ok()) {
         structure = Status::InvalidArgument(r.where + ": " + structure.status().message());
-        failed[i] = 1;
+        done.failed = true;
       }
       classify::Classification result;
       if (structure.ok()) result = classifier.Classify(*structure->mol, structure->smiles, copts);
-      rendered[i] = options.format == "json"
-                        ? ClassificationJson(r.input, structure, &result) + "\n"
-                        : Text(r.input, structure, &result);
-      if (!svgs.empty() && structure.ok()) {
+      done.rendered = options.format == "json"
+                          ? ClassificationJson(r.input, structure, &result) + "\n"
+                          : Text(r.input, structure, &result);
+      if (!options.svg.empty() && structure.ok()) {
         std::vector<int> highlight;
         for (const auto& [j, f] : result.jurisdictions) {
           if (!f.matched_atoms.empty()) {
@@ -243,36 +258,65 @@ int RunClassify(const ClassifyCommandOptions& options, std::istream& in, std::os
             break;
           }
         }
-        svgs[i] = chem::DrawSvg(*structure->mol, highlight, 450, 350,
-                                result.substance ? result.substance->name : r.input);
+        done.svg = chem::DrawSvg(*structure->mol, highlight, 450, 350,
+                                 result.substance ? result.substance->name : r.input);
       }
+      bool awaited = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        results[i] = std::move(done);
+        awaited = i == writing;
+      }
+      // Waking the writer for every record costs more than the writing itself.
+      if (awaited) ready.notify_one();
+      progress.Advance();
     }
   };
   const unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
                                                : std::max(1U, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)); ++t) {
+  for (unsigned t = 0; t < std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)); ++t) {
     pool.emplace_back(work);
   }
-  work();
-  for (auto& t : pool) t.join();
   int status = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    out << rendered[i];
-    if (failed[i]) {
+  auto write = [&](std::size_t i, const Done& done) {
+    out << done.rendered;
+    if (done.failed) {
       status = 1;
       err << "sentinel classify: " << (*records)[i].input << ": see its error in the output\n";
     }
-    if (!svgs.empty() && !svgs[i].empty()) {
+    if (!done.svg.empty()) {
       const std::string path = SvgPath(options.svg, i, n);
       std::ofstream f(path);
-      f << svgs[i];
+      f << done.svg;
       if (!f) {
         err << "sentinel classify: --svg: cannot write " << path << "\n";
         status = 2;
       }
     }
+  };
+  // The writer sleeps until a record some way ahead is done, then writes every finished one
+  // in order: a wake-up per record would cost more than the writing.
+  constexpr std::size_t kAhead = 256;
+  std::vector<Done> batch;
+  for (std::size_t i = 0; i < n;) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      for (std::size_t target : {std::min(i + kAhead, n) - 1, i}) {
+        writing = target;
+        ready.wait(lock, [&] { return results[target].has_value(); });
+      }
+      for (; i < n && results[i]; ++i) {
+        batch.push_back(std::move(*results[i]));
+        results[i].reset();
+      }
+    }
+    const std::size_t first = i - batch.size();
+    for (std::size_t k = 0; k < batch.size(); ++k) write(first + k, batch[k]);
+    batch.clear();
   }
+  for (auto& t : pool) t.join();
+  out.flush();
   return status;
 }
 

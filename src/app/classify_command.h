@@ -22,6 +22,7 @@ struct ClassifyCommandOptions {
   int threads = 0;
   std::string data_dir;     // empty = the shipped data
   bool list_rules = false;  // print the class rules and their interpretation options instead
+  bool progress = true;     // periodic counts on stderr for long batches
 };
 
 // The knowledge base and rules under a data directory, loaded and compiled once.

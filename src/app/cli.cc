@@ -122,6 +122,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                    "structure is reported as an analogue of a controlled one")
       ->check(CLI::Range(0.0, 1.0));
   cl_cmd->add_option("-j,--threads", classify.threads, "Worker threads (0: all cores)");
+  bool classify_no_progress = false;
+  cl_cmd->add_flag("--no-progress", classify_no_progress, "No progress counts on stderr");
   cl_cmd->add_option("--data", classify.data_dir, "Data directory (default: the shipped data)");
   cl_cmd->add_flag("--rules", classify.list_rules,
                    "List the class rules with their interpretation options, and exit");
@@ -388,7 +390,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     identify.search.rank_by = *spectra::ParseRankScore(rank_by);
     return RunIdentify(identify, out, err);
   }
-  if (cl_cmd->parsed()) return RunClassify(classify, std::cin, out, err);
+  if (cl_cmd->parsed()) {
+    classify.progress = !classify_no_progress;
+    return RunClassify(classify, std::cin, out, err);
+  }
   if (detect_cmd->parsed()) return RunDetect(detect, std::cin, out, err);
   if (build_cmd->parsed()) return RunLibraryBuild(build, out, err);
   if (info_cmd->parsed()) return RunLibraryInfo(info_path, out, err);

@@ -336,6 +336,32 @@ TEST_F(CliTest, ClassifyReadsFilesAndStdinAndFiltersJurisdictions) {
   EXPECT_EQ(lines[5]["read_as"], "InChI");
 }
 
+// Output streams in batches while workers run ahead: it must still come in input order, one
+// line per record, errors in their places.
+TEST_F(CliTest, ClassifyLongBatchKeepsInputOrder) {
+  const char* kinds[] = {"CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", "C1CC(", "CCO", "carfentanil",
+                         "CNC(C)C(=O)c1ccc(C)cc1.Cl"};
+  std::string text;
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 700; ++i) {
+    // Distinct records: a chain of i carbons on the ethanol makes each line its own.
+    std::string input = kinds[i % 5];
+    if (input == "CCO") input = std::string(static_cast<std::size_t>(i % 40 + 1), 'C') + "O";
+    inputs.push_back(input);
+    text += input + "\n";
+  }
+  WriteFile(dir_ / "long.smi", text);
+  const auto r =
+      Sentinel("classify -f json -J US --no-progress -j 3 " + (dir_ / "long.smi").string());
+  EXPECT_EQ(r.exit_code, 1);  // the unclosed rings
+  const auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ(lines[i]["input"], inputs[i]) << "line " << i;
+    EXPECT_EQ(lines[i]["error"].is_null(), inputs[i] != "C1CC(") << "line " << i;
+  }
+}
+
 TEST_F(CliTest, ClassifyAsOfDateOptionsAndDrawing) {
   const std::string analogue = "'CC(=O)N(c1ccccc1)C1CCN(CCc2ccc(F)cc2)CC1'";
   auto before = JsonLines(Sentinel("classify -f json -J US --as-of 2018-01-01 " + analogue).out);
