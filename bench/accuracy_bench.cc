@@ -34,17 +34,6 @@ using namespace sentinel::spectra;
 
 namespace {
 
-// The contributing organisation, from SWGDRUG's Comment: field.
-// Laboratories of one organisation (DEA's regional laboratories) count as different
-// laboratories: they run different instruments.
-std::string Contributor(const std::string& comment) {
-  const std::string c = AsciiLower(comment);
-  if (c.find("cayman") != std::string::npos) return "cayman";
-  std::string lab = c.substr(0, c.find_first_of("/;("));
-  while (!lab.empty() && lab.back() == ' ') lab.pop_back();
-  return lab;
-}
-
 bool Derivatised(const LibraryEntry& e) {
   const std::string text = AsciiLower(e.name + " " + e.comment);
   for (const char* mark :
@@ -63,6 +52,10 @@ struct Outcome {
   // present case, per score: rank (1-based) of the first hit of the right compound, 0 if absent
   std::map<RankScore, int> rank;
   std::map<RankScore, bool> top1_isomer;  // top hit has the query's formula (right or isomer)
+  // default score, first hit right, by laboratory ridge (0: hits ordered by score alone)
+  std::map<double, bool> top1_by_ridge;
+  int unadjusted_rank = 0;  // default score, hits ordered by it alone
+  bool unadjusted_isomer = false;
   double present_top_score = 0;
   bool present_top_correct = false;
   bool top10_equals_exhaustive = false;
@@ -83,6 +76,9 @@ struct Outcome {
   std::string name, absent_top_name;
   double present_margin = 0, absent_margin = 0;
 };
+
+// Laboratory ridges compared for the default score; 0 stands for no laboratory adjustment.
+constexpr double kRidges[] = {0, 0.05, 0.1, 0.25, 0.5, 1, 2, 4};
 
 }  // namespace
 
@@ -120,7 +116,7 @@ int main(int argc, char** argv) {
   std::size_t compounds = 0;
   for (const auto& [key, ids] : by_compound) {
     std::set<std::string> labs;
-    for (auto id : ids) labs.insert(Contributor(lib->entry(id).comment));
+    for (auto id : ids) labs.insert(lib->entry(id).laboratory);
     if (labs.size() < 2) continue;
     ++compounds;
     for (auto id : ids) queries.push_back(id);
@@ -150,6 +146,26 @@ int main(int argc, char** argv) {
       if (const char* b = std::getenv("BENCH_INT_EXP"))
         options.match_factor.intensity_exponent = std::atof(b);
       options.exclude_entry = [qid](const Library&, std::uint32_t id) { return id == qid; };
+      for (double ridge : kRidges) {
+        IdentifyOptions with_ridge = options;
+        if (ridge == 0) {
+          with_ridge.laboratory_window = 0;
+        } else {
+          with_ridge.laboratory_ridge = ridge;
+        }
+        const Identification r = Identify(libs, q, with_ridge);
+        o.top1_by_ridge[ridge] =
+            !r.hits.empty() && Skeleton(lib->entry(r.hits.front().entry)) == Skeleton(qe);
+        if (ridge != 0) continue;
+        o.unadjusted_isomer =
+            !r.hits.empty() && lib->entry(r.hits.front().entry).formula == qe.formula;
+        for (std::size_t k = 0; k < r.hits.size(); ++k) {
+          if (Skeleton(lib->entry(r.hits[k].entry)) == Skeleton(qe)) {
+            o.unadjusted_rank = static_cast<int>(k + 1);
+            break;
+          }
+        }
+      }
       for (RankScore s : scores) {
         options.rank_by = s;
         const Identification r = Identify(libs, q, options);
@@ -168,7 +184,7 @@ int main(int argc, char** argv) {
           o.present_top_correct = o.rank[s] == 1;
           o.wrong_from_own_laboratory =
               !o.present_top_correct &&
-              Contributor(lib->entry(r.hits.front().entry).comment) == Contributor(qe.comment);
+              lib->entry(r.hits.front().entry).laboratory == qe.laboratory;
           IdentifyOptions all = options;
           all.presearch_k = lib->size();
           const Identification full = Identify(libs, q, all);
@@ -182,9 +198,9 @@ int main(int argc, char** argv) {
         IdentifyOptions other_labs;
         other_labs.top = 10;
         other_labs.presearch_k = lib->size();
-        const std::string own = Contributor(qe.comment);
+        const std::string& own = qe.laboratory;
         other_labs.exclude_entry = [&lib, &own](const Library&, std::uint32_t id) {
-          return Contributor(lib->entry(id).comment) == own;
+          return lib->entry(id).laboratory == own;
         };
         const Identification r = Identify(libs, q, other_labs);
         for (std::size_t k = 0; k < r.hits.size(); ++k) {
@@ -253,6 +269,34 @@ int main(int argc, char** argv) {
                 s == IdentifyOptions().rank_by ? " (default)" : "",
                 100.0 * static_cast<double>(top1) / n, 100.0 * static_cast<double>(top5) / n,
                 100.0 * static_cast<double>(isomer) / n);
+  }
+  {
+    std::size_t top1 = 0, top5 = 0, isomer = 0;
+    for (const Outcome& o : outcomes) {
+      isomer += o.unadjusted_isomer;
+      top1 += o.unadjusted_rank == 1;
+      top5 += o.unadjusted_rank >= 1 && o.unadjusted_rank <= 5;
+    }
+    std::printf(
+        "| %s, hits ordered by the score alone (as NIST's search orders them) | %.1f%% | "
+        "%.1f%% | %.1f%% |\n",
+        std::string(RankScoreName(IdentifyOptions().rank_by)).c_str(),
+        100.0 * static_cast<double>(top1) / n, 100.0 * static_cast<double>(top5) / n,
+        100.0 * static_cast<double>(isomer) / n);
+  }
+  std::printf(
+      "\nThe default score's top-1 by laboratory ridge (the leading hits within %.0f of the "
+      "best ordered with each laboratory's effect taken out; docs/identification.md):\n\n"
+      "| laboratory ridge | top-1 |\n|---|---|\n",
+      IdentifyOptions().laboratory_window);
+  for (double ridge : kRidges) {
+    std::size_t top1 = 0;
+    for (const Outcome& o : outcomes) top1 += o.top1_by_ridge.at(ridge);
+    std::printf("| %s%s | %.1f%% |\n",
+                ridge == 0 ? "none (score alone, as NIST's search orders)"
+                           : std::to_string(ridge).substr(0, 4).c_str(),
+                ridge == IdentifyOptions().laboratory_ridge ? " (default)" : "",
+                100.0 * static_cast<double>(top1) / n);
   }
   {
     std::size_t wrong = 0, own = 0, disagree = 0, top1 = 0, top5 = 0;

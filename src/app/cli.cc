@@ -77,6 +77,11 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::Range(1, 2000));
   id_cmd->add_flag("--include-labelled", identify.search.include_labelled,
                    "Let isotope-labelled internal standards appear as hits");
+  id_cmd
+      ->add_option("--laboratory-window", identify.search.laboratory_window,
+                   "Hits within this much (0-999) of the best are ordered with each contributing "
+                   "laboratory's effect taken out; 0 orders every hit by its score alone")
+      ->check(CLI::Range(0.0, 999.0));
   id_cmd->add_option("-j,--threads", identify.threads, "Worker threads (0: all cores)");
   bool no_progress = false;
   id_cmd->add_flag("--no-progress", no_progress, "Do not report progress on stderr");

@@ -38,6 +38,8 @@ json IdentificationToJson(const QueryInfo& query, const spectra::Identification&
                     {"match_factor", std::lround(h.match_factor)},
                     {"reverse_match_factor", std::lround(h.reverse_match_factor)},
                     {"entropy_similarity", Round3(h.entropy_similarity)},
+                    {"adjusted_score", std::lround(h.adjusted_score)},
+                    {"laboratory", e.laboratory},
                     {"class", NullIfEmpty(e.compound_class)},
                     {"spectra", h.spectra_of_compound}});
   }
@@ -79,6 +81,15 @@ std::string IdentificationToTable(const QueryInfo& query, const spectra::Identif
                          std::lround(h.match_factor), std::lround(h.reverse_match_factor),
                          h.entropy_similarity, Truncated(e.name, 44),
                          Truncated(h.library->label(), 14), e.id);
+    }
+    bool reordered = false;
+    for (std::size_t i = 1; i < result.hits.size(); ++i) {
+      reordered |= result.hits[i].rank_score > result.hits[i - 1].rank_score;
+    }
+    if (reordered) {
+      out +=
+          "  Near-equal hits are ordered with each laboratory's effect taken out: two spectra\n"
+          "  from one laboratory compare better than spectra from two (docs/identification.md).\n";
     }
   }
   if (result.verdict != spectra::Verdict::kIdentified) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/spectra/hybrid.h"
+#include "core/spectra/laboratory_effects.h"
 #include "core/spectra/molecular_ion.h"
 
 namespace sentinel::spectra {
@@ -112,6 +113,52 @@ Presearch RunPresearch(std::span<const Library* const> libraries, const Query& q
   return out;
 }
 
+// Orders the leading hits (one per compound, best first) by the effect of their skeleton:
+// the score with each laboratory's effect taken out, fitted on every candidate spectrum of
+// those skeletons (laboratory_effects.h). Skeletons, not compounds: EI cannot tell
+// stereoisomers apart, and laboratories differ in whether they record stereochemistry, so
+// one compound from two laboratories often carries two InChIKeys of one skeleton. The other
+// hits keep their place and their score.
+void OrderLeadingHits(const std::vector<Hit>& spectra, const IdentifyOptions& options,
+                      std::vector<Hit>* hits) {
+  for (Hit& h : *hits) h.adjusted_score = h.rank_score;
+  if (hits->size() < 2 || options.laboratory_window <= 0) return;
+  std::size_t leading = 1;
+  while (leading < hits->size() && leading < kLeadingHits &&
+         (*hits)[leading].rank_score >= hits->front().rank_score - options.laboratory_window) {
+    ++leading;
+  }
+  if (leading < 2) return;
+  auto entry_of = [](const Hit& h) -> const LibraryEntry& { return h.library->entry(h.entry); };
+  std::unordered_map<std::string_view, std::size_t> skeleton_of, laboratory_of;
+  std::vector<std::size_t> skeleton_of_hit(leading);
+  for (std::size_t i = 0; i < leading; ++i) {
+    skeleton_of_hit[i] =
+        skeleton_of.emplace(Skeleton(entry_of((*hits)[i])), skeleton_of.size()).first->second;
+  }
+  // The best spectrum of each skeleton from each laboratory.
+  std::map<std::pair<std::size_t, std::size_t>, double> best;
+  for (const Hit& s : spectra) {
+    const LibraryEntry& e = entry_of(s);
+    const auto skeleton = skeleton_of.find(Skeleton(e));
+    if (skeleton == skeleton_of.end()) continue;
+    const std::size_t laboratory =
+        laboratory_of.emplace(e.laboratory, laboratory_of.size()).first->second;
+    auto [it, inserted] = best.emplace(std::make_pair(skeleton->second, laboratory), s.rank_score);
+    if (!inserted) it->second = std::max(it->second, s.rank_score);
+  }
+  std::vector<LaboratoryObservation> observations;
+  observations.reserve(best.size());
+  for (const auto& [key, score] : best) observations.push_back({key.first, key.second, score});
+  const std::vector<double> theta =
+      FitLaboratoryEffects(observations, skeleton_of.size(), laboratory_of.size(),
+                           options.laboratory_ridge)
+          .compound;
+  for (std::size_t i = 0; i < leading; ++i) (*hits)[i].adjusted_score = theta[skeleton_of_hit[i]];
+  std::stable_sort(hits->begin(), hits->begin() + static_cast<std::ptrdiff_t>(leading),
+                   [](const Hit& a, const Hit& b) { return a.adjusted_score > b.adjusted_score; });
+}
+
 std::vector<Hit> ScoreCandidates(std::span<const Library* const> libraries,
                                  const Presearch& presearch, const Query& query,
                                  const IdentifyOptions& options) {
@@ -140,8 +187,10 @@ std::vector<Hit> ScoreCandidates(std::span<const Library* const> libraries,
   auto key_of = [](const Hit& h) -> std::string_view {
     return h.library->entry(h.entry).compound_key;
   };
+  std::vector<Hit> spectra = hits;
   hits = BestPerCompound(std::move(hits), key_of, HitBetter);
   for (Hit& h : hits) h.spectra_of_compound = spectra_per_compound[key_of(h)];
+  OrderLeadingHits(spectra, options, &hits);
   return hits;
 }
 

@@ -4,7 +4,8 @@
 // `presearch_k` spectra of each library by weighted cosine through the fragment index (exact:
 // the same set an exhaustive scan gives); stage 2 re-scores those candidates with the identity
 // match factor, the reverse match factor and the entropy similarity, collapses several spectra
-// of one compound into one hit, and keeps isotope-labelled internal standards out unless asked.
+// of one compound into one hit, keeps isotope-labelled internal standards out unless asked,
+// and orders the leading hits with each contributing laboratory's effect taken out.
 // When no hit reaches the identification threshold, a hybrid (fragment + neutral-loss) search
 // looks for the nearest library compounds of a different mass: the new-analogue case.
 //
@@ -27,6 +28,9 @@
 namespace sentinel::spectra {
 
 enum class Verdict { kIdentified, kAnalogue, kUnknown };
+
+// How many of the best hits the laboratory adjustment may reorder.
+inline constexpr std::size_t kLeadingHits = 10;
 std::string_view VerdictName(Verdict v);
 
 // The score hits are ranked by and the identification threshold applies to.
@@ -51,6 +55,12 @@ struct IdentifyOptions {
   int max_mass_shift = 200;
   std::size_t class_vote_neighbours = 5;
   std::size_t class_vote_min_agree = 3;
+  // Leading hits, those within laboratory_window of the best (at most kLeadingHits of them),
+  // are ordered by their score with each contributing laboratory's effect taken out
+  // (core/spectra/laboratory_effects.h; ridge: laboratory_ridge). 0 orders every hit by its
+  // score alone. Defaults measured in bench/accuracy_bench (docs/identification.md).
+  double laboratory_window = 100;
+  double laboratory_ridge = 0.25;
   bool include_labelled = false;  // let deuterated standards appear as hits
   // Compound keys (LibraryEntry::compound_key) left out of the search, as if no library held
   // them: for leave-one-out validation and for asking "what would this look like if new?".
@@ -64,11 +74,14 @@ struct IdentifyOptions {
 struct Hit {
   const Library* library = nullptr;
   std::uint32_t entry = 0;
-  double match_factor = 0;              // identity MF, 0..999
-  double reverse_match_factor = 0;      // 0..999
-  double entropy_similarity = 0;        // 0..1
-  double presearch_cosine = 0;          // stage-1 score, 0..1
-  double rank_score = 0;                // the score hits are ordered by, 0..999
+  double match_factor = 0;          // identity MF, 0..999
+  double reverse_match_factor = 0;  // 0..999
+  double entropy_similarity = 0;    // 0..1
+  double presearch_cosine = 0;      // stage-1 score, 0..1
+  double rank_score = 0;            // the score selected by rank_by, 0..999
+  // The order of hits: rank_score with the contributing laboratories' effects taken out for
+  // the leading hits, rank_score itself for the others.
+  double adjusted_score = 0;
   std::size_t spectra_of_compound = 1;  // spectra of this compound among the candidates
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,56 @@ TEST(Identify, ExactSpectrumIsIdentifiedWithFullScores) {
   EXPECT_DOUBLE_EQ(r.hits[0].match_factor, 999.0);
   EXPECT_NEAR(r.hits[0].entropy_similarity, 1.0, 1e-9);
   EXPECT_TRUE(r.analogues.empty());  // the analogue search runs only when not identified
+}
+
+// Two positional isomers, X and Y, measured by laboratories A and B. Laboratory A's instrument
+// gives the low masses more and the high masses less; the query is X measured A's way, and
+// the library holds A's spectrum of Y and B's of both. A's Y matches the query better than
+// B's X (the instrument outweighs the isomer), but on B's instrument X beats Y, and A's effect
+// is visible through Y, which both laboratories measured.
+SpectrumRecord Measured(std::string name, std::string inchikey, std::string laboratory,
+                        std::vector<Peak> peaks) {
+  SpectrumRecord r = Record(std::move(name), std::move(inchikey), 176, std::move(peaks));
+  r.comment = std::move(laboratory) + " / reference standard";
+  return r;
+}
+
+std::vector<Peak> IsomerX() { return {{58, 999}, {91, 400}, {105, 300}, {134, 120}, {176, 80}}; }
+std::vector<Peak> IsomerY() { return {{58, 999}, {91, 400}, {105, 120}, {134, 300}, {176, 80}}; }
+std::vector<Peak> AsLaboratoryA(std::vector<Peak> peaks) {
+  for (Peak& p : peaks) p.intensity *= p.mz < 100 ? 1.0 : 0.35;
+  peaks.push_back({43, 600});
+  peaks.push_back({65, 250});
+  std::sort(peaks.begin(), peaks.end(), [](const Peak& a, const Peak& b) { return a.mz < b.mz; });
+  return peaks;
+}
+
+TEST(Identify, NearEqualHitsOrderedWithLaboratoryEffectsTakenOut) {
+  std::vector<SpectrumRecord> r;
+  r.push_back(
+      Measured("Y (lab A)", "YYYYYYYYYYYYYY-UHFFFAOYSA-N", "Lab A", AsLaboratoryA(IsomerY())));
+  r.push_back(Measured("X (lab B)", "XXXXXXXXXXXXXX-UHFFFAOYSA-N", "Lab B", IsomerX()));
+  r.push_back(Measured("Y (lab B)", "YYYYYYYYYYYYYY-UHFFFAOYSA-N", "Lab B", IsomerY()));
+  auto lib = Library::Build("test", std::move(r), nullptr);
+  EXPECT_EQ(lib->entry(0).laboratory, "lab a");
+  Query q;
+  for (const Peak& p : AsLaboratoryA(IsomerX())) {
+    q.spectrum.push_back({static_cast<std::uint16_t>(p.mz), static_cast<float>(p.intensity)});
+  }
+  IdentifyOptions alone;
+  alone.laboratory_window = 0;
+  const Identification plain = IdentifyIn(*lib, q, alone);
+  ASSERT_EQ(plain.hits.size(), 2U);
+  EXPECT_EQ(lib->entry(plain.hits[0].entry).name, "Y (lab A)") << plain.hits[0].match_factor;
+  const Identification adjusted = IdentifyIn(*lib, q);
+  ASSERT_EQ(adjusted.hits.size(), 2U);
+  EXPECT_EQ(lib->entry(adjusted.hits[0].entry).name, "X (lab B)")
+      << adjusted.hits[0].adjusted_score << " " << adjusted.hits[1].adjusted_score;
+  EXPECT_GT(adjusted.hits[0].adjusted_score, adjusted.hits[1].adjusted_score);
+  // The scores themselves are unchanged, and a hit that needed the adjustment to lead has no
+  // margin over the other skeleton: not "identified".
+  EXPECT_LT(adjusted.hits[0].match_factor, adjusted.hits[1].match_factor);
+  EXPECT_NE(adjusted.verdict, Verdict::kIdentified);
 }
 
 TEST(Identify, LabelledStandardsStayOutUnlessAsked) {

@@ -60,6 +60,16 @@ std::optional<int> NominalMassOfFormula(std::string_view formula) {
   return total;
 }
 
+std::string LaboratoryOf(std::string_view comment, std::string_view library_label) {
+  std::string first(comment.substr(0, comment.find_first_of("/;(")));
+  first = AsciiLower(first);
+  if (first.find("caymanchem") != std::string::npos) return "cayman";
+  const auto begin = first.find_first_not_of(" \t");
+  if (begin == std::string::npos) return std::string(library_label);
+  const auto end = first.find_last_not_of(" \t");
+  return first.substr(begin, end - begin + 1);
+}
+
 std::unique_ptr<Library> Library::Build(std::string label, std::vector<SpectrumRecord> records,
                                         const CompoundClasses* classes) {
   std::unique_ptr<Library> lib(new Library());
@@ -87,6 +97,7 @@ std::unique_ptr<Library> Library::Build(std::string label, std::vector<SpectrumR
     e.cas = std::move(r.cas);
     e.id = std::move(r.id);
     e.comment = std::move(r.comment);
+    e.laboratory = LaboratoryOf(e.comment, lib->label_);
     lib->store_->Add(nominal);
     lib->entries_.push_back(std::move(e));
   }
@@ -101,6 +112,7 @@ std::unique_ptr<Library> Library::Assemble(std::string label, std::vector<Librar
   std::unique_ptr<Library> lib(new Library());
   lib->label_ = std::move(label);
   lib->entries_ = std::move(entries);
+  for (LibraryEntry& e : lib->entries_) e.laboratory = LaboratoryOf(e.comment, lib->label_);
   lib->store_ = std::move(store);
   lib->fragments_ = std::move(fragments);
   lib->BuildLossIndex();

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/spectra/compound_class.h"
@@ -29,6 +30,9 @@ struct LibraryEntry {
   std::string cas;
   std::string id;
   std::string comment;
+  // The laboratory that measured the spectrum (LaboratoryOf): derived when the library is
+  // built or loaded, not stored.
+  std::string laboratory;
   std::string compound_class;     // empty when no class rule matched
   bool isotope_labelled = false;  // deuterated / 13C internal standards
   // Identity of the compound, for collapsing several spectra of one compound into one hit:
@@ -74,6 +78,13 @@ class Library {
   std::unique_ptr<SpectrumStore> loss_store_;
   std::unique_ptr<FragmentIndex> losses_;
 };
+
+// The contributing laboratory of a library spectrum, as its comment names it first
+// (SWGDRUG's "DEA SWL / SWGDRUG Monograph available" -> "dea swl"; Cayman Chemical's
+// "Provided by www.caymanchem.com/..." -> "cayman"): the text before the first '/', ';' or '(',
+// trimmed and case-folded. A spectrum whose comment names none counts as the library's own
+// (`library_label`): a library file without such notes is taken as one laboratory's.
+std::string LaboratoryOf(std::string_view comment, std::string_view library_label);
 
 // Nominal (integer, most-abundant-isotope) mass of a formula such as "C22H28N2O" or
 // "C22H23D5N2O"; nullopt for a formula it cannot read or an element it does not know.

@@ -56,3 +56,21 @@ TEST(Library, BuildKeepsOrderSkipsEmptyAndKeysCompounds) {
 
 }  // namespace
 }  // namespace sentinel::spectra
+
+namespace sentinel::spectra {
+namespace {
+
+TEST(LaboratoryOf, FirstNameInTheComment) {
+  EXPECT_EQ(LaboratoryOf("DEA SWL / SWGDRUG Monograph available", "lib"), "dea swl");
+  EXPECT_EQ(LaboratoryOf("Provided by www.caymanchem.com/app/template/Product", "lib"), "cayman");
+  EXPECT_EQ(LaboratoryOf("DEA North Central Lab (PKP) / Sigma-Aldrich", "lib"),
+            "dea north central lab");
+  EXPECT_EQ(LaboratoryOf("ENFSI; confirmed by NMR", "lib"), "enfsi");
+  EXPECT_EQ(LaboratoryOf("  AAFS  ", "lib"), "aafs");
+  // No name: the library's own laboratory.
+  EXPECT_EQ(LaboratoryOf("", "in-house"), "in-house");
+  EXPECT_EQ(LaboratoryOf(" / note only", "in-house"), "in-house");
+}
+
+}  // namespace
+}  // namespace sentinel::spectra
