@@ -258,12 +258,13 @@ Identification Identify(std::span<const Library* const> libraries, const Query& 
   std::vector<Hit> hits = ScoreCandidates(libraries, presearch, query, options);
 
   if (!hits.empty()) {
+    // Against the best-scoring hit of another skeleton, wherever the laboratory adjustment
+    // placed it: the verdict reads the scores themselves.
     const std::string_view top = Skeleton(hits.front().library->entry(hits.front().entry));
     result.margin = 999;
     for (const Hit& h : hits) {
       if (Skeleton(h.library->entry(h.entry)) != top) {
-        result.margin = hits.front().rank_score - h.rank_score;
-        break;
+        result.margin = std::min(result.margin, hits.front().rank_score - h.rank_score);
       }
     }
   }

@@ -94,7 +94,8 @@ struct AnalogueHit {
 
 struct Identification {
   Verdict verdict = Verdict::kUnknown;
-  // Lead of the best hit over the best hit of another skeleton (999 when there is none).
+  // Lead of the first hit's score over the best score of another skeleton's hit (999 when
+  // there is none; negative when the laboratory adjustment put a lower score first).
   double margin = 0;
   std::vector<Hit> hits;
   std::vector<AnalogueHit> analogues;

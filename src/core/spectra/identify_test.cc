@@ -97,6 +97,7 @@ TEST(Identify, NearEqualHitsOrderedWithLaboratoryEffectsTakenOut) {
   // The scores themselves are unchanged, and a hit that needed the adjustment to lead has no
   // margin over the other skeleton: not "identified".
   EXPECT_LT(adjusted.hits[0].match_factor, adjusted.hits[1].match_factor);
+  EXPECT_LT(adjusted.margin, 0.0);
   EXPECT_NE(adjusted.verdict, Verdict::kIdentified);
 }
 
