@@ -214,108 +214,128 @@ int RunClassify(const ClassifyCommandOptions& options, std::istream& in, std::os
       return 2;
     }
   }
-  auto records = ReadStructureArguments(options.inputs, in);
-  if (!records.ok()) {
-    err << "sentinel classify: " << records.status().message() << "\n";
+  StructureReader reader(options.inputs, in);
+  if (Status s = reader.CheckFiles(); !s.ok()) {
+    err << "sentinel classify: " << s.message() << "\n";
     return 2;
   }
-  const std::size_t n = records->size();
-  // Workers take records in order; this thread writes each result as soon as it and all
-  // before it are ready, so output streams during long batches and memory holds only the
-  // results not yet written.
-  struct Done {
-    std::string rendered;
-    std::string svg;
-    bool failed = false;
-  };
-  std::vector<std::optional<Done>> results(n);
-  std::mutex mu;
-  std::condition_variable ready;
-  std::size_t writing = 0;  // the record the writer waits for; guarded by mu
-  std::atomic<std::size_t> next{0};
-  Progress progress("classify", n, options.progress && n > 1);
-  auto work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) {
-      const StructureRecord& r = (*records)[i];
-      Result<classify::ResolvedStructure> structure =
-          r.error.empty() ? classify::ResolveStructure(r.text, r.molfile, classifier.kb())
-                          : Result<classify::ResolvedStructure>(Status::InvalidArgument(r.error));
-      Done done;
-      if (!structure.ok()) {
-        structure = Status::InvalidArgument(r.where + ": " + structure.status().message());
-        done.failed = true;
-      }
-      classify::Classification result;
-      if (structure.ok()) result = classifier.Classify(*structure->mol, structure->smiles, copts);
-      done.rendered = options.format == "json"
-                          ? ClassificationJson(r.input, structure, &result) + "\n"
-                          : Text(r.input, structure, &result);
-      if (!options.svg.empty() && structure.ok()) {
-        std::vector<int> highlight;
-        for (const auto& [j, f] : result.jurisdictions) {
-          if (!f.matched_atoms.empty()) {
-            highlight = f.matched_atoms;
-            break;
-          }
-        }
-        done.svg = chem::DrawSvg(*structure->mol, highlight, 450, 350,
-                                 result.substance ? result.substance->name : r.input);
-      }
-      bool awaited = false;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        results[i] = std::move(done);
-        awaited = i == writing;
-      }
-      // Waking the writer for every record costs more than the writing itself.
-      if (awaited) ready.notify_one();
-      progress.Advance();
-    }
-  };
-  const unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
-                                               : std::max(1U, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)); ++t) {
-    pool.emplace_back(work);
+  // Records are classified a chunk at a time, so a batch of any length runs in bounded memory.
+  constexpr std::size_t kChunk = 4096;
+  std::vector<StructureRecord> records;
+  if (Status s = reader.Read(kChunk, &records); !s.ok()) {
+    err << "sentinel classify: " << s.message() << "\n";
+    return 2;
   }
+  const bool single = records.size() == 1 && reader.done();  // one SVG file, not numbered ones
+  Progress progress("classify", 0, options.progress);
   int status = 0;
-  auto write = [&](std::size_t i, const Done& done) {
-    out << done.rendered;
-    if (done.failed) {
-      status = 1;
-      err << "sentinel classify: " << (*records)[i].input << ": see its error in the output\n";
-    }
-    if (!done.svg.empty()) {
-      const std::string path = SvgPath(options.svg, i, n);
-      std::ofstream f(path);
-      f << done.svg;
-      if (!f) {
-        err << "sentinel classify: --svg: cannot write " << path << "\n";
-        status = 2;
+  std::size_t first = 0;  // the input position of records[0]
+  while (!records.empty()) {
+    const std::size_t n = records.size();
+    // Workers take records in order; this thread writes each result as soon as it and all
+    // before it are ready, so output streams during long batches and memory holds only the
+    // results not yet written.
+    struct Done {
+      std::string rendered;
+      std::string svg;
+      bool failed = false;
+    };
+    std::vector<std::optional<Done>> results(n);
+    std::mutex mu;
+    std::condition_variable ready;
+    std::size_t writing = 0;  // the record the writer waits for; guarded by mu
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i = next++; i < n; i = next++) {
+        const StructureRecord& r = records[i];
+        Result<classify::ResolvedStructure> structure =
+            r.error.empty() ? classify::ResolveStructure(r.text, r.molfile, classifier.kb())
+                            : Result<classify::ResolvedStructure>(Status::InvalidArgument(r.error));
+        Done done;
+        if (!structure.ok()) {
+          structure = Status::InvalidArgument(r.where + ": " + structure.status().message());
+          done.failed = true;
+        }
+        classify::Classification result;
+        if (structure.ok()) result = classifier.Classify(*structure->mol, structure->smiles, copts);
+        done.rendered = options.format == "json"
+                            ? ClassificationJson(r.input, structure, &result) + "\n"
+                            : Text(r.input, structure, &result);
+        if (!options.svg.empty() && structure.ok()) {
+          std::vector<int> highlight;
+          for (const auto& [j, f] : result.jurisdictions) {
+            if (!f.matched_atoms.empty()) {
+              highlight = f.matched_atoms;
+              break;
+            }
+          }
+          done.svg = chem::DrawSvg(*structure->mol, highlight, 450, 350,
+                                   result.substance ? result.substance->name : r.input);
+        }
+        bool awaited = false;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          results[i] = std::move(done);
+          awaited = i == writing;
+        }
+        // Waking the writer for every record costs more than the writing itself.
+        if (awaited) ready.notify_one();
+        progress.Advance();
       }
+    };
+    const unsigned threads = options.threads > 0
+                                 ? static_cast<unsigned>(options.threads)
+                                 : std::max(1U, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)); ++t) {
+      pool.emplace_back(work);
     }
-  };
-  // The writer sleeps until a record some way ahead is done, then writes every finished one
-  // in order: a wake-up per record would cost more than the writing.
-  constexpr std::size_t kAhead = 256;
-  std::vector<Done> batch;
-  for (std::size_t i = 0; i < n;) {
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      for (std::size_t target : {std::min(i + kAhead, n) - 1, i}) {
-        writing = target;
-        ready.wait(lock, [&] { return results[target].has_value(); });
+    auto write = [&](std::size_t i, const Done& done) {
+      out << done.rendered;
+      if (done.failed) {
+        status = 1;
+        err << "sentinel classify: " << records[i].input << ": see its error in the output\n";
       }
-      for (; i < n && results[i]; ++i) {
-        batch.push_back(std::move(*results[i]));
-        results[i].reset();
+      if (!done.svg.empty()) {
+        const std::string path = SvgPath(options.svg, first + i, single ? 1 : 2);
+        std::ofstream f(path);
+        f << done.svg;
+        if (!f) {
+          err << "sentinel classify: --svg: cannot write " << path << "\n";
+          status = 2;
+        }
       }
+    };
+    // The writer sleeps until a record some way ahead is done, then writes every finished one
+    // in order: a wake-up per record would cost more than the writing.
+    constexpr std::size_t kAhead = 256;
+    std::vector<Done> batch;
+    for (std::size_t i = 0; i < n;) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        for (std::size_t target : {std::min(i + kAhead, n) - 1, i}) {
+          writing = target;
+          ready.wait(lock, [&] { return results[target].has_value(); });
+        }
+        for (; i < n && results[i]; ++i) {
+          batch.push_back(std::move(*results[i]));
+          results[i].reset();
+        }
+      }
+      const std::size_t batch_start = i - batch.size();
+      for (std::size_t k = 0; k < batch.size(); ++k) write(batch_start + k, batch[k]);
+      batch.clear();
     }
-    const std::size_t first = i - batch.size();
-    for (std::size_t k = 0; k < batch.size(); ++k) write(first + k, batch[k]);
-    batch.clear();
+    for (auto& t : pool) t.join();
+    first += n;
+    records.clear();
+    if (reader.done()) break;
+    if (Status s = reader.Read(kChunk, &records); !s.ok()) {
+      err << "sentinel classify: " << s.message() << "\n";
+      status = 2;
+      break;
+    }
   }
-  for (auto& t : pool) t.join();
   out.flush();
   return status;
 }
