@@ -4,7 +4,9 @@
 // SMILES that parses again.
 #include <cstddef>
 #include <cstdint>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "app/classify_command.h"
 #include "app/structure_input.h"
@@ -28,6 +30,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const char* kind : {"lines", "sdf", "csv"}) {
     for (const auto& record : sentinel::app::ReadStructureText(text, "fuzz", kind)) {
       if (record.where.empty()) __builtin_trap();  // every record says where it came from
+    }
+  }
+  {
+    // Stdin: its kind told from its first lines, read in small chunks.
+    std::istringstream in(text);
+    sentinel::app::StructureReader reader({}, in);
+    std::vector<sentinel::app::StructureRecord> records;
+    while (!reader.done()) {
+      const std::size_t before = records.size();
+      if (!reader.Read(3, &records).ok() || records.size() - before > 3) __builtin_trap();
+    }
+    for (const auto& record : records) {
+      if (record.where.empty()) __builtin_trap();
     }
   }
   for (bool molfile : {false, true}) {

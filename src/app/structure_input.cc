@@ -143,7 +143,7 @@ void ReadCsv(StructureSource& s, std::size_t until, std::vector<StructureRecord>
     if (!too_long && Trim(line).empty()) continue;
     StructureRecord r;
     r.where = s.name + ":" + std::to_string(s.line_no);
-    const auto f = CsvFields(line);
+    const auto f = too_long ? std::vector<std::string>{} : CsvFields(line);
     if (too_long) {
       r.input = Shortened(line);
       r.error = "row larger than the size limit";

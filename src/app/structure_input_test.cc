@@ -97,20 +97,22 @@ TEST(StructureInput, ChunkedReadingOverArgumentsFilesAndStdin) {
   std::filesystem::remove_all(dir);
 }
 
+std::vector<StructureRecord> FromStdin(const std::string& text) {
+  std::istringstream in(text);
+  StructureReader reader({}, in);
+  return ReadAll(reader, 10);
+}
+
 TEST(StructureInput, StdinIsReadAsSdfWhenItHoldsAMolfile) {
-  std::istringstream sdf("title\n\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n");
-  StructureReader reader({}, sdf);
-  const auto all = ReadAll(reader, 10);
-  ASSERT_EQ(all.size(), 1U);
-  EXPECT_TRUE(all[0].molfile);
-  EXPECT_EQ(all[0].input, "title");
-  EXPECT_EQ(all[0].where, "stdin:1");
-  std::istringstream lines("CCO\n");
-  StructureReader plain({}, lines);
-  const auto one = ReadAll(plain, 10);
-  ASSERT_EQ(one.size(), 1U);
-  EXPECT_FALSE(one[0].molfile);
-  EXPECT_EQ(one[0].where, "stdin:1");
+  const auto sdf = FromStdin("title\n\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n");
+  ASSERT_EQ(sdf.size(), 1U);
+  EXPECT_TRUE(sdf[0].molfile);
+  EXPECT_EQ(sdf[0].input, "title");
+  EXPECT_EQ(sdf[0].where, "stdin:1");
+  const auto lines = FromStdin("CCO\n");
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_FALSE(lines[0].molfile);
+  EXPECT_EQ(lines[0].where, "stdin:1");
 }
 
 }  // namespace
